@@ -1,0 +1,100 @@
+// Configuration as plain structs with documented defaults (DESIGN §8). The loader
+// (config_loader.h) fills them from TOML and rejects unknown keys, wrong types and
+// missing required keys with "file:line: key: message".
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "core/mapping.h"
+#include "core/planner.h"
+
+namespace scimsync {
+
+enum class SourceType { kCsv, kLdap };
+enum class LdapDialect { kOpenLdap, kAd };
+enum class LdapScope { kBase, kOne, kSub };
+enum class TargetProfile { kGeneric, kKeeper, kKeepnet, kAws };
+enum class LogFormat { kLogfmt, kJson };
+enum class LogLevel { kDebug, kInfo, kWarn, kError };
+
+struct CsvSourceConfig {
+  std::string users;                 // required: path of the users CSV
+  std::string groups;                // optional: groups file with columns group,member
+  std::string key = "externalId";    // key column (also settable as [mapping] externalId)
+  char delimiter = ',';
+  std::string groups_column = "groups";
+  std::string group_separator = ";";
+};
+
+struct LdapSourceConfig {
+  std::string url;                   // required: one or more URIs separated by spaces or commas
+  bool start_tls = false;
+  std::string ca_file;
+  std::string bind_dn;               // empty: anonymous (or SASL EXTERNAL over ldapi://)
+  std::string bind_password_file;
+  std::string bind_password_env;
+  std::string base_dn;               // required unless user_base and group_base are set
+  std::string user_base;             // default: base_dn
+  std::string user_filter;           // default by dialect
+  LdapScope user_scope = LdapScope::kSub;
+  std::string group_base;            // default: base_dn
+  std::string group_filter;          // default by dialect
+  int page_size = 500;
+  LdapDialect dialect = LdapDialect::kOpenLdap;
+  bool flatten_nested = false;
+  std::chrono::milliseconds timeout{30000};
+  std::string key;                   // default: entryUUID (openldap) / objectGUID (ad)
+  std::string group_name_attr = "cn";
+  std::string member_attr;           // default: member/uniqueMember/memberUid, by object
+  std::string member_of_attr;        // optional: read memberships from users (memberOf)
+};
+
+struct SourceConfig {
+  SourceType type = SourceType::kCsv;
+  CsvSourceConfig csv;
+  LdapSourceConfig ldap;
+};
+
+struct TargetConfig {
+  std::string url;                   // required: SCIM base URL, with or without trailing slash
+  std::string token_file;            // one of token_file / token_env is required
+  std::string token_env;
+  std::string ca_file;
+  std::chrono::milliseconds timeout{30000};
+  int max_connections = 4;
+  double max_requests_per_second = 0;  // 0 = no cap
+  int members_per_request = 100;
+  DeprovisionMode deprovision = DeprovisionMode::kDisable;
+  TargetProfile profile = TargetProfile::kGeneric;
+  int max_retries = 3;               // per request, for 5xx / timeouts / 429
+};
+
+struct SafetyConfig {
+  int max_deletions = 500;
+  double max_deletion_percent = 10.0;
+  bool allow_empty_source = false;
+  int max_failures_per_cycle = 50;   // circuit breaker: consecutive transient failures
+};
+
+struct LogConfig {
+  LogFormat format = LogFormat::kLogfmt;
+  LogLevel level = LogLevel::kInfo;
+};
+
+struct Config {
+  std::string path;                  // the file it was loaded from
+  std::string state;                 // default: $STATE_DIRECTORY/state.db, else ./scimsync.db
+  std::chrono::milliseconds interval{std::chrono::minutes(40)};
+  double interval_jitter = 0.05;     // fraction of the interval
+  std::chrono::milliseconds stop_timeout{30000};
+  std::string metrics_file;
+  SourceConfig source;
+  TargetConfig target;
+  SafetyConfig safety;
+  LogConfig log;
+  Mapping mapping;                   // source defaults merged with [mapping]
+};
+
+}  // namespace scimsync

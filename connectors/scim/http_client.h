@@ -1,0 +1,61 @@
+// The HTTP seam. HttpClient is our own interface: CurlHttpClient implements it over
+// libcurl's multi interface; unit tests use a recording fake (tests/support/).
+//
+// Send() is blocking and thread-safe: several executor threads call it at once and
+// the implementation multiplexes them over up to max_connections keep-alive
+// connections. Retries and policies are not the client's business.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace scimsync {
+
+struct HttpRequest {
+  std::string method;   // "GET", "POST", "PATCH", "PUT", "DELETE"
+  std::string url;      // absolute
+  std::vector<std::pair<std::string, std::string>> headers;  // extra headers
+  std::string body;
+};
+
+enum class HttpError {
+  kNone,       // a response arrived
+  kTimeout,    // no complete answer within the request timeout
+  kReset,      // connection closed or reset after the request was (maybe) sent
+  kConnect,    // DNS, TCP connect or TLS failure: nothing was sent
+  kCancelled,
+};
+
+struct HttpResponse {
+  HttpError error = HttpError::kNone;
+  std::string error_text;  // curl's message when error != kNone; never holds a secret
+  int status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;  // names lowercased
+  std::string body;
+
+  // First header with that (lowercase) name, or empty.
+  std::string Header(std::string_view name) const;
+};
+
+struct HttpClientOptions {
+  std::string bearer_token;            // sent as Authorization: Bearer; never logged
+  std::string ca_file;                 // empty = system store; verification always on
+  std::chrono::milliseconds connect_timeout{10000};
+  std::chrono::milliseconds request_timeout{30000};
+  int max_connections = 4;
+  std::string user_agent;              // "scimsync/<version>"
+};
+
+class HttpClient {
+ public:
+  virtual ~HttpClient() = default;
+  virtual HttpResponse Send(const HttpRequest& request) = 0;
+  // Lowers (or raises, up to max_connections) how many requests run at once.
+  virtual void SetMaxConcurrency(int n) = 0;
+  // Makes pending and future Send() calls return kCancelled soon (graceful stop).
+  virtual void Cancel() = 0;
+};
+
+}  // namespace scimsync

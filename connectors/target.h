@@ -1,0 +1,107 @@
+// The SCIM target as the executor sees it: one call per SCIM request, each answered
+// with a TargetResponse that keeps the HTTP status so the executor's response
+// policies (DESIGN §6) can decide. The implementation (scim/scim_target.h) owns the
+// URL layout, JSON encoding, filters and paging; it decides nothing.
+//
+// Thread-safety: implementations must allow concurrent calls from several threads.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/model.h"
+#include "core/plan.h"
+#include "core/result.h"
+
+namespace scimsync {
+
+enum class Transport {
+  kOk,         // an HTTP response arrived (any status)
+  kTimeout,    // request sent, no answer in time: outcome unknown
+  kReset,      // connection dropped after sending: outcome unknown
+  kConnect,    // could not connect / resolve / TLS handshake: nothing was sent
+  kCancelled,  // stop requested before the request was sent
+};
+std::string_view TransportName(Transport t);
+
+// A user as read from the target.
+struct RemoteUser {
+  std::string id;
+  std::string external_id;
+  AttrValues values;
+};
+
+// A group as read from the target (members only when asked for).
+struct RemoteGroup {
+  std::string id;
+  std::string external_id;
+  std::string display_name;
+  std::vector<std::string> member_ids;
+};
+
+struct TargetResponse {
+  Transport transport = Transport::kOk;
+  int status = 0;                 // HTTP status when transport == kOk
+  std::string detail;             // SCIM error detail, or transport error text
+  std::string scim_type;          // SCIM error scimType, if any
+  std::optional<std::chrono::seconds> retry_after;  // parsed Retry-After
+  std::string etag;
+  std::optional<RemoteUser> user;    // parsed body of a user request, if any
+  std::optional<RemoteGroup> group;  // parsed body of a group request, if any
+
+  bool Ok() const { return transport == Transport::kOk && status >= 200 && status < 300; }
+  // True when the server may have applied the request although we got no answer.
+  bool OutcomeUnknown() const {
+    return transport == Transport::kTimeout || transport == Transport::kReset ||
+           (transport == Transport::kOk && status >= 500);
+  }
+  // "HTTP 409 uniqueness: Email already taken" / "timeout: ...".
+  std::string Summary() const;
+};
+
+// A list read (filter or listing): either all matches, or the response that broke it.
+struct UserQuery {
+  TargetResponse response;         // last response; Ok() if the read completed
+  std::vector<RemoteUser> users;
+};
+struct GroupQuery {
+  TargetResponse response;
+  std::vector<RemoteGroup> groups;
+};
+
+class Target {
+ public:
+  virtual ~Target() = default;
+
+  virtual TargetResponse CreateUser(const User& user) = 0;
+  virtual TargetResponse GetUser(const std::string& id) = 0;
+  // PATCH with the given changes. `if_match` sends If-Match when non-empty.
+  virtual TargetResponse PatchUser(const std::string& id, const std::vector<AttrChange>& changes,
+                                   const std::string& if_match = "") = 0;
+  virtual TargetResponse DeleteUser(const std::string& id) = 0;
+  // `attr` is "externalId" or "userName"; value is matched with `eq`.
+  virtual UserQuery FindUsers(std::string_view attr, std::string_view value) = 0;
+
+  // Creates the group without members (members are added by PatchGroupMembers).
+  virtual TargetResponse CreateGroup(const Group& group) = 0;
+  virtual TargetResponse GetGroup(const std::string& id) = 0;  // excludes members
+  virtual TargetResponse RenameGroup(const std::string& id, const std::string& display_name) = 0;
+  // One PATCH: `add` of all of add_ids, then one `remove` with path
+  // members[value eq "id"] per remove_id. Callers chunk.
+  virtual TargetResponse PatchGroupMembers(const std::string& id,
+                                           const std::vector<std::string>& add_ids,
+                                           const std::vector<std::string>& remove_ids) = 0;
+  virtual TargetResponse DeleteGroup(const std::string& id) = 0;
+  // `attr` is "externalId" or "displayName".
+  virtual GroupQuery FindGroups(std::string_view attr, std::string_view value) = 0;
+
+  // GET /ServiceProviderConfig (or a users list of count=1): for `check`.
+  virtual TargetResponse Probe() = 0;
+  // Total requests sent so far, and write requests among them (POST/PATCH/PUT/DELETE).
+  virtual long RequestCount() const = 0;
+  virtual long WriteCount() const = 0;
+};
+
+}  // namespace scimsync

@@ -1,0 +1,111 @@
+// The normalized directory: what a Source produces and what the Planner diffs.
+//
+// A user is its immutable source key (sent as externalId) plus a fixed set of SCIM
+// attributes, described once in the kAttrs table below. Every attribute value is a
+// UTF-8 string; empty means absent. Booleans (active) are "true" or "false".
+// A group is its key, its displayName and the keys of its member users.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace scimsync {
+
+enum class Attr : int {
+  kUserName = 0,
+  kGivenName,
+  kFamilyName,
+  kDisplayName,
+  kEmail,       // emails[type eq "work"].value, primary
+  kPhone,       // phoneNumbers[type eq "work"].value
+  kTitle,
+  kDepartment,  // urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department
+  kActive,      // "true" / "false"
+  kCount,
+};
+inline constexpr std::size_t kAttrCount = static_cast<std::size_t>(Attr::kCount);
+
+enum class AttrKind { kString, kBoolean };
+
+struct AttrInfo {
+  Attr attr;
+  std::string_view name;         // mapping key and plan rendering: "name.givenName"
+  std::string_view patch_path;   // SCIM PATCH path
+  std::string_view csv_column;   // default CSV column
+  std::string_view ldap_attr;    // default LDAP attribute (openldap dialect)
+  std::string_view ad_attr;      // default LDAP attribute (ad dialect)
+  AttrKind kind;
+};
+
+inline constexpr std::string_view kEnterpriseUserSchema =
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+inline constexpr std::array<AttrInfo, kAttrCount> kAttrs = {{
+    {Attr::kUserName, "userName", "userName", "userName", "mail", "userPrincipalName",
+     AttrKind::kString},
+    {Attr::kGivenName, "name.givenName", "name.givenName", "givenName", "givenName",
+     "givenName", AttrKind::kString},
+    {Attr::kFamilyName, "name.familyName", "name.familyName", "familyName", "sn", "sn",
+     AttrKind::kString},
+    {Attr::kDisplayName, "displayName", "displayName", "displayName", "cn", "displayName",
+     AttrKind::kString},
+    {Attr::kEmail, "emails.work", "emails[type eq \"work\"].value", "email", "mail", "mail",
+     AttrKind::kString},
+    {Attr::kPhone, "phoneNumbers.work", "phoneNumbers[type eq \"work\"].value", "phone",
+     "telephoneNumber", "telephoneNumber", AttrKind::kString},
+    {Attr::kTitle, "title", "title", "title", "title", "title", AttrKind::kString},
+    {Attr::kDepartment, "department",
+     "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department", "department",
+     "departmentNumber", "department", AttrKind::kString},
+    {Attr::kActive, "active", "active", "active", "", "", AttrKind::kBoolean},
+}};
+
+inline const AttrInfo& Info(Attr a) { return kAttrs[static_cast<std::size_t>(a)]; }
+// Looks an attribute up by its mapping name ("name.givenName"); nullopt if unknown.
+std::optional<Attr> AttrByName(std::string_view name);
+
+using AttrValues = std::array<std::string, kAttrCount>;
+
+struct User {
+  std::string key;  // immutable source key, sent as externalId
+  AttrValues values;
+
+  const std::string& Get(Attr a) const { return values[static_cast<std::size_t>(a)]; }
+  void Set(Attr a, std::string v) { values[static_cast<std::size_t>(a)] = std::move(v); }
+  bool Active() const { return Get(Attr::kActive) != "false"; }
+};
+
+struct Group {
+  std::string key;           // immutable source key, sent as externalId
+  std::string display_name;
+  std::vector<std::string> members;  // user keys, sorted, unique
+};
+
+// A whole snapshot of the source. Users sorted by key, groups sorted by key.
+struct Directory {
+  std::vector<User> users;
+  std::vector<Group> groups;
+};
+
+// Sorts users and groups by key, sorts and de-duplicates member lists and drops
+// members that are not users of this directory. Returns how many members were dropped.
+std::size_t Canonicalize(Directory& dir);
+
+// ASCII/UTF-8 case folding used for userName and email comparisons (ASCII letters
+// folded; other bytes compared as they are).
+std::string FoldCase(std::string_view s);
+
+// Trims ASCII whitespace at both ends.
+std::string_view Trim(std::string_view s);
+
+// True if s is well-formed UTF-8.
+bool IsValidUtf8(std::string_view s);
+
+// Parses "true/false/1/0/yes/no" (any case); empty gives `empty_value`.
+std::optional<bool> ParseBool(std::string_view s, bool empty_value = true);
+
+}  // namespace scimsync

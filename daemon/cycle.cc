@@ -1,0 +1,1 @@
+namespace scimsync {}  // filled in by its owner

@@ -1,0 +1,112 @@
+// The state store: what we believe the target holds (DESIGN §4), in SQLite.
+//
+// Rules the callers rely on:
+// - A row changes only after the target confirmed (2xx); the executor calls
+//   PutUser/PutGroup right after each success, one object per transaction.
+// - MarkUncertain() is called *before* a request whose outcome may be lost is sent,
+//   and cleared by the Put that follows the 2xx. A crash in between leaves the
+//   object uncertain, and the next cycle re-reads it before writing.
+// - The database is bound to one target URL (meta table) and refuses another.
+// - PRAGMA user_version is the schema version; migrations are chained steps, each
+//   in one transaction; a newer schema than this binary knows is refused.
+// All methods are thread-safe (one connection, one mutex; WAL mode).
+// SQLiteCpp exceptions never escape: they become Status errors.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/known_state.h"
+#include "core/result.h"
+
+namespace SQLite { class Database; }
+
+namespace scimsync {
+
+struct CycleRecord {
+  std::int64_t id = 0;
+  SysTime started{};
+  SysTime ended{};
+  std::string result;   // "ok", "partial", "stopped", "running"
+  std::string reason;   // why stopped, if stopped
+  int users_created = 0, users_updated = 0, users_disabled = 0, users_deleted = 0;
+  int groups_created = 0, groups_updated = 0, groups_deleted = 0;
+  int members_added = 0, members_removed = 0;
+  int failed = 0, conflicts = 0, seat_blocked = 0, deferred = 0;
+  long requests = 0;
+  long duration_ms = 0;
+};
+
+// An object that needs an operator's attention (status failed / conflict /
+// seat-blocked, or uncertain).
+struct AttentionItem {
+  std::string kind;  // "user" or "group"
+  std::string key;
+  std::string label;     // userName or displayName
+  std::string status;    // ObjectStatusName, or "uncertain"
+  std::string last_error;
+  int attempts = 0;
+  SysTime next_retry{};
+};
+
+class StateStore {
+ public:
+  static constexpr int kSchemaVersion = 1;
+
+  // Opens (creating if needed) the database at `path` (":memory:" for tests),
+  // migrates it, and binds it to `target_url` — or fails with kSchema if it is bound
+  // to another URL or has a newer schema.
+  static Result<std::unique_ptr<StateStore>> Open(const std::string& path,
+                                                  const std::string& target_url);
+  // Opens read-only for `status`; does not migrate or bind.
+  static Result<std::unique_ptr<StateStore>> OpenReadOnly(const std::string& path);
+  ~StateStore();
+
+  Result<KnownState> Load();
+
+  Status PutUser(const KnownUser& user);   // insert or replace, one transaction
+  Status DeleteUser(const std::string& key);
+  Status PutGroup(const KnownGroup& group);  // replaces the group row; members too
+  Status DeleteGroup(const std::string& key);  // and its memberships
+  Status AddMembers(const std::string& group_key, const std::vector<std::string>& user_keys);
+  Status RemoveMembers(const std::string& group_key, const std::vector<std::string>& user_keys);
+  // kind: "user" or "group". Leaves every other column as it is.
+  Status MarkUncertain(const std::string& kind, const std::string& key, bool uncertain);
+
+  Result<std::int64_t> BeginCycle(SysTime started);
+  Status EndCycle(const CycleRecord& record);
+  Result<std::vector<CycleRecord>> RecentCycles(int limit);
+  Result<std::vector<AttentionItem>> NeedsAttention();
+
+  // Free-form metadata (meta table): "target_url", "daemon_next_cycle", ...
+  Status SetMeta(const std::string& name, const std::string& value);
+  Result<std::string> GetMeta(const std::string& name);  // empty if absent
+
+ private:
+  explicit StateStore(std::unique_ptr<SQLite::Database> db);
+  std::unique_ptr<SQLite::Database> db_;
+  std::mutex mu_;
+};
+
+// Exclusive advisory lock on "<state path>.lock" (flock), holding the owner's pid
+// and command. Released on destruction or process death.
+class LockFile {
+ public:
+  // wait=false: fails at once with kLocked, message naming the holder
+  // ("held by pid 1234 (scimsync daemon) since ..."). wait=true: blocks until free.
+  static Result<std::unique_ptr<LockFile>> Acquire(const std::string& state_path,
+                                                   const std::string& who, bool wait);
+  ~LockFile();
+  LockFile(const LockFile&) = delete;
+  LockFile& operator=(const LockFile&) = delete;
+
+ private:
+  explicit LockFile(int fd) : fd_(fd) {}
+  int fd_ = -1;
+};
+
+}  // namespace scimsync

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "core/log.h"
 #include "core/mapping.h"
 #include "core/planner.h"
 
@@ -17,7 +18,7 @@ enum class LdapDialect { kOpenLdap, kAd };
 enum class LdapScope { kBase, kOne, kSub };
 enum class TargetProfile { kGeneric, kKeeper, kKeepnet, kAws };
 enum class LogFormat { kLogfmt, kJson };
-enum class LogLevel { kDebug, kInfo, kWarn, kError };
+// LogLevel: core/log.h
 
 struct CsvSourceConfig {
   std::string users;                 // required: path of the users CSV

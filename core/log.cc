@@ -1,0 +1,156 @@
+#include "core/log.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace scimsync {
+namespace {
+
+bool NeedsQuoting(std::string_view v) {
+  if (v.empty()) return true;
+  for (unsigned char c : v) {
+    if (c <= ' ' || c == '"' || c == '=' || c == '\\' || c == 0x7F) return true;
+  }
+  return false;
+}
+
+void AppendLogfmtValue(std::string& out, std::string_view v) {
+  if (!NeedsQuoting(v)) {
+    out += v;
+    return;
+  }
+  out += '"';
+  for (unsigned char c : v) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20 || c == 0x7F) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\x%02x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  out += '"';
+}
+
+void AppendJsonString(std::string& out, std::string_view v) {
+  out += '"';
+  for (unsigned char c : v) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  out += '"';
+}
+
+int SyslogPriority(LogLevel l) {
+  switch (l) {
+    case LogLevel::kDebug: return 7;
+    case LogLevel::kInfo: return 6;
+    case LogLevel::kWarn: return 4;
+    case LogLevel::kError: return 3;
+  }
+  return 6;
+}
+
+}  // namespace
+
+std::string_view LogLevelName(LogLevel l) {
+  switch (l) {
+    case LogLevel::kDebug: return "debug";
+    case LogLevel::kInfo: return "info";
+    case LogLevel::kWarn: return "warn";
+    case LogLevel::kError: return "error";
+  }
+  return "info";
+}
+
+std::optional<LogLevel> LogLevelByName(std::string_view name) {
+  for (auto l : {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn, LogLevel::kError}) {
+    if (LogLevelName(l) == name) return l;
+  }
+  return std::nullopt;
+}
+
+Logger::Logger(Format format, LogLevel min_level, int fd)
+    : format_(format), min_level_(min_level), fd_(fd), prefix_(std::getenv("JOURNAL_STREAM") != nullptr) {}
+
+std::string Logger::Format(LogLevel level, std::string_view event, const LogFields& fields) const {
+  std::string out;
+  out.reserve(128);
+  if (format_ == Format::kJson) {
+    out += "{\"level\":";
+    AppendJsonString(out, LogLevelName(level));
+    out += ",\"event\":";
+    AppendJsonString(out, event);
+    if (cycle_ != 0) out += ",\"cycle\":\"" + std::to_string(cycle_) + "\"";
+    for (const auto& [k, v] : fields) {
+      out += ',';
+      AppendJsonString(out, k);
+      out += ':';
+      AppendJsonString(out, v);
+    }
+    out += '}';
+  } else {
+    out += "level=";
+    out += LogLevelName(level);
+    out += " event=";
+    AppendLogfmtValue(out, event);
+    if (cycle_ != 0) out += " cycle=" + std::to_string(cycle_);
+    for (const auto& [k, v] : fields) {
+      out += ' ';
+      out += k;
+      out += '=';
+      AppendLogfmtValue(out, v);
+    }
+  }
+  return out;
+}
+
+void Logger::Log(LogLevel level, std::string_view event, const LogFields& fields) {
+  if (!Enabled(level)) return;
+  std::string line = Format(level, event, fields);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (capture_ != nullptr) {
+    capture_->push_back(std::move(line));
+    return;
+  }
+  if (prefix_) line = "<" + std::to_string(SyslogPriority(level)) + ">" + line;
+  line += '\n';
+  const char* p = line.data();
+  std::size_t left = line.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd_, p, left);
+    if (n <= 0) break;  // nowhere to report a failed log write
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+}
+
+Logger& Log() {
+  static Logger* logger = new Logger();
+  return *logger;
+}
+
+}  // namespace scimsync

@@ -96,7 +96,7 @@ std::optional<LogLevel> LogLevelByName(std::string_view name) {
 Logger::Logger(Format format, LogLevel min_level, int fd)
     : format_(format), min_level_(min_level), fd_(fd), prefix_(std::getenv("JOURNAL_STREAM") != nullptr) {}
 
-std::string Logger::Format(LogLevel level, std::string_view event, const LogFields& fields) const {
+std::string Logger::Render(LogLevel level, std::string_view event, const LogFields& fields) const {
   std::string out;
   out.reserve(128);
   if (format_ == Format::kJson) {
@@ -130,7 +130,7 @@ std::string Logger::Format(LogLevel level, std::string_view event, const LogFiel
 
 void Logger::Log(LogLevel level, std::string_view event, const LogFields& fields) {
   if (!Enabled(level)) return;
-  std::string line = Format(level, event, fields);
+  std::string line = Render(level, event, fields);
   std::lock_guard<std::mutex> lock(mu_);
   if (capture_ != nullptr) {
     capture_->push_back(std::move(line));

@@ -44,10 +44,10 @@ class Logger {
   void CaptureForTest(std::vector<std::string>* sink) { capture_ = sink; }
 
   // Renders one line without the trailing newline (exposed for tests).
-  std::string Format(LogLevel level, std::string_view event, const LogFields& fields) const;
+  std::string Render(LogLevel level, std::string_view event, const LogFields& fields) const;
 
  private:
-  Format format_;
+  enum Format format_;
   LogLevel min_level_;
   int fd_;
   bool prefix_;

@@ -1,0 +1,54 @@
+// One sync cycle (DESIGN §1, §5-§7): read the whole source, load the known state,
+// plan, run phase 1 (resolve uncertain objects), re-plan, execute the remaining
+// phases through the Executor, record the cycle and log its summary line.
+//
+// RunCycle never throws and never half-applies a source read: a source error stops
+// the cycle before planning. The caller holds the state lock (LockFile) for the
+// whole call.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <string>
+
+#include "config/config.h"
+#include "connectors/source.h"
+#include "connectors/target.h"
+#include "core/clock.h"
+#include "core/plan.h"
+#include "core/result.h"
+#include "state/state_store.h"
+
+namespace scimsync {
+
+enum class CycleResult { kOk, kPartial, kStopped };
+std::string_view CycleResultName(CycleResult r);  // "ok", "partial", "stopped"
+
+struct CycleRequest {
+  bool allow_deletions = false;  // `sync --allow-deletions`: lift the deletion guard once
+  bool dry_run = false;          // `plan`: read, plan, print; no request, no state write
+};
+
+struct CycleHooks {
+  // Progress text for sd_notify STATUS= ("cycle 42: 1200/5000 operations").
+  std::function<void(const std::string&)> on_progress;
+  // When it becomes true: no new requests are started; in-flight ones finish; the
+  // cycle ends as stopped with reason "stop requested". May be null.
+  const std::atomic<bool>* stop = nullptr;
+};
+
+struct CycleReport {
+  CycleRecord record;        // what was stored (id 0 for a dry run)
+  CycleResult result = CycleResult::kOk;
+  ErrorCode stop_code = ErrorCode::kOk;  // why it stopped (kAuth, kUnavailable, ...)
+  std::string stop_reason;
+  Plan plan;                 // the (last) plan; what `plan` prints
+
+  // DESIGN §9: 0 ok, 1 partial, 3 stopped.
+  int ExitCode() const;
+};
+
+CycleReport RunCycle(const Config& config, Source& source, Target& target, StateStore& state,
+                     Clock& clock, const CycleRequest& request, const CycleHooks& hooks = {});
+
+}  // namespace scimsync

@@ -1,1 +1,229 @@
-namespace scimsync {}  // filled in by its owner
+#include "daemon/cycle.h"
+
+#include <chrono>
+
+#include "core/log.h"
+#include "core/planner.h"
+#include "daemon/executor.h"
+
+namespace scimsync {
+namespace {
+
+std::string Str(long v) { return std::to_string(v); }
+
+PlanOptions MakePlanOptions(const Config& config, const CycleRequest& request, SysTime now) {
+  PlanOptions o;
+  o.deprovision = config.target.deprovision;
+  o.keep = KeepMask(config.mapping);
+  o.max_deletions = config.safety.max_deletions;
+  o.max_deletion_percent = config.safety.max_deletion_percent;
+  o.allow_deletions = request.allow_deletions;
+  o.now = now;
+  return o;
+}
+
+ExecutorOptions MakeExecutorOptions(const Config& config) {
+  ExecutorOptions o;
+  o.max_connections = config.target.max_connections;
+  o.members_per_request = config.target.members_per_request;
+  o.max_retries = config.target.max_retries;
+  o.max_failures_per_cycle = config.safety.max_failures_per_cycle;
+  o.keep = KeepMask(config.mapping);
+  return o;
+}
+
+void Finish(CycleReport& report, StateStore& state, Clock& clock,
+            std::chrono::steady_clock::time_point start, long requests, bool dry_run) {
+  CycleRecord& rec = report.record;
+  rec.ended = clock.Now();
+  rec.duration_ms = static_cast<long>(
+      std::chrono::duration_cast<Millis>(clock.Steady() - start).count());
+  rec.requests = requests;
+  rec.result = std::string(CycleResultName(report.result));
+  rec.reason = report.stop_reason;
+  if (!dry_run && rec.id != 0) {
+    Status s = state.EndCycle(rec);
+    if (!s.ok()) LogError("state_error", {{"error", s.message()}});
+  }
+  LogFields f = {{"result", rec.result}};
+  if (!report.stop_reason.empty()) f.push_back({"reason", report.stop_reason});
+  f.insert(f.end(), {{"users_created", Str(rec.users_created)},
+                     {"users_updated", Str(rec.users_updated)},
+                     {"users_disabled", Str(rec.users_disabled)},
+                     {"users_deleted", Str(rec.users_deleted)},
+                     {"groups_created", Str(rec.groups_created)},
+                     {"groups_updated", Str(rec.groups_updated)},
+                     {"groups_deleted", Str(rec.groups_deleted)},
+                     {"members_added", Str(rec.members_added)},
+                     {"members_removed", Str(rec.members_removed)},
+                     {"failed", Str(rec.failed)},
+                     {"conflicts", Str(rec.conflicts)},
+                     {"seat_blocked", Str(rec.seat_blocked)},
+                     {"deferred", Str(rec.deferred)},
+                     {"requests", Str(rec.requests)},
+                     {"duration_ms", Str(rec.duration_ms)}});
+  if (dry_run) {
+    LogInfo("plan_end", f);
+  } else {
+    LogLevel level = report.result == CycleResult::kOk        ? LogLevel::kInfo
+                     : report.result == CycleResult::kPartial ? LogLevel::kWarn
+                                                              : LogLevel::kError;
+    Log().Log(level, "cycle_end", f);
+  }
+  Log().SetCycle(0);
+}
+
+}  // namespace
+
+std::string_view CycleResultName(CycleResult r) {
+  switch (r) {
+    case CycleResult::kOk: return "ok";
+    case CycleResult::kPartial: return "partial";
+    case CycleResult::kStopped: return "stopped";
+  }
+  return "?";
+}
+
+int CycleReport::ExitCode() const {
+  switch (result) {
+    case CycleResult::kOk: return 0;
+    case CycleResult::kPartial: return 1;
+    case CycleResult::kStopped: return 3;
+  }
+  return 3;
+}
+
+CycleReport RunCycle(const Config& config, Source& source, Target& target, StateStore& state,
+                     Clock& clock, const CycleRequest& request, const CycleHooks& hooks) {
+  CycleReport report;
+  auto start = clock.Steady();
+  report.record.started = clock.Now();
+  long requests_before = target.RequestCount();
+  auto requests = [&] { return target.RequestCount() - requests_before; };
+  auto stop = [&](ErrorCode code, std::string reason) {
+    report.result = CycleResult::kStopped;
+    report.stop_code = code;
+    report.stop_reason = std::move(reason);
+  };
+
+  if (!request.dry_run) {
+    Result<std::int64_t> id = state.BeginCycle(report.record.started);
+    if (!id.ok()) {
+      LogError("state_error", {{"error", id.status().message()}});
+      stop(id.status().code(), "state store: " + id.status().message());
+      Finish(report, state, clock, start, 0, request.dry_run);
+      return report;
+    }
+    report.record.id = *id;
+    Log().SetCycle(*id);
+  }
+  LogInfo(request.dry_run ? "plan_start" : "cycle_start",
+          {{"source", source.Describe()}, {"target", config.target.url}});
+  if (hooks.on_progress) hooks.on_progress("reading " + source.Describe());
+
+  // 1. The whole source, or nothing (DESIGN §7).
+  Result<Directory> dir = source.Read();
+  if (!dir.ok()) {
+    LogError("source_error", {{"error", dir.status().message()}});
+    stop(dir.status().code(), "source unreadable: " + dir.status().message());
+    Finish(report, state, clock, start, requests(), request.dry_run);
+    return report;
+  }
+  if (dir->users.empty() && !config.safety.allow_empty_source) {
+    std::string msg = "source returned no users; refusing to treat everyone as gone (set "
+                      "safety.allow_empty_source = true if this is intended)";
+    LogError("source_empty", {{"source", source.Describe()}, {"error", msg}});
+    stop(ErrorCode::kInvalidArgument, msg);
+    Finish(report, state, clock, start, requests(), request.dry_run);
+    return report;
+  }
+  LogInfo("source_read", {{"users", Str(static_cast<long>(dir->users.size()))},
+                          {"groups", Str(static_cast<long>(dir->groups.size()))}});
+
+  // 2. Plan against what we know.
+  Result<KnownState> known = state.Load();
+  if (!known.ok()) {
+    LogError("state_error", {{"error", known.status().message()}});
+    stop(known.status().code(), "state store: " + known.status().message());
+    Finish(report, state, clock, start, requests(), request.dry_run);
+    return report;
+  }
+  PlanOptions plan_options = MakePlanOptions(config, request, clock.Now());
+  report.plan = MakePlan(*dir, *known, plan_options);
+  if (request.dry_run) {
+    Finish(report, state, clock, start, requests(), true);
+    return report;
+  }
+
+  ExecutorOptions exec_options = MakeExecutorOptions(config);
+  auto progress = [&](int done, int total) {
+    if (hooks.on_progress) {
+      hooks.on_progress("cycle " + Str(report.record.id) + ": " + Str(done) + "/" + Str(total) +
+                        " operations");
+    }
+  };
+
+  // 3. Uncertain objects first: re-read them, then plan again from what the
+  //    target really holds (DESIGN §4).
+  Status run_status;
+  int resolve_conflicts = 0;
+  if (report.plan.summary.resolve > 0) {
+    Executor resolver(target, state, clock, exec_options, *known);
+    resolver.SetStopFlag(hooks.stop);
+    resolver.SetProgress(progress);
+    run_status = resolver.Run(report.plan, Phase::kResolve, Phase::kResolve);
+    resolve_conflicts = resolver.counters().conflicts;
+    if (run_status.ok()) {
+      known = state.Load();
+      if (!known.ok()) {
+        run_status = known.status();
+      } else {
+        plan_options.now = clock.Now();
+        report.plan = MakePlan(*dir, *known, plan_options);
+      }
+    }
+  }
+
+  // 4. Everything else, phase by phase.
+  Executor executor(target, state, clock, exec_options, known.ok() ? *known : KnownState{});
+  if (run_status.ok()) {
+    executor.SetStopFlag(hooks.stop);
+    executor.SetProgress(progress);
+    run_status = executor.Run(report.plan, Phase::kUsers, Phase::kDeleteGroups);
+  }
+
+  const ExecutorCounters& c = executor.counters();
+  CycleRecord& rec = report.record;
+  rec.users_created = c.users_created;
+  rec.users_updated = c.users_updated + c.users_adopted;
+  rec.users_disabled = c.users_disabled;
+  rec.users_deleted = c.users_deleted;
+  rec.groups_created = c.groups_created;
+  rec.groups_updated = c.groups_updated;
+  rec.groups_deleted = c.groups_deleted;
+  rec.members_added = c.members_added;
+  rec.members_removed = c.members_removed;
+  rec.failed = c.failed;
+  rec.conflicts = c.conflicts + resolve_conflicts;
+  rec.seat_blocked = c.seat_blocked;
+  rec.deferred = report.plan.summary.deferred;
+
+  if (!run_status.ok()) {
+    stop(run_status.code(), run_status.message());
+  } else if (report.plan.deletions_blocked) {
+    std::string msg = "deletion guard: " + Str(report.plan.deletions_wanted) +
+                      " users or groups would be deprovisioned (max_deletions " +
+                      Str(config.safety.max_deletions) + ", max_deletion_percent " +
+                      Str(static_cast<long>(config.safety.max_deletion_percent)) +
+                      "); nothing was deprovisioned; run `scimsync sync --allow-deletions` "
+                      "once if this is intended";
+    LogError("deletion_guard", {{"wanted", Str(report.plan.deletions_wanted)}, {"error", msg}});
+    stop(ErrorCode::kInvalidArgument, msg);
+  } else if (rec.failed + rec.conflicts + rec.seat_blocked + rec.deferred > 0) {
+    report.result = CycleResult::kPartial;
+  }
+  Finish(report, state, clock, start, requests(), false);
+  return report;
+}
+
+}  // namespace scimsync

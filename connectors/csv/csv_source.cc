@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <unordered_map>
 #include <utility>
@@ -86,28 +87,91 @@ int ColumnIndex(const std::vector<std::string_view>& header, std::string_view na
   return -1;
 }
 
+// FNV-1a over the bytes, optionally ASCII case-folded (userName uniqueness).
+template <bool kFold>
+std::uint64_t Hash(std::string_view s) {
+  std::uint64_t h = 14695981039346656037ull;
+  for (char c : s) {
+    unsigned char b = static_cast<unsigned char>(c);
+    if (kFold && b >= 'A' && b <= 'Z') b = static_cast<unsigned char>(b - 'A' + 'a');
+    h = (h ^ b) * 1099511628211ull;
+  }
+  return h;
+}
+
+bool EqualFolded(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+// An open-addressing set of user indices. A million rows must not cost a million
+// node allocations, so the table stores indices and compares through a callback.
+class IndexSet {
+ public:
+  static constexpr std::uint32_t kNone = 0xFFFFFFFFu;
+
+  explicit IndexSet(std::size_t max_entries) {
+    std::size_t cap = 16;
+    while (cap < max_entries * 2) cap <<= 1;
+    slots_.assign(cap, kNone);
+    mask_ = cap - 1;
+  }
+  // Stores `idx` unless an equal entry exists; returns that entry, else kNone.
+  // The caller guarantees at most `max_entries` insertions.
+  template <typename Eq>
+  std::uint32_t Insert(std::uint64_t hash, std::uint32_t idx, Eq equal) {
+    for (std::size_t i = hash & mask_;; i = (i + 1) & mask_) {
+      if (slots_[i] == kNone) {
+        slots_[i] = idx;
+        return kNone;
+      }
+      if (equal(slots_[i])) return slots_[i];
+    }
+  }
+  template <typename Eq>
+  std::uint32_t Find(std::uint64_t hash, Eq equal) const {
+    for (std::size_t i = hash & mask_;; i = (i + 1) & mask_) {
+      if (slots_[i] == kNone || equal(slots_[i])) return slots_[i];
+    }
+  }
+
+ private:
+  std::vector<std::uint32_t> slots_;
+  std::size_t mask_;
+};
+
+// Groups while parsing: members are user indices (file order) until Finish().
 struct GroupSet {
-  std::vector<Group> groups;
+  std::vector<std::string> names;
+  std::vector<std::vector<std::uint32_t>> members;
   std::unordered_map<std::string, std::size_t> by_name;
 
-  Group& Get(std::string_view name) {
-    auto [it, inserted] = by_name.try_emplace(std::string(name), groups.size());
+  std::vector<std::uint32_t>& Get(std::string_view name) {
+    auto [it, inserted] = by_name.try_emplace(std::string(name), names.size());
     if (inserted) {
-      Group g;
-      g.key = std::string(name);
-      g.display_name = g.key;
-      groups.push_back(std::move(g));
+      names.emplace_back(name);
+      members.emplace_back();
     }
-    return groups[it->second];
+    return members[it->second];
   }
 };
 
-}  // namespace
+struct Parsed {
+  std::vector<User> users;  // file order
+  GroupSet groups;
+};
 
-Result<Directory> ParseCsvDirectory(std::string_view users, const std::string& users_name,
-                                    std::optional<std::string_view> groups_text,
-                                    const std::string& groups_name,
-                                    const CsvSourceOptions& options) {
+// First half of the work: everything that needs the file contents. Validates both
+// files completely before anything is returned.
+Result<Parsed> ParseFiles(std::string_view users, const std::string& users_name,
+                          std::optional<std::string_view> groups_text,
+                          const std::string& groups_name, const CsvSourceOptions& options) {
   const Mapping& mapping = options.mapping;
   if (Status s = CheckUtf8(users, users_name); !s.ok()) return s;
 
@@ -149,15 +213,18 @@ Result<Directory> ParseCsvDirectory(std::string_view users, const std::string& u
   const bool user_name_mapped = !mapping.at(Attr::kUserName).constant.empty() ||
                                 ColumnIndex(header, mapping.at(Attr::kUserName).field) >= 0;
 
-  Directory dir;
-  // Never more rows than line breaks + 1: reserving that keeps every User (and the
-  // key strings the index below points into) in place.
-  dir.users.reserve(static_cast<std::size_t>(std::count(users.begin(), users.end(), '\n')) + 1);
-  std::unordered_map<std::string_view, int> key_line;
-  std::unordered_map<std::string, std::pair<int, std::size_t>> user_name_line;  // folded
-  key_line.reserve(dir.users.capacity());
-  user_name_line.reserve(dir.users.capacity());
-  GroupSet groups;
+  Parsed out;
+  std::vector<User>& list = out.users;
+  // Never more rows than line breaks + 1.
+  const std::size_t max_rows =
+      static_cast<std::size_t>(std::count(users.begin(), users.end(), '\n')) + 1;
+  if (max_rows >= IndexSet::kNone) {
+    return Status(ErrorCode::kInvalidArgument, users_name + ": too many rows");
+  }
+  list.reserve(max_rows);
+  std::vector<int> lines;
+  lines.reserve(max_rows);
+  IndexSet keys(max_rows), user_names(max_rows);
 
   const std::vector<std::string_view>* fields = nullptr;
   FieldGetter get = [&](std::string_view field) -> std::string {
@@ -185,35 +252,39 @@ Result<Directory> ParseCsvDirectory(std::string_view users, const std::string& u
     if (user_name_mapped && user->Get(Attr::kUserName).empty()) {
       return LineError(ErrorCode::kInvalidArgument, users_name, line, "empty userName");
     }
-    dir.users.push_back(std::move(user).value());
-    const User& u = dir.users.back();
-    auto [kit, key_new] = key_line.try_emplace(u.key, line);
-    if (!key_new) {
+    const auto idx = static_cast<std::uint32_t>(list.size());
+    list.push_back(std::move(user).value());
+    lines.push_back(line);
+    const User& u = list.back();
+    std::uint32_t first = keys.Insert(Hash<false>(u.key), idx,
+                                      [&](std::uint32_t j) { return list[j].key == u.key; });
+    if (first != IndexSet::kNone) {
       return LineError(ErrorCode::kInvalidArgument, users_name, line,
                        "duplicate " + mapping.key_field + " " + Quote(u.key) + " (first on line " +
-                           std::to_string(kit->second) + ")");
+                           std::to_string(lines[first]) + ")");
     }
-    if (!u.Get(Attr::kUserName).empty()) {
-      auto [nit, name_new] = user_name_line.try_emplace(FoldCase(u.Get(Attr::kUserName)), line,
-                                                        dir.users.size() - 1);
-      if (!name_new) {
-        const std::string& first = dir.users[nit->second.second].Get(Attr::kUserName);
-        const std::string& again = u.Get(Attr::kUserName);
-        std::string first_line = std::to_string(nit->second.first);
+    const std::string& name = u.Get(Attr::kUserName);
+    if (!name.empty()) {
+      first = user_names.Insert(Hash<true>(name), idx, [&](std::uint32_t j) {
+        return EqualFolded(list[j].Get(Attr::kUserName), name);
+      });
+      if (first != IndexSet::kNone) {
+        const std::string& earlier = list[first].Get(Attr::kUserName);
+        std::string first_line = std::to_string(lines[first]);
         return LineError(ErrorCode::kInvalidArgument, users_name, line,
-                         first == again
-                             ? "duplicate userName " + Quote(again) + " (first on line " +
+                         earlier == name
+                             ? "duplicate userName " + Quote(name) + " (first on line " +
                                    first_line + ")"
-                             : "userName " + Quote(again) + " differs only in case from " +
-                                   Quote(first) + " on line " + first_line);
+                             : "userName " + Quote(name) + " differs only in case from " +
+                                   Quote(earlier) + " on line " + first_line);
       }
     }
     if (groups_col >= 0) {
       std::string_view cell = (*fields)[groups_col];
       while (!cell.empty()) {
         std::size_t sep = cell.find(options.group_separator);
-        std::string_view name = Trim(cell.substr(0, sep));
-        if (!name.empty()) groups.Get(name).members.push_back(u.key);
+        std::string_view group = Trim(cell.substr(0, sep));
+        if (!group.empty()) out.groups.Get(group).push_back(idx);
         if (sep == std::string_view::npos) break;
         cell.remove_prefix(sep + options.group_separator.size());
       }
@@ -249,21 +320,90 @@ Result<Directory> ParseCsvDirectory(std::string_view users, const std::string& u
       if (group.empty()) {
         return LineError(ErrorCode::kInvalidArgument, groups_name, line, "empty group name");
       }
-      Group& g = groups.Get(group);
+      std::vector<std::uint32_t>& members = out.groups.Get(group);
       if (member.empty()) continue;  // declares the group only
-      auto it = key_line.find(member);
-      if (it == key_line.end()) {
+      std::uint32_t idx = keys.Find(Hash<false>(member),
+                                    [&](std::uint32_t j) { return list[j].key == member; });
+      if (idx == IndexSet::kNone) {
         return LineError(ErrorCode::kInvalidArgument, groups_name, line,
                          "unknown member " + Quote(member) + " (no user with that " +
                              mapping.key_field + " in " + users_name + ")");
       }
-      g.members.push_back(std::string(member));
+      members.push_back(idx);
     }
   }
+  return out;
+}
 
-  dir.groups = std::move(groups.groups);
-  Canonicalize(dir);
+// Second half, after the file buffers are gone: the canonical order of
+// Canonicalize() (users and groups by key, members sorted and unique), done on
+// indices so that a million users are never swapped or compared as whole objects.
+// Every member is a user of this file by construction, so nothing is dropped.
+Directory Finish(Parsed parsed) {
+  std::vector<User>& users = parsed.users;
+  const std::size_t n = users.size();
+  struct SortKey {
+    std::uint64_t prefix;  // first 8 bytes, big-endian: most comparisons end here
+    std::uint32_t idx;
+  };
+  std::vector<SortKey> order(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    std::uint64_t p = 0;
+    const std::string& k = users[i].key;
+    for (std::size_t b = 0; b < 8; ++b) {
+      p = (p << 8) | (b < k.size() ? static_cast<unsigned char>(k[b]) : 0);
+    }
+    order[i] = {p, static_cast<std::uint32_t>(i)};
+  }
+  std::sort(order.begin(), order.end(), [&](const SortKey& a, const SortKey& b) {
+    if (a.prefix != b.prefix) return a.prefix < b.prefix;
+    return users[a.idx].key < users[b.idx].key;
+  });
+  std::vector<std::uint32_t> rank(n);
+  for (std::size_t i = 0; i < n; ++i) rank[order[i].idx] = static_cast<std::uint32_t>(i);
+  // Apply the permutation in place (cycle by cycle), so no second copy of the users.
+  for (std::size_t i = 0; i < n; ++i) {
+    while (rank[i] != i) {
+      std::uint32_t j = rank[i];
+      std::swap(users[i], users[j]);
+      std::swap(rank[i], rank[j]);
+    }
+  }
+  // rank is now the identity; rebuild old index -> position for the members.
+  for (std::size_t i = 0; i < n; ++i) rank[order[i].idx] = static_cast<std::uint32_t>(i);
+  order = {};
+
+  Directory dir;
+  GroupSet& gs = parsed.groups;
+  dir.groups.reserve(gs.names.size());
+  for (std::size_t g = 0; g < gs.names.size(); ++g) {
+    std::vector<std::uint32_t>& m = gs.members[g];
+    for (auto& idx : m) idx = rank[idx];
+    std::sort(m.begin(), m.end());
+    m.erase(std::unique(m.begin(), m.end()), m.end());
+    Group group;
+    group.key = gs.names[g];
+    group.display_name = gs.names[g];
+    group.members.reserve(m.size());
+    for (std::uint32_t pos : m) group.members.push_back(users[pos].key);
+    m = {};
+    dir.groups.push_back(std::move(group));
+  }
+  std::sort(dir.groups.begin(), dir.groups.end(),
+            [](const Group& a, const Group& b) { return a.key < b.key; });
+  dir.users = std::move(users);
   return dir;
+}
+
+}  // namespace
+
+Result<Directory> ParseCsvDirectory(std::string_view users, const std::string& users_name,
+                                    std::optional<std::string_view> groups_text,
+                                    const std::string& groups_name,
+                                    const CsvSourceOptions& options) {
+  auto parsed = ParseFiles(users, users_name, groups_text, groups_name, options);
+  if (!parsed.ok()) return parsed.status();
+  return Finish(std::move(parsed).value());
 }
 
 Result<Directory> CsvSource::Read() {
@@ -275,9 +415,15 @@ Result<Directory> CsvSource::Read() {
     if (!g.ok()) return g.status();
     groups = std::move(g).value();
   }
-  return ParseCsvDirectory(*users, options_.users,
+  auto parsed = ParseFiles(*users, options_.users,
                            groups ? std::optional<std::string_view>(*groups) : std::nullopt,
                            options_.groups, options_);
+  if (!parsed.ok()) return parsed.status();
+  // The users no longer point into the buffers: free them before the members are
+  // materialized, which is when memory peaks.
+  users = std::string();
+  groups.reset();
+  return Finish(std::move(parsed).value());
 }
 
 Result<std::string> CsvSource::Probe() {

@@ -620,3 +620,34 @@ TEST_CASE("ReadSecret: file, then env, then systemd credential") {
 
 }  // namespace
 }  // namespace scimsync
+
+namespace scimsync {
+namespace {
+
+// The shipped examples must load (paths relative to this test file: tests/config/).
+std::filesystem::path RepoRoot() {
+  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
+}
+
+TEST_CASE("examples/demo/scimsync.toml and examples/scimsync.toml load") {
+  std::filesystem::path demo = RepoRoot() / "examples/demo/scimsync.toml";
+  auto c = LoadConfig(demo.string());
+  INFO(c.status().message());
+  REQUIRE(c.ok());
+  CHECK(c->source.csv.users == (demo.parent_path() / "people.csv").lexically_normal().string());
+  CHECK(c->source.csv.groups == (demo.parent_path() / "groups.csv").lexically_normal().string());
+  CHECK(c->state == (demo.parent_path() / "demo-state.db").lexically_normal().string());
+  CHECK(c->target.url == "http://127.0.0.1:8099/scim/v2");
+  CHECK(c->target.token_env == "SCIMSYNC_TOKEN");
+
+  auto prod = LoadConfig((RepoRoot() / "examples/scimsync.toml").string());
+  INFO(prod.status().message());
+  REQUIRE(prod.ok());
+  CHECK(prod->mapping.at(Attr::kUserName).field == "email");
+  CHECK(prod->mapping.at(Attr::kUserName).transform == Transform::kLower);
+  CHECK(prod->mapping.at(Attr::kTitle).keep);
+  CHECK(prod->safety.max_deletions == 50);
+}
+
+}  // namespace
+}  // namespace scimsync

@@ -360,3 +360,25 @@ TEST_CASE("a large file parses quickly") {
 
 }  // namespace
 }  // namespace scimsync
+
+namespace scimsync {
+namespace {
+
+TEST_CASE("examples/demo CSV files read") {
+  fs::path demo = fs::path(__FILE__).parent_path().parent_path().parent_path().parent_path() /
+                  "examples/demo";
+  CsvSourceOptions o;
+  o.users = (demo / "people.csv").string();
+  o.groups = (demo / "groups.csv").string();
+  auto d = CsvSource(o).Read();
+  INFO(d.status().message());
+  REQUIRE(d.ok());
+  CHECK(d->users.size() == 40);
+  int inactive = 0;
+  for (const User& u : d->users) inactive += u.Active() ? 0 : 1;
+  CHECK(inactive == 1);
+  CHECK(d->groups.size() >= 9);
+}
+
+}  // namespace
+}  // namespace scimsync

@@ -505,6 +505,25 @@ TEST_CASE("mapping: table form") {
             .constant == "false");
 }
 
+TEST_CASE("mapping: the example of docs/configuration.md") {
+  Config c = Parse(kBase +
+                   "[mapping]\n"
+                   "externalId = \"employee_number\"\n"
+                   "userName = { field = \"email\", transform = \"lower\" }\n"
+                   "department = { constant = \"Sales\" }\n"
+                   "title = { keep = true }\n"
+                   "phoneNumbers.work = \"\"\n"
+                   "active = { constant = true }\n");
+  const Mapping& m = c.mapping;
+  CHECK(m.key_field == "employee_number");
+  CHECK(m.at(Attr::kPhone).field.empty());
+  CHECK(m.at(Attr::kPhone).constant.empty());
+  CHECK(m.at(Attr::kActive).constant == "true");
+  CHECK(m.at(Attr::kActive).field.empty());
+  CHECK(m.at(Attr::kDepartment).constant == "Sales");
+  CHECK(m.at(Attr::kTitle).keep);
+}
+
 TEST_CASE("mapping: externalId sets the key column") {
   Config c = Parse(kBase + "[mapping]\nexternalId = \"employee_number\"\n");
   CHECK(c.mapping.key_field == "employee_number");

@@ -767,7 +767,12 @@ Result<Config> LoadConfig(const std::string& path) {
   return Load(ss.str(), path, base);
 }
 
-Result<std::string> ReadSecretFile(const std::string& path) {
+namespace {
+
+// `check_mode` is off only for systemd credentials: their directory is private to
+// the unit and systemd may grant access through an ACL, which shows up as group
+// bits in st_mode.
+Result<std::string> ReadSecretAt(const std::string& path, bool check_mode) {
   auto fail = [&](const std::string& msg) {
     return Status(ErrorCode::kInvalidArgument, path + ": " + msg);
   };
@@ -781,10 +786,10 @@ Result<std::string> ReadSecretFile(const std::string& path) {
   if (::fstat(fd, &st) != 0) return fail(std::string("cannot stat: ") + std::strerror(errno));
   if (!S_ISREG(st.st_mode)) return fail("not a regular file");
   // Checked on the descriptor we read from, so a swapped file cannot slip through.
-  if ((st.st_mode & 044) != 0) {
+  if (check_mode && (st.st_mode & 044) != 0) {
     return fail("mode " + ModeString(st.st_mode) + " is readable by group or others; chmod 600 it");
   }
-  if ((st.st_mode & 033) != 0) {
+  if (check_mode && (st.st_mode & 033) != 0) {
     return fail("mode " + ModeString(st.st_mode) + " gives group or others access; chmod 600 it");
   }
   constexpr off_t kMax = 64 * 1024;
@@ -805,6 +810,12 @@ Result<std::string> ReadSecretFile(const std::string& path) {
     return fail("holds more than one line; expected the secret on one line");
   }
   return data;
+}
+
+}  // namespace
+
+Result<std::string> ReadSecretFile(const std::string& path) {
+  return ReadSecretAt(path, /*check_mode=*/true);
 }
 
 Result<std::string> ReadSecret(const std::string& file, const std::string& env,
@@ -836,7 +847,7 @@ Result<std::string> ReadSecret(const std::string& file, const std::string& env,
     std::string p = (fs::path(dir) / credential).string();
     std::error_code ec;
     if (fs::exists(p, ec)) {
-      auto r = ReadSecretFile(p);
+      auto r = ReadSecretAt(p, /*check_mode=*/false);
       if (!r.ok()) return prefixed(r.status());
       return r;
     }

@@ -612,6 +612,10 @@ TEST_CASE("ReadSecret: file, then env, then systemd credential") {
   CHECK(*ReadSecret(file, "SCIMSYNC_TEST_TOKEN", "cred", "target token") == "from-file");
   CHECK(*ReadSecret("", "SCIMSYNC_TEST_TOKEN", "cred", "target token") == "from-env");
   CHECK(*ReadSecret("", "", "cred", "target token") == "from-credential");
+  // systemd controls access to its credentials (possibly through an ACL, which shows
+  // as group bits): their mode is not checked.
+  dir.Write("acl", "from-acl-credential\n", 0440);
+  CHECK(*ReadSecret("", "", "acl", "target token") == "from-acl-credential");
 
   // Errors name the secret and where it was looked for, never its value.
   std::string open = dir.Write("open", "from-file\n", 0604);

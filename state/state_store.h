@@ -76,6 +76,9 @@ class StateStore {
   Status RemoveMembers(const std::string& group_key, const std::vector<std::string>& user_keys);
   // kind: "user" or "group". Leaves every other column as it is.
   Status MarkUncertain(const std::string& kind, const std::string& key, bool uncertain);
+  // Many rows in one transaction. Only for seeding (benchmarks, imports): the
+  // executor writes one object per transaction, right after its 2xx.
+  Status PutUsersBulk(const std::vector<KnownUser>& users);
 
   Result<std::int64_t> BeginCycle(SysTime started);
   Status EndCycle(const CycleRecord& record);
@@ -87,8 +90,13 @@ class StateStore {
   Result<std::string> GetMeta(const std::string& name);  // empty if absent
 
  private:
-  explicit StateStore(std::unique_ptr<SQLite::Database> db);
+  struct Statements;
+  StateStore(std::unique_ptr<SQLite::Database> db, std::string path);
+  Status PutUserLocked(const KnownUser& user);
+  Status Fail(const std::exception& e, const char* what) const;
   std::unique_ptr<SQLite::Database> db_;
+  std::string path_;
+  std::unique_ptr<Statements> stmts_;
   std::mutex mu_;
 };
 

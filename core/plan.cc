@@ -2,17 +2,19 @@
 
 #include <array>
 #include <cstdio>
+#include <string_view>
 
 namespace scimsync {
 namespace {
 
-struct KindInfo {
+struct OpKindInfo {
   OpKind kind;
   std::string_view name;
   Phase phase;
 };
 
-constexpr std::array<KindInfo, 11> kKinds = {{
+// Indexed by OpKind; the names are part of the `plan` output contract.
+constexpr std::array<OpKindInfo, 11> kOpKinds = {{
     {OpKind::kResolveUser, "resolve-user", Phase::kResolve},
     {OpKind::kResolveGroup, "resolve-group", Phase::kResolve},
     {OpKind::kCreateUser, "create-user", Phase::kUsers},
@@ -26,152 +28,209 @@ constexpr std::array<KindInfo, 11> kKinds = {{
     {OpKind::kDeleteGroup, "delete-group", Phase::kDeleteGroups},
 }};
 
-std::string Quoted(std::string_view s) {
-  if (s.empty()) return "(none)";
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
+// Width of the kind column in Describe: the longest name plus one space.
+constexpr std::size_t kKindColumn = 15;
+// add/remove-members lines list the member keys up to this many.
+constexpr std::size_t kMaxListedMembers = 5;
+
+// Escapes for a JSON string body: quote, backslash and every control character
+// (as \u00XX). Other bytes, UTF-8 sequences included, are kept as they are.
+void AppendEscaped(std::string& out, std::string_view s) {
+  for (char ch : s) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += ch;
     }
-    out += c;
   }
-  return out + "\"";
 }
 
-void JsonString(std::string& out, std::string_view s) {
+void AppendQuoted(std::string& out, std::string_view s) {
   out += '"';
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
+  AppendEscaped(out, s);
+  out += '"';
+}
+
+// A value in Describe's change lists: quoted, or (none) when absent.
+void AppendValue(std::string& out, std::string_view s) {
+  if (s.empty()) {
+    out += "(none)";
+  } else {
+    AppendQuoted(out, s);
   }
-  out += '"';
+}
+
+// A value in DescribeJson: a string, or null when absent.
+void AppendJsonValue(std::string& out, std::string_view s) {
+  if (s.empty()) {
+    out += "null";
+  } else {
+    AppendQuoted(out, s);
+  }
+}
+
+void AppendChanges(std::string& out, const std::vector<AttrChange>& changes) {
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    out += i == 0 ? " " : ", ";
+    out += Info(changes[i].attr).name;
+    out += ": ";
+    AppendValue(out, changes[i].old_value);
+    out += " -> ";
+    AppendValue(out, changes[i].new_value);
+  }
+}
+
+void AppendMembers(std::string& out, char sign, const std::vector<std::string>& members) {
+  out += ' ';
+  out += sign;
+  out += std::to_string(members.size());
+  out += " members";
+  if (members.size() <= kMaxListedMembers && !members.empty()) {
+    out += " (";
+    for (std::size_t i = 0; i < members.size(); ++i) {
+      if (i > 0) out += ' ';
+      AppendEscaped(out, members[i]);
+    }
+    out += ')';
+  }
+}
+
+std::string SummaryLine(const Plan& plan) {
+  const PlanSummary& s = plan.summary;
+  // Always "operations": the line is parsed by scripts, so its shape never varies.
+  std::string out = "# plan: " + std::to_string(plan.ops.size()) + " operations";
+  out += " (users +" + std::to_string(s.users_create) + " ~" + std::to_string(s.users_update) +
+         " -" + std::to_string(s.users_disable + s.users_delete);
+  out += ", groups +" + std::to_string(s.groups_create) + " ~" +
+         std::to_string(s.groups_update) + " -" + std::to_string(s.groups_delete);
+  out += ", members +" + std::to_string(s.members_add) + " -" + std::to_string(s.members_remove);
+  if (s.resolve > 0) out += ", resolve " + std::to_string(s.resolve);
+  if (s.deferred > 0) out += ", deferred " + std::to_string(s.deferred);
+  out += ")";
+  return out;
 }
 
 }  // namespace
 
-std::string_view OpKindName(OpKind k) { return kKinds[static_cast<std::size_t>(k)].name; }
-Phase PhaseOf(OpKind k) { return kKinds[static_cast<std::size_t>(k)].phase; }
+std::string_view OpKindName(OpKind k) { return kOpKinds[static_cast<std::size_t>(k)].name; }
+
+Phase PhaseOf(OpKind k) { return kOpKinds[static_cast<std::size_t>(k)].phase; }
 
 std::string Describe(const Plan& plan) {
   std::string out;
-  for (const auto& op : plan.ops) {
-    char head[64];
-    std::snprintf(head, sizeof head, "%-15s", std::string(OpKindName(op.kind)).c_str());
-    out += head;
-    out += op.key;
+  for (const Operation& op : plan.ops) {
+    std::string_view kind = OpKindName(op.kind);
+    out += kind;
+    out.append(kind.size() < kKindColumn ? kKindColumn - kind.size() : 1, ' ');
+    AppendEscaped(out, op.key);
     out += ' ';
-    out += op.label;
-    if (op.kind == OpKind::kUpdateUser) {
-      for (std::size_t i = 0; i < op.changes.size(); ++i) {
-        const auto& c = op.changes[i];
-        out += i == 0 ? " " : ", ";
-        out += Info(c.attr).name;
-        out += ": " + Quoted(c.old_value) + " -> " + Quoted(c.new_value);
-      }
+    if (op.label.empty()) {
+      out += '-';
+    } else {
+      AppendEscaped(out, op.label);
     }
-    if (op.kind == OpKind::kAddMembers || op.kind == OpKind::kRemoveMembers) {
-      out += op.kind == OpKind::kAddMembers ? " +" : " -";
-      out += std::to_string(op.members.size()) + " members";
-      if (op.members.size() <= 5) {
-        out += " (";
-        for (std::size_t i = 0; i < op.members.size(); ++i) {
-          if (i) out += ' ';
-          out += op.members[i];
+    switch (op.kind) {
+      case OpKind::kResolveUser:
+      case OpKind::kResolveGroup:
+        if (op.target_id.empty()) {
+          out += " by filter";
+        } else {
+          out += " by id ";
+          AppendEscaped(out, op.target_id);
         }
-        out += ')';
-      }
+        break;
+      case OpKind::kUpdateUser:
+      case OpKind::kUpdateGroup:
+        AppendChanges(out, op.changes);
+        break;
+      case OpKind::kAddMembers:
+        AppendMembers(out, '+', op.members);
+        break;
+      case OpKind::kRemoveMembers:
+        AppendMembers(out, '-', op.members);
+        break;
+      default:
+        break;
     }
     out += '\n';
   }
-  for (const auto& n : plan.notes) out += "# " + n + "\n";
-  const PlanSummary& s = plan.summary;
-  char line[256];
-  std::snprintf(line, sizeof line,
-                "# plan: %zu operations (users +%d ~%d -%d, groups +%d ~%d -%d, members +%d -%d)\n",
-                plan.ops.size(), s.users_create, s.users_update, s.users_disable + s.users_delete,
-                s.groups_create, s.groups_update, s.groups_delete, s.members_add,
-                s.members_remove);
-  out += line;
+  for (const auto& note : plan.notes) {
+    out += "# ";
+    AppendEscaped(out, note);
+    out += '\n';
+  }
+  out += SummaryLine(plan);
+  out += '\n';
   return out;
 }
 
 std::string DescribeJson(const Plan& plan) {
   std::string out = "{\"operations\":[";
   for (std::size_t i = 0; i < plan.ops.size(); ++i) {
-    const auto& op = plan.ops[i];
-    if (i) out += ',';
-    out += "{\"phase\":" + std::to_string(static_cast<int>(PhaseOf(op.kind))) + ",\"op\":";
-    JsonString(out, OpKindName(op.kind));
+    const Operation& op = plan.ops[i];
+    if (i > 0) out += ',';
+    out += "{\"phase\":" + std::to_string(static_cast<int>(PhaseOf(op.kind)));
+    out += ",\"op\":";
+    AppendQuoted(out, OpKindName(op.kind));
     out += ",\"key\":";
-    JsonString(out, op.key);
+    AppendQuoted(out, op.key);
     out += ",\"label\":";
-    JsonString(out, op.label);
+    AppendQuoted(out, op.label);
     out += ",\"target_id\":";
-    JsonString(out, op.target_id);
-    if (!op.changes.empty()) {
-      out += ",\"changes\":[";
-      for (std::size_t j = 0; j < op.changes.size(); ++j) {
-        if (j) out += ',';
-        out += "{\"attr\":";
-        JsonString(out, Info(op.changes[j].attr).name);
-        out += ",\"old\":";
-        JsonString(out, op.changes[j].old_value);
-        out += ",\"new\":";
-        JsonString(out, op.changes[j].new_value);
-        out += '}';
-      }
-      out += ']';
+    AppendJsonValue(out, op.target_id);
+    out += ",\"changes\":[";
+    for (std::size_t c = 0; c < op.changes.size(); ++c) {
+      if (c > 0) out += ',';
+      out += "{\"attr\":";
+      AppendQuoted(out, Info(op.changes[c].attr).name);
+      out += ",\"old\":";
+      AppendJsonValue(out, op.changes[c].old_value);
+      out += ",\"new\":";
+      AppendJsonValue(out, op.changes[c].new_value);
+      out += '}';
     }
-    if (!op.members.empty()) {
-      out += ",\"members\":[";
-      for (std::size_t j = 0; j < op.members.size(); ++j) {
-        if (j) out += ',';
-        JsonString(out, op.members[j]);
-      }
-      out += ']';
+    out += "],\"members\":[";
+    for (std::size_t m = 0; m < op.members.size(); ++m) {
+      if (m > 0) out += ',';
+      AppendQuoted(out, op.members[m]);
     }
-    out += '}';
+    out += "]}";
   }
   const PlanSummary& s = plan.summary;
+  auto field = [&out](std::string_view name, int v, bool first = false) {
+    if (!first) out += ',';
+    out += '"';
+    out += name;
+    out += "\":" + std::to_string(v);
+  };
   out += "],\"summary\":{";
-  std::array<std::pair<const char*, int>, 11> fields = {{{"users_create", s.users_create},
-                                                         {"users_update", s.users_update},
-                                                         {"users_disable", s.users_disable},
-                                                         {"users_delete", s.users_delete},
-                                                         {"groups_create", s.groups_create},
-                                                         {"groups_update", s.groups_update},
-                                                         {"groups_delete", s.groups_delete},
-                                                         {"members_add", s.members_add},
-                                                         {"members_remove", s.members_remove},
-                                                         {"resolve", s.resolve},
-                                                         {"deferred", s.deferred}}};
-  for (std::size_t i = 0; i < fields.size(); ++i) {
-    if (i) out += ',';
-    out += "\"" + std::string(fields[i].first) + "\":" + std::to_string(fields[i].second);
-  }
+  field("operations", static_cast<int>(plan.ops.size()), true);
+  field("users_create", s.users_create);
+  field("users_update", s.users_update);
+  field("users_disable", s.users_disable);
+  field("users_delete", s.users_delete);
+  field("groups_create", s.groups_create);
+  field("groups_update", s.groups_update);
+  field("groups_delete", s.groups_delete);
+  field("members_add", s.members_add);
+  field("members_remove", s.members_remove);
+  field("resolve", s.resolve);
+  field("deferred", s.deferred);
   out += "},\"deletions_blocked\":";
   out += plan.deletions_blocked ? "true" : "false";
-  out += ",\"deletions_wanted\":" + std::to_string(plan.deletions_wanted) + ",\"notes\":[";
-  for (std::size_t i = 0; i < plan.notes.size(); ++i) {
-    if (i) out += ',';
-    JsonString(out, plan.notes[i]);
+  out += ",\"deletions_wanted\":" + std::to_string(plan.deletions_wanted);
+  out += ",\"notes\":[";
+  for (std::size_t n = 0; n < plan.notes.size(); ++n) {
+    if (n > 0) out += ',';
+    AppendQuoted(out, plan.notes[n]);
   }
-  out += "]}\n";
+  out += "]}";
   return out;
 }
 

@@ -50,7 +50,9 @@ struct Operation {
   std::string label;       // userName or group displayName, for logs and Describe
   User user;               // kCreateUser / kUpdateUser: the desired user
   Group group;             // kCreateGroup / kUpdateGroup: desired group (members not used)
-  std::vector<AttrChange> changes;   // kUpdateUser: changed attributes only
+  std::vector<AttrChange> changes;   // kUpdateUser: changed attributes only;
+                                     // kUpdateGroup: displayName (for rendering);
+                                     // kDisableUser: active -> "false"
   std::vector<std::string> members;  // kAddMembers / kRemoveMembers: user keys, sorted
 };
 

@@ -162,10 +162,10 @@ TEST_CASE("uncertain objects are resolved first and nothing else is planned for 
   k.groups[0].members.clear();  // Admins lost E3 in the source view
   d.users[2].Set(Attr::kTitle, "Boss");
   CHECK(Describe(MakePlan(d, k, PlanOptions{})) ==
-        "resolve-user   E3 cy@x.com\n"
-        "# 1 uncertain objects are looked up on the target first; the rest of their changes is "
-        "planned after that\n"
-        "# plan: 1 operations (users +0 ~0 -0, groups +0 ~0 -0, members +0 -0)\n");
+        "resolve-user   E3 cy@x.com by filter\n"
+        "# 1 uncertain object is re-read from the target first; their other changes are planned "
+        "after that\n"
+        "# plan: 1 operations (users +0 ~0 -0, groups +0 ~0 -0, members +0 -0, resolve 1)\n");
 }
 
 TEST_CASE("failed objects wait for their retry time unless their source changed") {
@@ -236,5 +236,5 @@ TEST_CASE("DescribeJson escapes strings") {
   std::string j = DescribeJson(MakePlan(d, KnownState{}, PlanOptions{}));
   CHECK(j.find("\"key\":\"K\\\"1\"") != std::string::npos);
   CHECK(j.find("\"label\":\"a\\\\b@x\"") != std::string::npos);
-  CHECK(j.find("\"summary\":{\"users_create\":1,") != std::string::npos);
+  CHECK(j.find("\"summary\":{\"operations\":1,\"users_create\":1,") != std::string::npos);
 }

@@ -1,0 +1,274 @@
+// The response policies of DESIGN §6, run through the real cycle, executor and
+// state store against FakeTarget (our Target interface, scripted) and a fake clock.
+#include <doctest/doctest.h>
+
+#include "core/log.h"
+#include "daemon/cycle.h"
+#include "daemon/executor.h"
+#include "tests/support/fake_clock.h"
+#include "tests/support/fake_target.h"
+
+using namespace scimsync;
+
+namespace {
+
+class FakeSource final : public Source {
+ public:
+  Directory dir;
+  Result<Directory> Read() override { return dir; }
+  Result<std::string> Probe() override { return std::string("fake"); }
+  std::string Describe() const override { return "fake"; }
+};
+
+User Person(const std::string& key, const std::string& mail, const std::string& dept = "Sales") {
+  User u;
+  u.key = key;
+  u.Set(Attr::kUserName, mail);
+  u.Set(Attr::kEmail, mail);
+  u.Set(Attr::kDisplayName, "Person " + key);
+  u.Set(Attr::kDepartment, dept);
+  u.Set(Attr::kActive, "true");
+  return u;
+}
+
+struct Rig {
+  Config config;
+  FakeSource source;
+  FakeTarget target;
+  FakeClock clock;
+  std::unique_ptr<StateStore> state;
+
+  Rig() {
+    static std::vector<std::string> log_lines;  // keep test output quiet
+    log_lines.clear();
+    Log().CaptureForTest(&log_lines);
+    config.target.url = "https://fake.example/scim/v2";
+    config.target.max_connections = 1;  // deterministic call order
+    config.mapping = Mapping::CsvDefaults();
+    state = std::move(StateStore::Open(":memory:", config.target.url).value());
+    for (int i = 1; i <= 3; ++i) {
+      source.dir.users.push_back(Person("E" + std::to_string(i), "p" + std::to_string(i) + "@x.com"));
+    }
+    Group g;
+    g.key = "Staff";
+    g.display_name = "Staff";
+    g.members = {"E1", "E2", "E3"};
+    source.dir.groups = {g};
+  }
+  CycleReport Sync(bool allow_deletions = false) {
+    CycleRequest req;
+    req.allow_deletions = allow_deletions;
+    return RunCycle(config, source, target, *state, clock, req);
+  }
+  KnownUser Row(const std::string& key) {
+    KnownState known = state->Load().value();
+    for (auto& u : known.users) {
+      if (u.key == key) return u;
+    }
+    return {};
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a clean first sync, then an idle one with zero writes") {
+  Rig rig;
+  CycleReport r = rig.Sync();
+  CHECK(r.result == CycleResult::kOk);
+  CHECK(r.record.users_created == 3);
+  CHECK(r.record.groups_created == 1);
+  CHECK(r.record.members_added == 3);
+  CHECK(rig.target.users.size() == 3);
+  long writes = rig.target.WriteCount();
+  CycleReport idle = rig.Sync();
+  CHECK(idle.result == CycleResult::kOk);
+  CHECK(rig.target.WriteCount() == writes);
+  CHECK(idle.record.requests == 0);
+}
+
+TEST_CASE("409 on POST: found by filter, adopted, patched to the source; no duplicate") {
+  Rig rig;
+  User old = Person("", "P1@X.com", "Old dept");
+  std::string id = rig.target.AddUser(old);
+  rig.target.users[id].external_id.clear();
+  CycleReport r = rig.Sync();
+  CHECK(r.result == CycleResult::kOk);
+  CHECK(rig.target.users.size() == 3);
+  KnownUser row = rig.Row("E1");
+  CHECK(row.target_id == id);
+  CHECK(row.status == ObjectStatus::kSynced);
+  CHECK(rig.target.users[id].values[static_cast<std::size_t>(Attr::kDepartment)] == "Sales");
+  CHECK(rig.target.users[id].values[0] == "p1@x.com");
+  CHECK(rig.target.Count("FIND externalId=E1") == 1);
+  CHECK(rig.target.Count("FIND userName=p1@x.com") == 1);
+}
+
+TEST_CASE("409 with no single match is a conflict, reported, and not looped") {
+  Rig rig;
+  rig.target.Script("CreateUser", FakeTarget::Http(409, "Email already taken", "uniqueness"));
+  CycleReport r = rig.Sync();
+  CHECK(r.result == CycleResult::kPartial);
+  CHECK(r.ExitCode() == 1);
+  CHECK(r.record.conflicts == 1);
+  KnownUser row = rig.Row("E1");
+  CHECK(row.status == ObjectStatus::kConflict);
+  CHECK(row.last_error ==
+        "HTTP 409 uniqueness: Email already taken; lookup by externalId and userName found 0 "
+        "users, so nothing was adopted");
+  int posts = rig.target.Count("POST E1");
+  rig.Sync();  // within the backoff: not retried
+  CHECK(rig.target.Count("POST E1") == posts);
+}
+
+TEST_CASE("428 on POST stops creates for the cycle; the rest goes on; next cycle creates") {
+  Rig rig;
+  rig.Sync();
+  rig.source.dir.users.push_back(Person("E4", "p4@x.com"));
+  rig.source.dir.users.push_back(Person("E5", "p5@x.com"));
+  rig.source.dir.users[0].Set(Attr::kTitle, "Lead");  // an update in the same cycle
+  rig.target.Script("CreateUser", FakeTarget::Http(428, "Seats exceeded"));
+  CycleReport r = rig.Sync();
+  CHECK(r.result == CycleResult::kPartial);
+  CHECK(r.record.seat_blocked == 2);
+  CHECK(r.record.users_updated == 1);
+  CHECK(rig.target.Count("POST E5") == 0);  // not even tried after the 428
+  CHECK(rig.Row("E5").status == ObjectStatus::kSeatBlocked);
+  CycleReport next = rig.Sync();
+  CHECK(next.result == CycleResult::kOk);
+  CHECK(next.record.users_created == 2);
+  CHECK(rig.target.users.size() == 5);
+}
+
+TEST_CASE("429 honours Retry-After and lowers concurrency; the request then succeeds") {
+  Rig rig;
+  rig.config.target.max_connections = 4;
+  TargetResponse slow = FakeTarget::Http(429, "slow down");
+  slow.retry_after = std::chrono::seconds(7);
+  rig.target.Script("CreateUser", slow);
+  CycleReport r = rig.Sync();
+  CHECK(r.result == CycleResult::kOk);
+  CHECK(rig.target.users.size() == 3);
+  CHECK(rig.clock.Slept() >= Millis(7000));
+}
+
+TEST_CASE("lost response after commit: uncertain, resolved next cycle, no duplicate") {
+  Rig rig;
+  rig.config.target.max_retries = 0;
+  rig.target.Script("CreateUser", FakeTarget::Transport(Transport::kReset), /*apply=*/true);
+  CycleReport r = rig.Sync();
+  CHECK(r.result == CycleResult::kPartial);
+  CHECK(rig.Row("E1").uncertain);
+  CHECK(rig.target.users.size() == 3);
+  CycleReport next = rig.Sync();
+  CHECK(next.result == CycleResult::kOk);
+  CHECK(rig.target.users.size() == 3);  // found by externalId, not created twice
+  CHECK_FALSE(rig.Row("E1").uncertain);
+  CHECK(rig.Row("E1").target_id == rig.target.FindUsers("externalId", "E1").users[0].id);
+  CHECK(rig.target.Count("POST E1") == 1);
+}
+
+TEST_CASE("5xx is retried with backoff, then deferred to the next cycle") {
+  Rig rig;
+  rig.config.target.max_retries = 2;
+  for (int i = 0; i < 3; ++i) rig.target.Script("CreateUser", FakeTarget::Http(500, "boom"));
+  CycleReport r = rig.Sync();
+  CHECK(r.result == CycleResult::kPartial);
+  CHECK(rig.target.Count("POST E1") == 3);
+  CHECK(rig.clock.Slept() > Millis(0));
+  CHECK(rig.Sync().result == CycleResult::kOk);
+  CHECK(rig.target.users.size() == 3);
+}
+
+TEST_CASE("401 stops the cycle at once with exit 3") {
+  Rig rig;
+  rig.target.Always("CreateUser", [] { return FakeTarget::Http(401, "bad token"); });
+  CycleReport r = rig.Sync();
+  CHECK(r.result == CycleResult::kStopped);
+  CHECK(r.ExitCode() == 3);
+  CHECK(r.stop_code == ErrorCode::kAuth);
+  CHECK(rig.target.Count("POST") == 1);
+}
+
+TEST_CASE("an unreachable target stops the cycle") {
+  Rig rig;
+  rig.config.target.max_retries = 1;
+  rig.target.Always("CreateUser", [] { return FakeTarget::Transport(Transport::kConnect); });
+  CycleReport r = rig.Sync();
+  CHECK(r.result == CycleResult::kStopped);
+  CHECK(r.stop_reason.rfind("target unreachable", 0) == 0);
+  CHECK(rig.Row("E1").uncertain == false);
+}
+
+TEST_CASE("circuit breaker after too many transient failures in a row") {
+  Rig rig;
+  rig.config.target.max_retries = 0;
+  rig.config.safety.max_failures_per_cycle = 2;
+  rig.target.Always("CreateUser", [] { return FakeTarget::Http(502, "bad gateway"); });
+  CycleReport r = rig.Sync();
+  CHECK(r.result == CycleResult::kStopped);
+  CHECK(r.stop_reason.rfind("circuit breaker: 2 requests in a row failed", 0) == 0);
+  CHECK(rig.target.Count("POST") == 2);
+}
+
+TEST_CASE("400 marks one object failed and the others go on") {
+  Rig rig;
+  rig.target.Script("CreateUser", FakeTarget::Http(400, "bad phone", "invalidValue"));
+  CycleReport r = rig.Sync();
+  CHECK(r.result == CycleResult::kPartial);
+  CHECK(r.record.failed == 1);
+  CHECK(r.record.users_created == 2);
+  KnownUser row = rig.Row("E1");
+  CHECK(row.status == ObjectStatus::kFailed);
+  CHECK(row.last_error == "HTTP 400 invalidValue: bad phone");
+  CHECK(row.next_retry > rig.clock.Now());
+}
+
+TEST_CASE("404 on PATCH re-creates; 412 re-reads and retries with If-Match") {
+  Rig rig;
+  rig.Sync();
+  std::string id = rig.Row("E1").target_id;
+  rig.target.users.erase(id);  // deleted on the target by hand
+  rig.source.dir.users[0].Set(Attr::kTitle, "New");
+  CHECK(rig.Sync().result == CycleResult::kOk);
+  CHECK(rig.Row("E1").target_id != id);
+  CHECK(rig.target.users.size() == 3);
+
+  rig.source.dir.users[1].Set(Attr::kTitle, "Etag");
+  rig.target.Script("PatchUser", FakeTarget::Http(412, "precondition failed"));
+  CHECK(rig.Sync().result == CycleResult::kOk);
+  CHECK(rig.target.Count("PATCH " + rig.Row("E2").target_id + " if-match") == 1);
+}
+
+TEST_CASE("leavers: disable, re-activate with the same id; DELETE 404 counts as done") {
+  Rig rig;
+  rig.Sync();
+  std::string id = rig.Row("E3").target_id;
+  User e3 = rig.source.dir.users[2];
+  rig.source.dir.users.pop_back();
+  rig.source.dir.groups[0].members = {"E1", "E2"};
+  CycleReport r = rig.Sync();
+  CHECK(r.record.users_disabled == 1);
+  CHECK(r.record.members_removed == 1);
+  CHECK(rig.target.users[id].values[static_cast<std::size_t>(Attr::kActive)] == "false");
+  rig.source.dir.users.push_back(e3);
+  CHECK(rig.Sync().record.users_updated == 1);
+  CHECK(rig.Row("E3").target_id == id);
+  CHECK(rig.target.users[id].values[static_cast<std::size_t>(Attr::kActive)] == "true");
+
+  rig.config.target.deprovision = DeprovisionMode::kDelete;
+  rig.source.dir.users.pop_back();
+  rig.target.Script("DeleteUser", FakeTarget::Http(404));
+  CycleReport d = rig.Sync();
+  CHECK(d.result == CycleResult::kOk);
+  CHECK(rig.Row("E3").status == ObjectStatus::kDeleted);
+}
+
+TEST_CASE("413 on a membership PATCH halves the chunk") {
+  Rig rig;
+  rig.config.target.members_per_request = 4;
+  rig.target.Script("PatchGroupMembers", FakeTarget::Http(413, "too large"));
+  CycleReport r = rig.Sync();
+  CHECK(r.result == CycleResult::kOk);
+  CHECK(r.record.members_added == 3);
+  CHECK(rig.target.Count("PATCH group") == 3);  // 413, then chunks of 2 and 1
+}

@@ -1,0 +1,222 @@
+// FakeTarget: an in-memory implementation of our Target interface for executor
+// tests. It behaves like a well-mannered SCIM server (ids, userName uniqueness
+// case-insensitive -> 409, filters by externalId/userName/displayName), and each
+// call can be overridden by a scripted response to play a real target's quirks.
+// Every call is recorded as "METHOD what" for assertions.
+#pragma once
+
+#include <algorithm>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "connectors/target.h"
+#include "core/model.h"
+
+namespace scimsync {
+
+class FakeTarget final : public Target {
+ public:
+  struct Scripted {
+    TargetResponse response;
+    bool apply = false;  // also perform the operation (commit, then lose the answer)
+  };
+  // Queue a response for the next call of `call` ("CreateUser", "PatchUser", ...).
+  void Script(const std::string& call, TargetResponse r, bool apply = false) {
+    std::lock_guard lock(mu_);
+    script_[call].push_back({std::move(r), apply});
+  }
+  // Every call of `call` gets this response from now on (until cleared).
+  void Always(const std::string& call, std::function<std::optional<TargetResponse>()> f) {
+    std::lock_guard lock(mu_);
+    always_[call] = std::move(f);
+  }
+  static TargetResponse Http(int status, std::string detail = "", std::string scim_type = "") {
+    TargetResponse r;
+    r.status = status;
+    r.detail = std::move(detail);
+    r.scim_type = std::move(scim_type);
+    return r;
+  }
+  static TargetResponse Transport(enum Transport t) {
+    TargetResponse r;
+    r.transport = t;
+    r.detail = "injected";
+    return r;
+  }
+
+  std::map<std::string, RemoteUser> users;   // by id
+  std::map<std::string, RemoteGroup> groups;  // by id
+  std::vector<std::string> calls;
+
+  std::string AddUser(const User& u) {
+    RemoteUser r;
+    r.id = "u" + std::to_string(++next_id_);
+    r.external_id = u.key;
+    r.values = u.values;
+    users[r.id] = r;
+    return r.id;
+  }
+
+  TargetResponse CreateUser(const User& u) override {
+    return Run("CreateUser", "POST " + u.key, [&] {
+      for (auto& [id, r] : users) {
+        if (FoldCase(r.values[0]) == FoldCase(u.Get(Attr::kUserName))) {
+          return Http(409, "userName already taken", "uniqueness");
+        }
+      }
+      TargetResponse ok = Http(201);
+      std::string id = AddUser(u);
+      ok.user = users[id];
+      return ok;
+    });
+  }
+  TargetResponse GetUser(const std::string& id) override {
+    return Run("GetUser", "GET " + id, [&] {
+      auto it = users.find(id);
+      if (it == users.end()) return Http(404);
+      TargetResponse ok = Http(200);
+      ok.user = it->second;
+      ok.etag = "W/\"" + id + "-" + std::to_string(++etag_) + "\"";
+      return ok;
+    });
+  }
+  TargetResponse PatchUser(const std::string& id, const std::vector<AttrChange>& changes,
+                           const std::string& if_match) override {
+    return Run("PatchUser", "PATCH " + id + (if_match.empty() ? "" : " if-match"), [&] {
+      auto it = users.find(id);
+      if (it == users.end()) return Http(404);
+      for (const auto& c : changes) it->second.values[static_cast<std::size_t>(c.attr)] = c.new_value;
+      TargetResponse ok = Http(200);
+      ok.user = it->second;
+      return ok;
+    });
+  }
+  TargetResponse DeleteUser(const std::string& id) override {
+    return Run("DeleteUser", "DELETE " + id, [&] {
+      if (!users.erase(id)) return Http(404);
+      return Http(204);
+    });
+  }
+  UserQuery FindUsers(std::string_view attr, std::string_view value) override {
+    UserQuery q;
+    q.response = Run("FindUsers", "FIND " + std::string(attr) + "=" + std::string(value), [&] {
+      for (auto& [id, r] : users) {
+        bool match = attr == "externalId" ? r.external_id == value
+                                          : FoldCase(r.values[0]) == FoldCase(value);
+        if (match) q.users.push_back(r);
+      }
+      return Http(200);
+    });
+    return q;
+  }
+  TargetResponse CreateGroup(const Group& g) override {
+    return Run("CreateGroup", "POST group " + g.key, [&] {
+      for (auto& [id, r] : groups) {
+        if (r.display_name == g.display_name) return Http(409, "exists", "uniqueness");
+      }
+      RemoteGroup r;
+      r.id = "g" + std::to_string(++next_id_);
+      r.external_id = g.key;
+      r.display_name = g.display_name;
+      groups[r.id] = r;
+      TargetResponse ok = Http(201);
+      ok.group = r;
+      return ok;
+    });
+  }
+  TargetResponse GetGroup(const std::string& id) override {
+    return Run("GetGroup", "GET group " + id, [&] {
+      auto it = groups.find(id);
+      if (it == groups.end()) return Http(404);
+      TargetResponse ok = Http(200);
+      ok.group = it->second;
+      return ok;
+    });
+  }
+  TargetResponse RenameGroup(const std::string& id, const std::string& name) override {
+    return Run("RenameGroup", "PATCH group " + id + " name", [&] {
+      auto it = groups.find(id);
+      if (it == groups.end()) return Http(404);
+      it->second.display_name = name;
+      return Http(204);
+    });
+  }
+  TargetResponse PatchGroupMembers(const std::string& id, const std::vector<std::string>& add,
+                                   const std::vector<std::string>& remove) override {
+    return Run("PatchGroupMembers",
+               "PATCH group " + id + " +" + std::to_string(add.size()) + " -" +
+                   std::to_string(remove.size()),
+               [&] {
+                 auto it = groups.find(id);
+                 if (it == groups.end()) return Http(404);
+                 auto& m = it->second.member_ids;
+                 for (const auto& a : add) {
+                   if (std::find(m.begin(), m.end(), a) == m.end()) m.push_back(a);
+                 }
+                 for (const auto& r : remove) m.erase(std::remove(m.begin(), m.end(), r), m.end());
+                 return Http(204);
+               });
+  }
+  TargetResponse DeleteGroup(const std::string& id) override {
+    return Run("DeleteGroup", "DELETE group " + id, [&] {
+      if (!groups.erase(id)) return Http(404);
+      return Http(204);
+    });
+  }
+  GroupQuery FindGroups(std::string_view attr, std::string_view value) override {
+    GroupQuery q;
+    q.response = Run("FindGroups", "FIND group " + std::string(attr) + "=" + std::string(value), [&] {
+      for (auto& [id, r] : groups) {
+        if ((attr == "externalId" ? r.external_id : r.display_name) == value) q.groups.push_back(r);
+      }
+      return Http(200);
+    });
+    return q;
+  }
+  TargetResponse Probe() override { return Http(200); }
+  long RequestCount() const override { return requests_; }
+  long WriteCount() const override { return writes_; }
+
+  int Count(const std::string& prefix) const {
+    std::lock_guard lock(mu_);
+    return static_cast<int>(std::count_if(calls.begin(), calls.end(), [&](const std::string& c) {
+      return c.rfind(prefix, 0) == 0;
+    }));
+  }
+
+ private:
+  TargetResponse Run(const std::string& call, const std::string& what,
+                     const std::function<TargetResponse()>& real) {
+    std::lock_guard lock(mu_);
+    calls.push_back(what);
+    ++requests_;
+    if (call != "GetUser" && call != "GetGroup" && call != "FindUsers" && call != "FindGroups") {
+      ++writes_;
+    }
+    auto a = always_.find(call);
+    if (a != always_.end()) {
+      if (auto r = a->second()) return *r;
+    }
+    auto& q = script_[call];
+    if (!q.empty()) {
+      Scripted s = q.front();
+      q.pop_front();
+      if (s.apply) real();
+      return s.response;
+    }
+    return real();
+  }
+
+  mutable std::recursive_mutex mu_;
+  std::map<std::string, std::deque<Scripted>> script_;
+  std::map<std::string, std::function<std::optional<TargetResponse>()>> always_;
+  int next_id_ = 0;
+  int etag_ = 0;
+  long requests_ = 0, writes_ = 0;
+};
+
+}  // namespace scimsync

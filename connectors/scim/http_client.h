@@ -46,6 +46,7 @@ struct HttpClientOptions {
   std::chrono::milliseconds request_timeout{30000};
   int max_connections = 4;
   std::string user_agent;              // "scimsync/<version>"
+  double max_requests_per_second = 0;  // request starts per second, evenly spaced; 0 = no cap
 };
 
 class HttpClient {

@@ -1,1 +1,352 @@
-namespace scimsync {}  // filled in by its owner
+#include "connectors/scim/scim_target.h"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <unordered_set>
+
+#include "connectors/scim/scim_json.h"
+#include "core/log.h"
+
+namespace scimsync {
+namespace {
+
+constexpr std::string_view kScimJson = "application/scim+json";
+
+bool EqualsFold(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+bool AllDigits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::optional<int> Number(std::string_view s) {
+  if (!AllDigits(s) || s.size() > 9) return std::nullopt;
+  int v = 0;
+  std::from_chars(s.data(), s.data() + s.size(), v);
+  return v;
+}
+
+std::optional<unsigned> MonthNumber(std::string_view s) {
+  static constexpr std::array<std::string_view, 12> kMonths = {
+      "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  for (unsigned i = 0; i < kMonths.size(); ++i) {
+    if (s == kMonths[i]) return i + 1;
+  }
+  return std::nullopt;
+}
+
+bool IsWeekday(std::string_view s) {
+  static constexpr std::array<std::string_view, 14> kDays = {
+      "Mon",    "Tue",     "Wed",       "Thu",      "Fri",    "Sat",      "Sun",
+      "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"};
+  return std::find(kDays.begin(), kDays.end(), s) != kDays.end();
+}
+
+// "hh:mm:ss" -> seconds of the day.
+std::optional<int> TimeOfDay(std::string_view s) {
+  if (s.size() != 8 || s[2] != ':' || s[5] != ':') return std::nullopt;
+  auto h = Number(s.substr(0, 2)), m = Number(s.substr(3, 2)), sec = Number(s.substr(6, 2));
+  if (!h || !m || !sec || *h > 23 || *m > 59 || *sec > 60) return std::nullopt;
+  return *h * 3600 + *m * 60 + *sec;
+}
+
+std::optional<SysTime> ParseHttpDate(std::string_view v) {
+  std::vector<std::string_view> t;
+  std::size_t i = 0;
+  while (i < v.size()) {
+    while (i < v.size() && (v[i] == ' ' || v[i] == ',' || v[i] == '-')) ++i;
+    std::size_t j = i;
+    while (j < v.size() && v[j] != ' ' && v[j] != ',' && v[j] != '-') ++j;
+    if (j > i) t.push_back(v.substr(i, j - i));
+    i = j;
+  }
+  std::optional<int> day, year, secs;
+  std::optional<unsigned> month;
+  if (t.size() == 6 && IsWeekday(t[0]) && t[5] == "GMT") {
+    // IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT" or RFC 850 "Sunday, 06-Nov-94 ...".
+    day = Number(t[1]);
+    month = MonthNumber(t[2]);
+    if (t[3].size() == 4) {
+      year = Number(t[3]);
+    } else if (t[3].size() == 2) {
+      // RFC 850 two-digit years: RFC 9110 §5.6.7 reads far-future years as past.
+      if (std::optional<int> yy = Number(t[3])) year = *yy + (*yy < 70 ? 2000 : 1900);
+    }
+    secs = TimeOfDay(t[4]);
+  } else if (t.size() == 5 && IsWeekday(t[0]) && t[4].size() == 4) {
+    // asctime "Sun Nov  6 08:49:37 1994".
+    month = MonthNumber(t[1]);
+    day = Number(t[2]);
+    secs = TimeOfDay(t[3]);
+    year = Number(t[4]);
+  }
+  if (!day.has_value() || !month.has_value() || !year.has_value() || !secs.has_value()) {
+    return std::nullopt;
+  }
+  const int y = year.value(), d = day.value(), sod = secs.value();
+  const unsigned m = month.value();
+  std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{m},
+                                  std::chrono::day{static_cast<unsigned>(d)}};
+  if (!ymd.ok()) return std::nullopt;
+  return SysTime(std::chrono::sys_days(ymd).time_since_epoch() + std::chrono::seconds(sod));
+}
+
+std::string_view PathForLog(const std::string& path) {
+  return std::string_view(path).substr(0, 500);
+}
+
+}  // namespace
+
+std::optional<std::chrono::seconds> ParseRetryAfter(std::string_view value, SysTime now) {
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  if (AllDigits(value)) {
+    if (value.size() > 9) return std::nullopt;  // absurd; let the caller's backoff decide
+    return std::chrono::seconds(*Number(value));
+  }
+  std::optional<SysTime> when = ParseHttpDate(value);
+  if (!when) return std::nullopt;
+  if (*when <= now) return std::chrono::seconds(0);
+  return std::chrono::ceil<std::chrono::seconds>(*when - now);
+}
+
+std::vector<std::pair<std::string, std::string>> RedactHeaders(
+    std::vector<std::pair<std::string, std::string>> headers) {
+  for (auto& [name, value] : headers) {
+    if (EqualsFold(name, "authorization") || EqualsFold(name, "proxy-authorization") ||
+        EqualsFold(name, "cookie")) {
+      value = "[redacted]";
+    }
+  }
+  return headers;
+}
+
+ScimTarget::ScimTarget(HttpClient& http, ScimTargetOptions options, Clock& clock)
+    : http_(http),
+      options_(std::move(options)),
+      clock_(clock),
+      concurrency_(std::max(1, options_.max_connections)) {
+  if (options_.page_size < 1) options_.page_size = 100;
+  if (options_.max_pages < 1) options_.max_pages = 1;
+}
+
+HttpResponse ScimTarget::Exchange(std::string_view method, const std::string& path,
+                                  std::string body, const std::string& if_match) {
+  HttpRequest req;
+  req.method = std::string(method);
+  req.url = JoinUrl(options_.base_url, path);
+  req.headers.emplace_back("Accept", kScimJson);
+  if (!body.empty()) req.headers.emplace_back("Content-Type", kScimJson);
+  if (!if_match.empty()) req.headers.emplace_back("If-Match", if_match);
+  req.body = std::move(body);
+
+  requests_++;
+  if (method != "GET") writes_++;
+  auto start = clock_.Steady();
+  HttpResponse resp = http_.Send(req);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Steady() - start);
+
+  if (Log().Enabled(LogLevel::kDebug)) {
+    std::string status = resp.error == HttpError::kNone
+                             ? std::to_string(resp.status)
+                             : std::string(resp.error == HttpError::kTimeout   ? "timeout"
+                                           : resp.error == HttpError::kReset   ? "reset"
+                                           : resp.error == HttpError::kConnect ? "connect_failed"
+                                                                               : "cancelled");
+    LogDebug("scim_request", {{"method", req.method},
+                              {"path", std::string(PathForLog(path))},
+                              {"status", status},
+                              {"ms", std::to_string(ms.count())}});
+    std::string headers;
+    for (const auto& [k, v] : RedactHeaders(req.headers)) {
+      if (!headers.empty()) headers += "; ";
+      headers += k + ": " + v;
+    }
+    LogDebug("scim_exchange", {{"method", req.method},
+                               {"path", std::string(PathForLog(path))},
+                               {"request_headers", headers},
+                               {"request_body", req.body},
+                               {"response_body", resp.body}});
+  }
+  return resp;
+}
+
+TargetResponse ScimTarget::Convert(const HttpResponse& http, Body parse) {
+  TargetResponse t;
+  switch (http.error) {
+    case HttpError::kNone: t.transport = Transport::kOk; break;
+    case HttpError::kTimeout: t.transport = Transport::kTimeout; break;
+    case HttpError::kReset: t.transport = Transport::kReset; break;
+    case HttpError::kConnect: t.transport = Transport::kConnect; break;
+    case HttpError::kCancelled: t.transport = Transport::kCancelled; break;
+  }
+  if (t.transport != Transport::kOk) {
+    t.detail = http.error_text;
+    return t;
+  }
+  t.status = http.status;
+  if (std::string ra = http.Header("retry-after"); !ra.empty()) {
+    t.retry_after = ParseRetryAfter(ra, clock_.Now());
+  }
+  t.etag = http.Header("etag");
+  if (t.Ok()) {
+    std::string version;
+    if (parse == Body::kUser && !http.body.empty()) {
+      t.user = ParseUser(http.body, &version);
+    } else if (parse == Body::kGroup && !http.body.empty()) {
+      t.group = ParseGroup(http.body, &version);
+    }
+    if (t.etag.empty()) t.etag = version;
+    return t;
+  }
+  if (!http.body.empty()) {
+    ScimError e = ParseError(http.body);
+    t.detail = std::move(e.detail);
+    t.scim_type = std::move(e.scim_type);
+  }
+  if (t.status == 429) {
+    // The target asks for fewer requests at once: halve for the rest of this client's life.
+    int now = concurrency_.load();
+    int lower = std::max(1, now / 2);
+    if (lower < now && concurrency_.compare_exchange_strong(now, lower)) {
+      http_.SetMaxConcurrency(lower);
+    }
+  }
+  return t;
+}
+
+TargetResponse ScimTarget::Call(std::string_view method, const std::string& path, std::string body,
+                                Body parse, const std::string& if_match) {
+  return Convert(Exchange(method, path, std::move(body), if_match), parse);
+}
+
+TargetResponse ScimTarget::CreateUser(const User& user) {
+  return Call("POST", "Users", UserJson(user), Body::kUser);
+}
+
+TargetResponse ScimTarget::GetUser(const std::string& id) {
+  return Call("GET", "Users/" + PercentEncode(id), "", Body::kUser);
+}
+
+TargetResponse ScimTarget::PatchUser(const std::string& id, const std::vector<AttrChange>& changes,
+                                     const std::string& if_match) {
+  if (changes.empty()) {
+    TargetResponse t;
+    t.status = 204;
+    return t;
+  }
+  return Call("PATCH", "Users/" + PercentEncode(id), UserPatchJson(changes), Body::kUser, if_match);
+}
+
+TargetResponse ScimTarget::DeleteUser(const std::string& id) {
+  return Call("DELETE", "Users/" + PercentEncode(id), "", Body::kNone);
+}
+
+template <typename Page, typename Item>
+TargetResponse ScimTarget::ReadList(const std::string& path_and_query, std::vector<Item>& out) {
+  std::unordered_set<std::string> seen;
+  std::vector<std::string> previous_ids;
+  long start = 1;
+  TargetResponse last;
+  for (int page_no = 0;; ++page_no) {
+    if (page_no >= options_.max_pages) {
+      LogWarn("scim_paging_capped", {{"path", std::string(PathForLog(path_and_query))},
+                                     {"pages", std::to_string(page_no)}});
+      break;
+    }
+    std::string path = path_and_query + "&startIndex=" + std::to_string(start) +
+                       "&count=" + std::to_string(options_.page_size);
+    HttpResponse http = Exchange("GET", path, "", "");
+    last = Convert(http, Body::kNone);
+    if (last.transport != Transport::kOk) return last;
+    if (last.status == 404) {
+      // Some targets answer a filter without hits (or a page past the end) with 404.
+      last.status = 200;
+      last.detail.clear();
+      last.scim_type.clear();
+      return last;
+    }
+    if (!last.Ok()) return last;
+    Page page;
+    if constexpr (std::is_same_v<Item, RemoteUser>) {
+      page = ParseUserPage(http.body);
+    } else {
+      page = ParseGroupPage(http.body);
+    }
+    if (!page.valid) {
+      last.status = 502;
+      last.detail = "invalid ListResponse: " + ParseError(http.body).detail;
+      return last;
+    }
+    std::vector<std::string> ids;
+    ids.reserve(page.resources.size());
+    for (const auto& r : page.resources) ids.push_back(r.id);
+    if (!ids.empty() && ids == previous_ids) break;  // the server ignored startIndex
+    for (auto& r : page.resources) {
+      if (r.id.empty() || !seen.insert(r.id).second) continue;
+      out.push_back(std::move(r));
+    }
+    if (page.returned == 0) break;
+    start += static_cast<long>(page.returned);
+    if (page.total_results && start - 1 >= *page.total_results) break;
+    previous_ids = std::move(ids);
+  }
+  return last;
+}
+
+UserQuery ScimTarget::FindUsers(std::string_view attr, std::string_view value) {
+  UserQuery q;
+  q.response = ReadList<UserPage>("Users?filter=" + PercentEncode(EqFilter(attr, value)), q.users);
+  return q;
+}
+
+TargetResponse ScimTarget::CreateGroup(const Group& group) {
+  return Call("POST", "Groups", GroupJson(group), Body::kGroup);
+}
+
+TargetResponse ScimTarget::GetGroup(const std::string& id) {
+  return Call("GET", "Groups/" + PercentEncode(id) + "?excludedAttributes=members", "", Body::kGroup);
+}
+
+TargetResponse ScimTarget::RenameGroup(const std::string& id, const std::string& display_name) {
+  return Call("PATCH", "Groups/" + PercentEncode(id), GroupRenameJson(display_name), Body::kGroup);
+}
+
+TargetResponse ScimTarget::PatchGroupMembers(const std::string& id,
+                                             const std::vector<std::string>& add_ids,
+                                             const std::vector<std::string>& remove_ids) {
+  if (add_ids.empty() && remove_ids.empty()) {
+    TargetResponse t;
+    t.status = 204;
+    return t;
+  }
+  return Call("PATCH", "Groups/" + PercentEncode(id), MembersPatchJson(add_ids, remove_ids),
+              Body::kGroup);
+}
+
+TargetResponse ScimTarget::DeleteGroup(const std::string& id) {
+  return Call("DELETE", "Groups/" + PercentEncode(id), "", Body::kNone);
+}
+
+GroupQuery ScimTarget::FindGroups(std::string_view attr, std::string_view value) {
+  GroupQuery q;
+  q.response = ReadList<GroupPage>(
+      "Groups?filter=" + PercentEncode(EqFilter(attr, value)) + "&excludedAttributes=members",
+      q.groups);
+  return q;
+}
+
+TargetResponse ScimTarget::Probe() {
+  return Call("GET", "Users?startIndex=1&count=1", "", Body::kNone);
+}
+
+}  // namespace scimsync

@@ -1,0 +1,96 @@
+// CurlHttpClient: HttpClient over libcurl's multi interface.
+//
+// One I/O thread owns a CURLM handle and drives every transfer; Send() queues its
+// request and blocks on a condition variable until the I/O thread completes it.
+// Several threads may call Send() at once: that is how requests of one phase run
+// concurrently over up to `max_connections` HTTP/1.1 keep-alive connections
+// (CURLMOPT_MAX_HOST_CONNECTIONS / MAX_TOTAL_CONNECTIONS / MAXCONNECTS, no
+// pipelining, no HTTP/2).
+//
+// Gates applied by the I/O thread before a queued request starts:
+//   * concurrency: at most SetMaxConcurrency(n) transfers in flight (1..max_connections;
+//     starts at max_connections). The SCIM target lowers it on a 429.
+//   * rate: with max_requests_per_second > 0, request starts are spaced evenly,
+//     1/rate apart (a token bucket holding one token: no bursts).
+// A request's timeouts (connect_timeout, request_timeout) start when it leaves the
+// queue, so waiting behind the gates never times a request out.
+//
+// Security:
+//   * TLS peer and host verification are always on (CURLOPT_SSL_VERIFYPEER 1,
+//     CURLOPT_SSL_VERIFYHOST 2, which is libcurl's "verify" value); `ca_file`, when
+//     set, replaces the system store (CURLOPT_CAINFO). Only http and https URLs.
+//   * The bearer token is added to each request as an Authorization header here
+//     and nowhere else; it is never logged and never part of error_text.
+//   * Redirects: libcurl's automatic following is OFF. A 307 or 308 whose Location
+//     has the same scheme, host and port as the request is followed (method, body
+//     and headers kept; at most 5 hops). Every other redirect (another host or port
+//     or scheme, or 301/302/303, which would turn a PATCH into a GET) is returned to
+//     the caller as the 3xx response. So the Authorization header never leaves for
+//     another host.
+//
+// Errors: libcurl result codes are translated in HttpErrorFromCurl() only (table
+// tested). Codes that prove nothing was sent map to kConnect; timeouts to kTimeout;
+// everything else (including unknown codes) to kReset, "outcome unknown", which
+// makes the executor re-read before writing again: the safe assumption.
+//
+// Cancel(): queued requests and later Send() calls return kCancelled at once;
+// requests already on the wire run to completion (bounded by request_timeout),
+// because abandoning them would leave their outcome unknown.
+//
+// Response header names are lowercased; for a followed redirect only the final
+// response's headers are kept.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "connectors/scim/http_client.h"
+
+namespace scimsync {
+
+// Translates a libcurl CURLcode (passed as int to keep curl.h out of this header).
+HttpError HttpErrorFromCurl(int curl_code);
+
+class CurlHttpClient final : public HttpClient {
+ public:
+  explicit CurlHttpClient(HttpClientOptions options);
+  ~CurlHttpClient() override;  // cancels what is queued, waits for in-flight requests
+  CurlHttpClient(const CurlHttpClient&) = delete;
+  CurlHttpClient& operator=(const CurlHttpClient&) = delete;
+
+  HttpResponse Send(const HttpRequest& request) override;
+  void SetMaxConcurrency(int n) override;
+  void Cancel() override;
+
+  int max_concurrency() const;
+
+ private:
+  struct Transfer;
+  void Loop();
+  void Wake();
+  // Starts queued transfers allowed by the gates; returns ms until the rate gate
+  // opens again, or -1. Called with mu_ held.
+  long StartReady(std::chrono::steady_clock::time_point now);
+  bool Start(Transfer* t);  // configures and adds the easy handle; false on failure
+  void Finish(Transfer* t, int curl_code);
+  void Complete(Transfer* t);  // marks done and wakes its sender; mu_ held
+
+  HttpClientOptions options_;
+  void* multi_ = nullptr;  // CURLM*
+  mutable std::mutex mu_;
+  std::deque<Transfer*> queue_;
+  int running_ = 0;
+  int limit_;
+  bool cancelled_ = false;
+  bool stopping_ = false;
+  std::chrono::steady_clock::time_point next_start_{};
+  std::chrono::nanoseconds interval_{0};
+  std::thread io_;
+};
+
+}  // namespace scimsync

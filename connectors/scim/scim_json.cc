@@ -1,0 +1,464 @@
+#include "connectors/scim/scim_json.h"
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cstdio>
+
+namespace scimsync {
+namespace {
+
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void Str(Writer& w, std::string_view s) {
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+void Key(Writer& w, std::string_view s) {
+  w.Key(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+void StrMember(Writer& w, std::string_view key, std::string_view value) {
+  Key(w, key);
+  Str(w, value);
+}
+std::string Done(const rapidjson::StringBuffer& buf) {
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+void Schemas(Writer& w, std::initializer_list<std::string_view> schemas) {
+  Key(w, "schemas");
+  w.StartArray();
+  for (auto s : schemas) Str(w, s);
+  w.EndArray();
+}
+
+void WorkEmail(Writer& w, std::string_view value) {
+  w.StartObject();
+  StrMember(w, "value", value);
+  StrMember(w, "type", "work");
+  Key(w, "primary");
+  w.Bool(true);
+  w.EndObject();
+}
+void WorkPhone(Writer& w, std::string_view value) {
+  w.StartObject();
+  StrMember(w, "value", value);
+  StrMember(w, "type", "work");
+  w.EndObject();
+}
+
+// --- parsing helpers ---------------------------------------------------------
+
+bool EqualsFold(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+// Attribute names are case-insensitive (RFC 7643 §2.1).
+const rapidjson::Value* Member(const rapidjson::Value& obj, std::string_view name) {
+  if (!obj.IsObject()) return nullptr;
+  for (auto it = obj.MemberBegin(); it != obj.MemberEnd(); ++it) {
+    std::string_view k(it->name.GetString(), it->name.GetStringLength());
+    if (EqualsFold(k, name)) return &it->value;
+  }
+  return nullptr;
+}
+
+// Strings as they are, numbers and booleans rendered, anything else absent.
+std::string AsText(const rapidjson::Value* v) {
+  if (v == nullptr) return "";
+  if (v->IsString()) return std::string(v->GetString(), v->GetStringLength());
+  if (v->IsBool()) return v->GetBool() ? "true" : "false";
+  if (v->IsInt64()) return std::to_string(v->GetInt64());
+  if (v->IsUint64()) return std::to_string(v->GetUint64());
+  if (v->IsDouble()) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.17g", v->GetDouble());
+    return buf;
+  }
+  return "";
+}
+
+std::string MemberText(const rapidjson::Value& obj, std::string_view name) {
+  return AsText(Member(obj, name));
+}
+
+// Some targets send active as a string; anything unreadable counts as absent.
+std::string ActiveText(const rapidjson::Value* v) {
+  if (v == nullptr) return "";
+  if (v->IsBool()) return v->GetBool() ? "true" : "false";
+  if (v->IsString()) {
+    std::string_view s(v->GetString(), v->GetStringLength());
+    if (EqualsFold(s, "true")) return "true";
+    if (EqualsFold(s, "false")) return "false";
+  }
+  return "";
+}
+
+// The work element of a multi-valued attribute: type "work", else primary, else first.
+std::string PickWorkValue(const rapidjson::Value* arr) {
+  if (arr == nullptr || !arr->IsArray()) return "";
+  const rapidjson::Value* work = nullptr;
+  const rapidjson::Value* primary = nullptr;
+  const rapidjson::Value* first = nullptr;
+  for (const auto& e : arr->GetArray()) {
+    if (!e.IsObject()) continue;
+    if (MemberText(e, "value").empty()) continue;
+    if (first == nullptr) first = &e;
+    if (work == nullptr && EqualsFold(MemberText(e, "type"), "work")) work = &e;
+    const rapidjson::Value* p = Member(e, "primary");
+    if (primary == nullptr && p != nullptr && ActiveText(p) == "true") primary = &e;
+  }
+  const rapidjson::Value* pick = work ? work : primary ? primary : first;
+  return pick ? MemberText(*pick, "value") : "";
+}
+
+bool ParseObject(std::string_view body, rapidjson::Document& doc) {
+  doc.Parse(body.data(), body.size());
+  return !doc.HasParseError() && doc.IsObject();
+}
+
+void Set(RemoteUser& u, Attr a, std::string v) { u.values[static_cast<std::size_t>(a)] = std::move(v); }
+
+RemoteUser UserFrom(const rapidjson::Value& o, std::string* version) {
+  RemoteUser u;
+  u.id = MemberText(o, "id");
+  u.external_id = MemberText(o, "externalId");
+  Set(u, Attr::kUserName, MemberText(o, "userName"));
+  if (const rapidjson::Value* name = Member(o, "name"); name && name->IsObject()) {
+    Set(u, Attr::kGivenName, MemberText(*name, "givenName"));
+    Set(u, Attr::kFamilyName, MemberText(*name, "familyName"));
+  }
+  Set(u, Attr::kDisplayName, MemberText(o, "displayName"));
+  Set(u, Attr::kEmail, PickWorkValue(Member(o, "emails")));
+  Set(u, Attr::kPhone, PickWorkValue(Member(o, "phoneNumbers")));
+  Set(u, Attr::kTitle, MemberText(o, "title"));
+  if (const rapidjson::Value* ext = Member(o, kEnterpriseUserSchema); ext && ext->IsObject()) {
+    Set(u, Attr::kDepartment, MemberText(*ext, "department"));
+  }
+  Set(u, Attr::kActive, ActiveText(Member(o, "active")));
+  if (version != nullptr) {
+    const rapidjson::Value* meta = Member(o, "meta");
+    *version = meta ? MemberText(*meta, "version") : "";
+  }
+  return u;
+}
+
+RemoteGroup GroupFrom(const rapidjson::Value& o, std::string* version) {
+  RemoteGroup g;
+  g.id = MemberText(o, "id");
+  g.external_id = MemberText(o, "externalId");
+  g.display_name = MemberText(o, "displayName");
+  if (const rapidjson::Value* m = Member(o, "members"); m && m->IsArray()) {
+    for (const auto& e : m->GetArray()) {
+      std::string v = e.IsObject() ? MemberText(e, "value") : "";
+      if (!v.empty()) g.member_ids.push_back(std::move(v));
+    }
+  }
+  if (version != nullptr) {
+    const rapidjson::Value* meta = Member(o, "meta");
+    *version = meta ? MemberText(*meta, "version") : "";
+  }
+  return g;
+}
+
+// Validates the ListResponse envelope and calls `each` for every object resource.
+template <typename Page, typename Each>
+Page ParsePage(std::string_view body, Each each) {
+  Page page;
+  rapidjson::Document doc;
+  if (!ParseObject(body, doc)) return page;
+  const rapidjson::Value* total = Member(doc, "totalResults");
+  if (total && total->IsInt64()) page.total_results = static_cast<long>(total->GetInt64());
+  const rapidjson::Value* res = Member(doc, "Resources");
+  if (res == nullptr) {
+    page.valid = page.total_results && *page.total_results == 0;
+    return page;
+  }
+  if (!res->IsArray()) return page;
+  page.valid = true;
+  page.returned = res->Size();
+  for (const auto& e : res->GetArray()) {
+    if (e.IsObject()) each(page, e);
+  }
+  return page;
+}
+
+// First `max` bytes, not cutting a UTF-8 sequence, line breaks as spaces.
+std::string Snippet(std::string_view s, std::size_t max) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\n' || s.front() == '\r' ||
+                        s.front() == '\t')) {
+    s.remove_prefix(1);
+  }
+  if (s.size() > max) {
+    std::size_t n = max;
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+    s = s.substr(0, n);
+  }
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' ||
+                        s.back() == '\t')) {
+    s.remove_suffix(1);
+  }
+  std::string out(s);
+  for (char& c : out) {
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  }
+  return out;
+}
+
+}  // namespace
+
+// --- request bodies ----------------------------------------------------------
+
+std::string UserJson(const User& user) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  const std::string& department = user.Get(Attr::kDepartment);
+  w.StartObject();
+  if (department.empty()) {
+    Schemas(w, {kCoreUserSchema});
+  } else {
+    Schemas(w, {kCoreUserSchema, kEnterpriseUserSchema});
+  }
+  auto opt = [&](std::string_view key, Attr a) {
+    if (!user.Get(a).empty()) StrMember(w, key, user.Get(a));
+  };
+  opt("userName", Attr::kUserName);
+  if (!user.key.empty()) StrMember(w, "externalId", user.key);
+  const std::string& given = user.Get(Attr::kGivenName);
+  const std::string& family = user.Get(Attr::kFamilyName);
+  if (!given.empty() || !family.empty()) {
+    Key(w, "name");
+    w.StartObject();
+    if (!given.empty()) StrMember(w, "givenName", given);
+    if (!family.empty()) StrMember(w, "familyName", family);
+    w.EndObject();
+  }
+  opt("displayName", Attr::kDisplayName);
+  if (!user.Get(Attr::kEmail).empty()) {
+    Key(w, "emails");
+    w.StartArray();
+    WorkEmail(w, user.Get(Attr::kEmail));
+    w.EndArray();
+  }
+  if (!user.Get(Attr::kPhone).empty()) {
+    Key(w, "phoneNumbers");
+    w.StartArray();
+    WorkPhone(w, user.Get(Attr::kPhone));
+    w.EndArray();
+  }
+  opt("title", Attr::kTitle);
+  Key(w, "active");
+  w.Bool(user.Active());
+  if (!department.empty()) {
+    Key(w, kEnterpriseUserSchema);
+    w.StartObject();
+    StrMember(w, "department", department);
+    w.EndObject();
+  }
+  w.EndObject();
+  return Done(buf);
+}
+
+std::string UserPatchJson(const std::vector<AttrChange>& changes) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  Schemas(w, {kPatchOpSchema});
+  Key(w, "Operations");
+  w.StartArray();
+  for (const AttrChange& c : changes) {
+    const AttrInfo& info = Info(c.attr);
+    w.StartObject();
+    if (c.attr == Attr::kActive) {
+      StrMember(w, "op", "replace");
+      StrMember(w, "path", info.patch_path);
+      Key(w, "value");
+      w.Bool(c.new_value != "false");
+      w.EndObject();
+      continue;
+    }
+    bool multi = c.attr == Attr::kEmail || c.attr == Attr::kPhone;
+    std::string_view multi_attr = c.attr == Attr::kEmail ? "emails" : "phoneNumbers";
+    if (c.new_value.empty()) {
+      StrMember(w, "op", "remove");
+      if (multi) {
+        StrMember(w, "path", std::string(multi_attr) + "[type eq \"work\"]");
+      } else {
+        StrMember(w, "path", info.patch_path);
+      }
+    } else if (c.old_value.empty()) {
+      StrMember(w, "op", "add");
+      if (multi) {
+        StrMember(w, "path", multi_attr);
+        Key(w, "value");
+        w.StartArray();
+        if (c.attr == Attr::kEmail) {
+          WorkEmail(w, c.new_value);
+        } else {
+          WorkPhone(w, c.new_value);
+        }
+        w.EndArray();
+      } else {
+        StrMember(w, "path", info.patch_path);
+        StrMember(w, "value", c.new_value);
+      }
+    } else {
+      StrMember(w, "op", "replace");
+      StrMember(w, "path", info.patch_path);
+      StrMember(w, "value", c.new_value);
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return Done(buf);
+}
+
+std::string GroupJson(const Group& group) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  Schemas(w, {kCoreGroupSchema});
+  StrMember(w, "displayName", group.display_name);
+  if (!group.key.empty()) StrMember(w, "externalId", group.key);
+  w.EndObject();
+  return Done(buf);
+}
+
+std::string GroupRenameJson(std::string_view display_name) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  Schemas(w, {kPatchOpSchema});
+  Key(w, "Operations");
+  w.StartArray();
+  w.StartObject();
+  StrMember(w, "op", "replace");
+  StrMember(w, "path", "displayName");
+  StrMember(w, "value", display_name);
+  w.EndObject();
+  w.EndArray();
+  w.EndObject();
+  return Done(buf);
+}
+
+std::string MembersPatchJson(const std::vector<std::string>& add_ids,
+                             const std::vector<std::string>& remove_ids) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  Schemas(w, {kPatchOpSchema});
+  Key(w, "Operations");
+  w.StartArray();
+  if (!add_ids.empty()) {
+    w.StartObject();
+    StrMember(w, "op", "add");
+    StrMember(w, "path", "members");
+    Key(w, "value");
+    w.StartArray();
+    for (const auto& id : add_ids) {
+      w.StartObject();
+      StrMember(w, "value", id);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+  }
+  for (const auto& id : remove_ids) {
+    w.StartObject();
+    StrMember(w, "op", "remove");
+    StrMember(w, "path", "members[" + EqFilter("value", id) + "]");
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return Done(buf);
+}
+
+// --- filters and URLs --------------------------------------------------------
+
+std::string EqFilter(std::string_view attr, std::string_view value) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  Str(w, value);  // a JSON string literal, as RFC 7644 §3.4.2.2 requires
+  return std::string(attr) + " eq " + Done(buf);
+}
+
+std::string PercentEncode(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size() * 3);
+  for (unsigned char c : s) {
+    bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                      (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
+    if (unreserved) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xF]);
+    }
+  }
+  return out;
+}
+
+std::string JoinUrl(std::string_view base, std::string_view path) {
+  while (!base.empty() && base.back() == '/') base.remove_suffix(1);
+  while (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  std::string out(base);
+  out += '/';
+  out += path;
+  return out;
+}
+
+// --- responses ---------------------------------------------------------------
+
+std::optional<RemoteUser> ParseUser(std::string_view body, std::string* version) {
+  rapidjson::Document doc;
+  if (!ParseObject(body, doc)) return std::nullopt;
+  return UserFrom(doc, version);
+}
+
+std::optional<RemoteGroup> ParseGroup(std::string_view body, std::string* version) {
+  rapidjson::Document doc;
+  if (!ParseObject(body, doc)) return std::nullopt;
+  return GroupFrom(doc, version);
+}
+
+UserPage ParseUserPage(std::string_view body) {
+  return ParsePage<UserPage>(body, [](UserPage& p, const rapidjson::Value& e) {
+    p.resources.push_back(UserFrom(e, nullptr));
+  });
+}
+
+GroupPage ParseGroupPage(std::string_view body) {
+  return ParsePage<GroupPage>(body, [](GroupPage& p, const rapidjson::Value& e) {
+    p.resources.push_back(GroupFrom(e, nullptr));
+  });
+}
+
+ScimError ParseError(std::string_view body) {
+  static constexpr std::size_t kMaxDetail = 200;
+  ScimError err;
+  rapidjson::Document doc;
+  if (ParseObject(body, doc)) {
+    err.scim_type = Snippet(MemberText(doc, "scimType"), kMaxDetail);
+    std::string detail = MemberText(doc, "detail");
+    if (detail.empty()) detail = MemberText(doc, "message");
+    if (!detail.empty()) {
+      err.detail = Snippet(detail, kMaxDetail);
+      return err;
+    }
+  }
+  err.detail = Snippet(body, kMaxDetail);
+  return err;
+}
+
+}  // namespace scimsync

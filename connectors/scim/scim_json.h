@@ -1,0 +1,107 @@
+// SCIM 2.0 wire format (RFC 7643 / RFC 7644): the request bodies scimsync sends and
+// lenient parsers for what targets send back. Pure functions, no I/O; RapidJSON is
+// used only in scim_json.cc.
+//
+// Encoding rules (every shape has an exact-text unit test):
+//   * User: schemas (core, plus the enterprise extension only when a department is
+//     set), userName, externalId, name{givenName,familyName} (empty parts and an
+//     empty name omitted), displayName, emails[{value,type:"work",primary:true}],
+//     phoneNumbers[{value,type:"work"}], title, active (JSON boolean), then the
+//     enterprise extension object {department}. Empty attributes are omitted.
+//   * User PATCH: PatchOp schema, lowercase ops, one operation per AttrChange:
+//     old empty -> "add", new empty -> "remove", otherwise "replace". Paths come
+//     from core/model.h kAttrs (name.givenName, the enterprise URN path, ...), with
+//     two exceptions that keep strict servers from answering 400 noTarget
+//     (reference checklist item 15):
+//       - emails/phoneNumbers "add" adds the whole element to the multi-valued
+//         attribute ({"op":"add","path":"emails","value":[{...}]}), and "remove"
+//         removes the whole element (path emails[type eq "work"]); "replace" uses
+//         the value path emails[type eq "work"].value;
+//       - active is always "replace" with a JSON boolean (an absent active means
+//         true on every target we know, so there is nothing to add or remove).
+//   * Group POST: schemas, displayName, externalId; never members (they are added
+//     by PATCH in chunks).
+//   * Group rename: one "replace" of displayName.
+//   * Members PATCH: one "add" with path "members" and all added ids, then one
+//     "remove" per id with path members[value eq "id"] (never a bare "members"
+//     remove, which empties the group on many servers).
+//
+// Parsing: attribute names match case-insensitively (RFC 7643 §2.1); missing
+// fields are empty; numbers are rendered as strings (some targets send numeric
+// ids); objects/arrays where a string is expected count as absent; `active` may be
+// a boolean or the string "true"/"false" (any case); unknown attributes are
+// ignored. The work email is the element with type "work", else the primary one,
+// else the first (the same for phone numbers).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "connectors/target.h"
+#include "core/model.h"
+#include "core/plan.h"
+
+namespace scimsync {
+
+inline constexpr std::string_view kCoreUserSchema = "urn:ietf:params:scim:schemas:core:2.0:User";
+inline constexpr std::string_view kCoreGroupSchema = "urn:ietf:params:scim:schemas:core:2.0:Group";
+inline constexpr std::string_view kPatchOpSchema = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+
+// --- request bodies ----------------------------------------------------------
+std::string UserJson(const User& user);
+std::string UserPatchJson(const std::vector<AttrChange>& changes);
+std::string GroupJson(const Group& group);
+std::string GroupRenameJson(std::string_view display_name);
+std::string MembersPatchJson(const std::vector<std::string>& add_ids,
+                             const std::vector<std::string>& remove_ids);
+
+// --- filters and URLs --------------------------------------------------------
+// `attr eq "value"` with the value written as a JSON string literal (RFC 7644
+// §3.4.2.2: `"` -> `\"`, `\` -> `\\`, control characters escaped).
+std::string EqFilter(std::string_view attr, std::string_view value);
+// Percent-encodes everything except the RFC 3986 unreserved characters
+// (A-Z a-z 0-9 - . _ ~); used for query values and for ids in path segments.
+std::string PercentEncode(std::string_view s);
+// base + "/" + path, with exactly one slash between them whether or not `base`
+// ends in one and `path` starts with one. Path segments in `base` are kept
+// (Keeper: https://keepersecurity.com/api/rest/scim/v2/<node_id>).
+std::string JoinUrl(std::string_view base, std::string_view path);
+
+// --- responses ---------------------------------------------------------------
+// A User resource; nullopt if `body` is not a JSON object. `version` (optional)
+// receives meta.version, the resource's ETag when the server has them.
+std::optional<RemoteUser> ParseUser(std::string_view body, std::string* version = nullptr);
+// A Group resource (members read from members[].value); nullopt if not an object.
+std::optional<RemoteGroup> ParseGroup(std::string_view body, std::string* version = nullptr);
+
+// One page of a ListResponse. `valid` is false when the body is not a ListResponse
+// we can trust: not a JSON object, `Resources` not an array, or `Resources` absent
+// while totalResults is not 0 (RFC 7644 §3.4.2: Resources is required when
+// totalResults is non-zero). A page we cannot trust must never read as "no match".
+struct UserPage {
+  bool valid = false;
+  std::optional<long> total_results;
+  std::vector<RemoteUser> resources;  // elements that are not objects are skipped
+  std::size_t returned = 0;           // elements in Resources, parsed or not
+};
+struct GroupPage {
+  bool valid = false;
+  std::optional<long> total_results;
+  std::vector<RemoteGroup> resources;
+  std::size_t returned = 0;
+};
+UserPage ParseUserPage(std::string_view body);
+GroupPage ParseGroupPage(std::string_view body);
+
+// A SCIM Error body: `detail` and `scimType`. Non-SCIM bodies (Keeper's plain
+// text, AWS-style JSON) give detail = the `message` member if any, else the first
+// 200 bytes of the body (cut at a UTF-8 boundary, line breaks turned into spaces).
+struct ScimError {
+  std::string detail;
+  std::string scim_type;
+};
+ScimError ParseError(std::string_view body);
+
+}  // namespace scimsync

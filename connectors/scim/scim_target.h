@@ -1,0 +1,128 @@
+// ScimTarget: the Target interface (connectors/target.h) spoken as SCIM 2.0 over an
+// HttpClient. It owns URLs, headers, JSON, filters and paging, and reports every
+// answer as a TargetResponse; it decides nothing (policies live in the executor).
+//
+// Requests
+//   POST   {base}/Users                      CreateUser    (body: scim_json.h UserJson)
+//   GET    {base}/Users/{id}                 GetUser
+//   PATCH  {base}/Users/{id}                 PatchUser     (If-Match when given)
+//   DELETE {base}/Users/{id}                 DeleteUser
+//   GET    {base}/Users?filter=..&startIndex=..&count=..            FindUsers
+//   POST   {base}/Groups                     CreateGroup   (no members)
+//   GET    {base}/Groups/{id}?excludedAttributes=members            GetGroup
+//   PATCH  {base}/Groups/{id}                RenameGroup, PatchGroupMembers
+//   DELETE {base}/Groups/{id}                DeleteGroup
+//   GET    {base}/Groups?filter=..&excludedAttributes=members&...   FindGroups
+//   GET    {base}/Users?startIndex=1&count=1 Probe (proves URL, token and node id)
+// Every request carries Accept: application/scim+json; requests with a body also
+// Content-Type: application/scim+json. Ids are percent-encoded as path segments.
+// A PatchUser with no changes or a PatchGroupMembers with no ids sends nothing and
+// answers status 204.
+//
+// Responses
+//   * transport errors map one to one (HttpError -> Transport), detail = the
+//     client's error text;
+//   * non-2xx: detail/scim_type from the SCIM Error body (scim_json.h ParseError);
+//   * Retry-After (delta-seconds or HTTP-date, relative to clock.Now()) on any
+//     response that has one; ETag header (else meta.version) into `etag`;
+//   * a 2xx user/group body fills `user`/`group` when it parses (a 201 without a
+//     readable body keeps its status and leaves `user` empty: the executor treats
+//     that as "created, id unknown");
+//   * a 429 also halves the HttpClient's concurrency (never below 1).
+//
+// List reads (FindUsers/FindGroups) page with startIndex/count: startIndex
+// advances by the number of Resources actually returned (servers cap `count`
+// silently), and reading stops at totalResults, on an empty page, on a page whose
+// ids equal the previous page's (servers that ignore startIndex), or after
+// `max_pages`. Results are de-duplicated by id. A 404 on a list read means zero
+// matches (some targets answer a filter without hits that way). A 2xx page that is
+// not a trustworthy ListResponse is reported as status 502 with detail "invalid
+// ListResponse: ..." so that it can never read as "no match" (which would create a
+// duplicate) and the executor treats it as transient.
+//
+// Logging: one LogDebug "scim_request" line per request with method, path, status
+// (or transport error) and ms; at debug level also the request and response
+// bodies. The bearer token never reaches this class (the HttpClient adds it), and
+// RedactHeaders() masks credentials in any header list before it is logged.
+//
+// Thread-safety: all methods may be called concurrently.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "connectors/scim/http_client.h"
+#include "connectors/target.h"
+#include "core/clock.h"
+
+namespace scimsync {
+
+struct ScimTargetOptions {
+  std::string base_url;     // SCIM base, e.g. https://host/scim/v2 or Keeper's .../v2/<node_id>
+  int max_connections = 4;  // the client's starting concurrency; a 429 halves it
+  int page_size = 100;      // `count` asked for on list reads
+  int max_pages = 1000;     // safety cap on pages per list read
+};
+
+// Parses a Retry-After value: delta-seconds ("120") or an HTTP-date in IMF-fixdate
+// ("Sun, 06 Nov 1994 08:49:37 GMT"), RFC 850 ("Sunday, 06-Nov-94 08:49:37 GMT") or
+// asctime ("Sun Nov  6 08:49:37 1994") form (RFC 9110 §10.2.3, §5.6.7). A date is
+// turned into seconds from `now` (rounded up; 0 if already past). Anything else:
+// nullopt.
+std::optional<std::chrono::seconds> ParseRetryAfter(std::string_view value, SysTime now);
+
+// Copies `headers` with the values of Authorization, Proxy-Authorization and
+// Cookie replaced by "[redacted]" (names compared case-insensitively).
+std::vector<std::pair<std::string, std::string>> RedactHeaders(
+    std::vector<std::pair<std::string, std::string>> headers);
+
+class ScimTarget final : public Target {
+ public:
+  // `http` and `clock` must outlive the target.
+  ScimTarget(HttpClient& http, ScimTargetOptions options, Clock& clock);
+
+  TargetResponse CreateUser(const User& user) override;
+  TargetResponse GetUser(const std::string& id) override;
+  TargetResponse PatchUser(const std::string& id, const std::vector<AttrChange>& changes,
+                           const std::string& if_match = "") override;
+  TargetResponse DeleteUser(const std::string& id) override;
+  UserQuery FindUsers(std::string_view attr, std::string_view value) override;
+
+  TargetResponse CreateGroup(const Group& group) override;
+  TargetResponse GetGroup(const std::string& id) override;
+  TargetResponse RenameGroup(const std::string& id, const std::string& display_name) override;
+  TargetResponse PatchGroupMembers(const std::string& id, const std::vector<std::string>& add_ids,
+                                   const std::vector<std::string>& remove_ids) override;
+  TargetResponse DeleteGroup(const std::string& id) override;
+  GroupQuery FindGroups(std::string_view attr, std::string_view value) override;
+
+  TargetResponse Probe() override;
+  long RequestCount() const override { return requests_.load(); }
+  long WriteCount() const override { return writes_.load(); }
+
+ private:
+  enum class Body { kNone, kUser, kGroup };
+  // Sends one request and converts the answer; `parse` says which body to read on 2xx.
+  TargetResponse Call(std::string_view method, const std::string& path, std::string body,
+                      Body parse, const std::string& if_match = "");
+  HttpResponse Exchange(std::string_view method, const std::string& path, std::string body,
+                        const std::string& if_match);
+  TargetResponse Convert(const HttpResponse& http, Body parse);
+  // Pages through a list read (see "List reads" above), appending to `out`.
+  template <typename Page, typename Item>
+  TargetResponse ReadList(const std::string& path_and_query, std::vector<Item>& out);
+
+  HttpClient& http_;
+  ScimTargetOptions options_;
+  Clock& clock_;
+  std::atomic<int> concurrency_;
+  std::atomic<long> requests_{0};
+  std::atomic<long> writes_{0};
+};
+
+}  // namespace scimsync

@@ -1,0 +1,30 @@
+#include "daemon/scim_config.h"
+
+#include <algorithm>
+#include <chrono>
+#include <utility>
+
+#include "scimsync_version.h"
+
+namespace scimsync {
+
+ScimTargetOptions ToScimOptions(const TargetConfig& target) {
+  ScimTargetOptions o;
+  o.base_url = target.url;
+  o.max_connections = std::max(1, target.max_connections);
+  return o;
+}
+
+HttpClientOptions ToHttpOptions(const TargetConfig& target, std::string token) {
+  HttpClientOptions o;
+  o.bearer_token = std::move(token);
+  o.ca_file = target.ca_file;
+  o.request_timeout = target.timeout;
+  o.connect_timeout = std::min<std::chrono::milliseconds>(std::chrono::seconds(10), target.timeout);
+  o.max_connections = std::max(1, target.max_connections);
+  o.max_requests_per_second = target.max_requests_per_second;
+  o.user_agent = std::string("scimsync/") + SCIMSYNC_VERSION;
+  return o;
+}
+
+}  // namespace scimsync

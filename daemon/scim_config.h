@@ -1,0 +1,22 @@
+// Translates the [target] part of a Config into the SCIM connector's own options
+// (connectors never include config/). Used by MakeTarget (daemon/session.h).
+#pragma once
+
+#include <string>
+
+#include "config/config.h"
+#include "connectors/scim/http_client.h"
+#include "connectors/scim/scim_target.h"
+
+namespace scimsync {
+
+// base_url = target.url as written (with or without trailing slash);
+// max_connections as configured (the starting concurrency a 429 halves).
+ScimTargetOptions ToScimOptions(const TargetConfig& target);
+
+// `token` is the secret read from token_file / token_env. request_timeout =
+// target.timeout; connect_timeout = the smaller of 10 s and target.timeout;
+// user_agent = "scimsync/<version>".
+HttpClientOptions ToHttpOptions(const TargetConfig& target, std::string token);
+
+}  // namespace scimsync

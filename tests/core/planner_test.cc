@@ -4,9 +4,15 @@
 
 #include <doctest/doctest.h>
 
-using namespace scimsync;
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <vector>
 
+namespace scimsync {
 namespace {
+
+using std::chrono::hours;
 
 User MakeUser(const std::string& key, const std::string& mail, const std::string& dept = "Sales",
               bool active = true) {
@@ -63,60 +69,183 @@ Directory Base() {
   return d;
 }
 
-}  // namespace
+// `n` users U100.. in one group "All".
+Directory Many(int n) {
+  Directory d;
+  Group all = MakeGroup("All", {});
+  for (int i = 0; i < n; ++i) {
+    std::string key = "U" + std::to_string(100 + i);
+    d.users.push_back(MakeUser(key, "u" + std::to_string(100 + i) + "@x"));
+    all.members.push_back(key);
+  }
+  d.groups = {all};
+  return d;
+}
+
+PlanOptions DeleteMode() {
+  PlanOptions o;
+  o.deprovision = DeprovisionMode::kDelete;
+  return o;
+}
+
+std::string Plain(const Directory& d, const KnownState& k, const PlanOptions& o = {}) {
+  return Describe(MakePlan(d, k, o));
+}
 
 TEST_CASE("first sync creates users, then groups, then memberships") {
-  Plan p = MakePlan(Base(), KnownState{}, PlanOptions{});
+  Directory d = Base();
+  d.users.push_back(MakeUser("E4", "dee@x.com", "Legal", /*active=*/false));
+  Plan p = MakePlan(d, KnownState{}, PlanOptions{});
   CHECK(Describe(p) ==
         "create-user    E1 ann@x.com\n"
         "create-user    E2 bob@x.com\n"
         "create-user    E3 cy@x.com\n"
+        "create-user    E4 dee@x.com\n"
         "create-group   Admins Admins\n"
         "create-group   Staff Staff\n"
         "add-members    Admins Admins +1 members (E3)\n"
         "add-members    Staff Staff +3 members (E1 E2 E3)\n"
-        "# plan: 7 operations (users +3 ~0 -0, groups +2 ~0 -0, members +4 -0)\n");
+        "# plan: 8 operations (users +4 ~0 -0, groups +2 ~0 -0, members +4 -0)\n");
+  // The create carries the whole desired user; an inactive one is created inactive.
+  CHECK(p.ops[0].user.Get(Attr::kEmail) == "ann@x.com");
+  CHECK(p.ops[3].user.Get(Attr::kActive) == "false");
+  CHECK(p.ops[4].group.display_name == "Admins");
+  CHECK(p.ops[4].target_id.empty());
+  CHECK(p.summary.users_create == 4);
+  CHECK(p.summary.groups_create == 2);
+  CHECK(p.summary.members_add == 4);
+  CHECK_FALSE(p.deletions_blocked);
 }
 
 TEST_CASE("second plan with no change is empty") {
   Directory d = Base();
   Plan p = MakePlan(d, AfterSync(d), PlanOptions{});
   CHECK(p.empty());
+  CHECK(p.notes.empty());
   CHECK(Describe(p) == "# plan: 0 operations (users +0 ~0 -0, groups +0 ~0 -0, members +0 -0)\n");
+  // Also in delete mode, and when a target left `active` out of what it returned.
+  CHECK(MakePlan(d, AfterSync(d), DeleteMode()).empty());
+  KnownState no_active = AfterSync(d);
+  for (auto& u : no_active.users) u.values[static_cast<std::size_t>(Attr::kActive)].clear();
+  CHECK(MakePlan(d, no_active, PlanOptions{}).empty());
 }
 
-TEST_CASE("rename and department move are one update each, changed attributes only") {
+TEST_CASE("rename is one update of the changed attributes, same target id") {
   Directory d = Base();
   KnownState k = AfterSync(d);
   d.users[0].Set(Attr::kUserName, "ann.new@x.com");
   d.users[0].Set(Attr::kEmail, "ann.new@x.com");
-  d.users[1].Set(Attr::kDepartment, "Finance");
   Plan p = MakePlan(d, k, PlanOptions{});
   CHECK(Describe(p) ==
         "update-user    E1 ann.new@x.com userName: \"ann@x.com\" -> \"ann.new@x.com\", "
         "emails.work: \"ann@x.com\" -> \"ann.new@x.com\"\n"
-        "update-user    E2 bob@x.com department: \"Sales\" -> \"Finance\"\n"
-        "# plan: 2 operations (users +0 ~2 -0, groups +0 ~0 -0, members +0 -0)\n");
+        "# plan: 1 operations (users +0 ~1 -0, groups +0 ~0 -0, members +0 -0)\n");
+  REQUIRE(p.ops.size() == 1);
   CHECK(p.ops[0].target_id == "id-E1");
+  CHECK(p.ops[0].user.Get(Attr::kUserName) == "ann.new@x.com");
 }
 
-TEST_CASE("leaver: disabled in disable mode, deleted in delete mode; re-hire") {
+TEST_CASE("a case-only change of email or userName is a change") {
   Directory d = Base();
   KnownState k = AfterSync(d);
-  Directory left = d;
-  left.users.erase(left.users.begin() + 1);  // E2 leaves
-  left.groups[1].members = {"E1", "E3"};
-  CHECK(Describe(MakePlan(left, k, PlanOptions{})) ==
+  d.users[1].Set(Attr::kEmail, "Bob@x.com");
+  CHECK(Plain(d, k) ==
+        "update-user    E2 bob@x.com emails.work: \"bob@x.com\" -> \"Bob@x.com\"\n"
+        "# plan: 1 operations (users +0 ~1 -0, groups +0 ~0 -0, members +0 -0)\n");
+}
+
+TEST_CASE("department move") {
+  Directory d = Base();
+  KnownState k = AfterSync(d);
+  d.users[1].Set(Attr::kDepartment, "Finance");
+  CHECK(Plain(d, k) ==
+        "update-user    E2 bob@x.com department: \"Sales\" -> \"Finance\"\n"
+        "# plan: 1 operations (users +0 ~1 -0, groups +0 ~0 -0, members +0 -0)\n");
+}
+
+TEST_CASE("a removed attribute is removed unless kept; an added one is added") {
+  Directory d = Base();
+  KnownState k = AfterSync(d);
+  d.users[2].Set(Attr::kDepartment, "");
+  d.users[2].Set(Attr::kPhone, "+1 555 0100");
+  CHECK(Plain(d, k) ==
+        "update-user    E3 cy@x.com phoneNumbers.work: (none) -> \"+1 555 0100\", "
+        "department: \"IT\" -> (none)\n"
+        "# plan: 1 operations (users +0 ~1 -0, groups +0 ~0 -0, members +0 -0)\n");
+  PlanOptions keep;
+  keep.keep[static_cast<std::size_t>(Attr::kDepartment)] = true;
+  CHECK(Plain(d, k, keep) ==
+        "update-user    E3 cy@x.com phoneNumbers.work: (none) -> \"+1 555 0100\"\n"
+        "# plan: 1 operations (users +0 ~1 -0, groups +0 ~0 -0, members +0 -0)\n");
+  // keep only holds back removals, never a new value.
+  d.users[2].Set(Attr::kDepartment, "Ops");
+  d.users[2].Set(Attr::kPhone, "");
+  CHECK(Plain(d, k, keep) ==
+        "update-user    E3 cy@x.com department: \"IT\" -> \"Ops\"\n"
+        "# plan: 1 operations (users +0 ~1 -0, groups +0 ~0 -0, members +0 -0)\n");
+}
+
+TEST_CASE("leaver in disable mode: memberships removed, user disabled") {
+  Directory d = Base();
+  KnownState k = AfterSync(d);
+  d.users.erase(d.users.begin() + 1);  // E2 leaves
+  d.groups[1].members = {"E1", "E3"};
+  Plan p = MakePlan(d, k, PlanOptions{});
+  CHECK(Describe(p) ==
         "remove-members Staff Staff -1 members (E2)\n"
         "disable-user   E2 bob@x.com\n"
         "# plan: 2 operations (users +0 ~0 -1, groups +0 ~0 -0, members +0 -1)\n");
-  PlanOptions del;
-  del.deprovision = DeprovisionMode::kDelete;
-  CHECK(Describe(MakePlan(left, k, del)) ==
+  CHECK(p.ops[1].target_id == "id-E2");
+  CHECK(p.summary.users_disable == 1);
+  // Already disabled: nothing more to do.
+  KnownState disabled = k;
+  disabled.users[1].status = ObjectStatus::kDisabled;
+  disabled.users[1].values[static_cast<std::size_t>(Attr::kActive)] = "false";
+  disabled.groups[1].members = {"E1", "E3"};
+  CHECK(MakePlan(d, disabled, PlanOptions{}).empty());
+}
+
+TEST_CASE("leaver in delete mode: deleted, no membership removal (the target drops it)") {
+  Directory d = Base();
+  KnownState k = AfterSync(d);
+  d.users.erase(d.users.begin() + 1);
+  d.groups[1].members = {"E1", "E3"};
+  Plan p = MakePlan(d, k, DeleteMode());
+  CHECK(Describe(p) ==
         "delete-user    E2 bob@x.com\n"
         "# plan: 1 operations (users +0 ~0 -1, groups +0 ~0 -0, members +0 -0)\n");
+  CHECK(p.summary.users_delete == 1);
+  // A user disabled earlier is deleted once the mode is delete.
+  KnownState disabled = k;
+  disabled.users[1].status = ObjectStatus::kDisabled;
+  disabled.users[1].values[static_cast<std::size_t>(Attr::kActive)] = "false";
+  CHECK(Plain(d, disabled, DeleteMode()) ==
+        "delete-user    E2 bob@x.com\n"
+        "# plan: 1 operations (users +0 ~0 -1, groups +0 ~0 -0, members +0 -0)\n");
+  // Already deleted: nothing.
+  KnownState deleted = k;
+  deleted.users[1].status = ObjectStatus::kDeleted;
+  deleted.users[1].target_id.clear();
+  deleted.groups[1].members = {"E1", "E3"};
+  CHECK(MakePlan(d, deleted, DeleteMode()).empty());
+}
 
-  // Returns after being disabled: re-activated in place, same id.
+TEST_CASE("a leaver that never reached the target has nothing to deprovision") {
+  Directory d = Base();
+  KnownState k = AfterSync(d);
+  k.users[1].target_id.clear();
+  k.users[1].status = ObjectStatus::kSeatBlocked;
+  k.groups[1].members = {"E1", "E3"};
+  d.users.erase(d.users.begin() + 1);
+  d.groups[1].members = {"E1", "E3"};
+  CHECK(Plain(d, k) ==
+        "# 1 user not in the source never reached the target; nothing to deprovision\n"
+        "# plan: 0 operations (users +0 ~0 -0, groups +0 ~0 -0, members +0 -0)\n");
+}
+
+TEST_CASE("re-hire: a disabled user is re-activated in place, a deleted one created again") {
+  Directory d = Base();
+  KnownState k = AfterSync(d);
   KnownState disabled = k;
   disabled.users[1].status = ObjectStatus::kDisabled;
   disabled.users[1].values[static_cast<std::size_t>(Attr::kActive)] = "false";
@@ -125,46 +254,138 @@ TEST_CASE("leaver: disabled in disable mode, deleted in delete mode; re-hire") {
         "update-user    E2 bob@x.com active: \"false\" -> \"true\"\n"
         "# plan: 1 operations (users +0 ~1 -0, groups +0 ~0 -0, members +0 -0)\n");
   CHECK(back.ops[0].target_id == "id-E2");
-  // Returns after a DELETE: created again.
+  CHECK(back.ops[0].user.Active());
+
+  // The status decides even if the stored values lost `active`.
+  disabled.users[1].values[static_cast<std::size_t>(Attr::kActive)].clear();
+  CHECK(Plain(d, disabled) ==
+        "update-user    E2 bob@x.com active: \"false\" -> \"true\"\n"
+        "# plan: 1 operations (users +0 ~1 -0, groups +0 ~0 -0, members +0 -0)\n");
+
+  // Comes back with a new department too: one update with both changes.
+  d.users[1].Set(Attr::kDepartment, "Finance");
+  CHECK(Plain(d, disabled) ==
+        "update-user    E2 bob@x.com department: \"Sales\" -> \"Finance\", "
+        "active: \"false\" -> \"true\"\n"
+        "# plan: 1 operations (users +0 ~1 -0, groups +0 ~0 -0, members +0 -0)\n");
+  d.users[1].Set(Attr::kDepartment, "Sales");
+
   KnownState deleted = k;
   deleted.users[1].status = ObjectStatus::kDeleted;
   deleted.users[1].target_id.clear();
-  CHECK(MakePlan(d, deleted, PlanOptions{}).ops[0].kind == OpKind::kCreateUser);
+  deleted.groups[1].members = {"E1", "E3"};  // the DELETE took the membership
+  Plan again = MakePlan(d, deleted, PlanOptions{});
+  CHECK(Describe(again) ==
+        "create-user    E2 bob@x.com\n"
+        "add-members    Staff Staff +1 members (E2)\n"
+        "# plan: 2 operations (users +1 ~0 -0, groups +0 ~0 -0, members +1 -0)\n");
+  CHECK(again.ops[0].target_id.empty());
+}
+
+TEST_CASE("a user marked inactive in the source is deactivated by an update") {
+  Directory d = Base();
+  KnownState k = AfterSync(d);
+  d.users[0].Set(Attr::kActive, "false");
+  CHECK(Plain(d, k) ==
+        "update-user    E1 ann@x.com active: \"true\" -> \"false\"\n"
+        "# plan: 1 operations (users +0 ~1 -0, groups +0 ~0 -0, members +0 -0)\n");
 }
 
 TEST_CASE("membership churn adds and removes only the difference") {
   Directory d = Base();
   KnownState k = AfterSync(d);
   d.groups[0].members = {"E1", "E2"};  // Admins: -E3 +E1 +E2
-  CHECK(Describe(MakePlan(d, k, PlanOptions{})) ==
+  Plan p = MakePlan(d, k, PlanOptions{});
+  CHECK(Describe(p) ==
         "add-members    Admins Admins +2 members (E1 E2)\n"
         "remove-members Admins Admins -1 members (E3)\n"
         "# plan: 2 operations (users +0 ~0 -0, groups +0 ~0 -0, members +2 -1)\n");
+  CHECK(p.ops[0].target_id == "gid-Admins");
+  CHECK(p.ops[0].members == std::vector<std::string>{"E1", "E2"});
 }
 
-TEST_CASE("a removed attribute is removed unless kept") {
-  Directory d = Base();
-  KnownState k = AfterSync(d);
-  d.users[2].Set(Attr::kDepartment, "");
-  CHECK(Describe(MakePlan(d, k, PlanOptions{})) ==
-        "update-user    E3 cy@x.com department: \"IT\" -> (none)\n"
-        "# plan: 1 operations (users +0 ~1 -0, groups +0 ~0 -0, members +0 -0)\n");
-  PlanOptions keep;
-  keep.keep[static_cast<std::size_t>(Attr::kDepartment)] = true;
-  CHECK(MakePlan(d, k, keep).empty());
+TEST_CASE("more than five members are counted, not listed") {
+  Directory d = Many(7);
+  Plan p = MakePlan(d, KnownState{}, PlanOptions{});
+  CHECK(Describe(p).find("add-members    All All +7 members\n") != std::string::npos);
+  CHECK(p.ops.back().members.size() == 7);
 }
 
-TEST_CASE("uncertain objects are resolved first and nothing else is planned for them") {
+TEST_CASE("group rename and group that left the source") {
   Directory d = Base();
   KnownState k = AfterSync(d);
+  d.groups[1].display_name = "Everyone";
+  d.groups.erase(d.groups.begin());  // Admins gone
+  Plan p = MakePlan(d, k, PlanOptions{});
+  CHECK(Describe(p) ==
+        "update-group   Staff Everyone displayName: \"Staff\" -> \"Everyone\"\n"
+        "delete-group   Admins Admins\n"
+        "# plan: 2 operations (users +0 ~0 -0, groups +0 ~1 -1, members +0 -0)\n");
+  CHECK(p.ops[0].group.display_name == "Everyone");
+  CHECK(p.ops[1].target_id == "gid-Admins");
+}
+
+TEST_CASE("uncertain objects: resolve only, the rest of the plan goes on, then normal") {
+  Directory d = Base();
+  KnownState k = AfterSync(d);
+  // E3's create had an unknown outcome: no id, no stored values.
   k.users[2].uncertain = true;
   k.users[2].target_id.clear();
-  k.groups[0].members.clear();  // Admins lost E3 in the source view
+  k.users[2].values = AttrValues{};
+  k.users[2].status = ObjectStatus::kPending;
+  k.groups[0].members.clear();
+  k.groups[1].members = {"E1", "E2"};
+  // And a group whose PATCH timed out.
+  k.groups[1].uncertain = true;
   d.users[2].Set(Attr::kTitle, "Boss");
-  CHECK(Describe(MakePlan(d, k, PlanOptions{})) ==
+  d.users[0].Set(Attr::kTitle, "CEO");  // other objects plan normally
+  Plan p = MakePlan(d, k, PlanOptions{});
+  CHECK(Describe(p) ==
         "resolve-user   E3 cy@x.com by filter\n"
-        "# 1 uncertain object is re-read from the target first; their other changes are planned "
-        "after that\n"
+        "resolve-group  Staff Staff by id gid-Staff\n"
+        "update-user    E1 ann@x.com title: (none) -> \"CEO\"\n"
+        "# 2 uncertain objects are re-read from the target first; their other changes are "
+        "planned after that\n"
+        "# plan: 3 operations (users +0 ~1 -0, groups +0 ~0 -0, members +0 -0, resolve 2)\n");
+  // The executor looks the user up by the desired userName when the row has none.
+  CHECK(p.ops[0].user.Get(Attr::kUserName) == "cy@x.com");
+  CHECK(p.summary.resolve == 2);
+
+  // After resolving: E3 found on the target with its old values; Staff as it was.
+  KnownState resolved = k;
+  resolved.users[2] = Synced(Base().users[2], "id-E3");
+  resolved.groups[1].uncertain = false;
+  CHECK(Plain(d, resolved) ==
+        "update-user    E1 ann@x.com title: (none) -> \"CEO\"\n"
+        "update-user    E3 cy@x.com title: (none) -> \"Boss\"\n"
+        "add-members    Admins Admins +1 members (E3)\n"
+        "add-members    Staff Staff +1 members (E3)\n"
+        "# plan: 4 operations (users +0 ~2 -0, groups +0 ~0 -0, members +2 -0)\n");
+}
+
+TEST_CASE("uncertain members are left out of add and remove until resolved") {
+  Directory d = Base();
+  KnownState k = AfterSync(d);
+  k.users[0].uncertain = true;
+  d.groups[0].members = {"E1", "E3"};       // would add E1
+  d.groups[1].members = {"E2", "E3"};       // would remove E1
+  CHECK(Plain(d, k) ==
+        "resolve-user   E1 ann@x.com by id id-E1\n"
+        "# 1 uncertain object is re-read from the target first; their other changes are "
+        "planned after that\n"
+        "# plan: 1 operations (users +0 ~0 -0, groups +0 ~0 -0, members +0 -0, resolve 1)\n");
+}
+
+TEST_CASE("an uncertain leaver is resolved, not deprovisioned") {
+  Directory d = Base();
+  KnownState k = AfterSync(d);
+  k.users[1].uncertain = true;
+  d.users.erase(d.users.begin() + 1);
+  d.groups[1].members = {"E1", "E3"};
+  CHECK(Plain(d, k) ==
+        "resolve-user   E2 bob@x.com by id id-E2\n"
+        "# 1 uncertain object is re-read from the target first; their other changes are "
+        "planned after that\n"
         "# plan: 1 operations (users +0 ~0 -0, groups +0 ~0 -0, members +0 -0, resolve 1)\n");
 }
 
@@ -174,67 +395,275 @@ TEST_CASE("failed objects wait for their retry time unless their source changed"
   d.users[0].Set(Attr::kTitle, "Bad");
   k.users[0].status = ObjectStatus::kFailed;
   k.users[0].failed_hash = SourceHash(d.users[0]);
+  k.users[0].next_retry = SysTime(hours(24 * 365 * 56 + 11));
   PlanOptions o;
-  o.now = SysTime(std::chrono::hours(10));
-  k.users[0].next_retry = SysTime(std::chrono::hours(11));
+  o.now = SysTime(hours(24 * 365 * 56 + 10));
   Plan p = MakePlan(d, k, o);
   CHECK(p.empty());
   CHECK(p.summary.deferred == 1);
-  o.now = SysTime(std::chrono::hours(12));  // backoff over
-  CHECK(MakePlan(d, k, o).ops.size() == 1);
-  o.now = SysTime(std::chrono::hours(10));
-  d.users[0].Set(Attr::kTitle, "Fixed");  // source changed: retry at once
-  CHECK(MakePlan(d, k, o).ops.size() == 1);
+  CHECK(Describe(p) ==
+        "# deferred: 1 object in backoff (next retry 2025-12-18T11:00:00Z)\n"
+        "# plan: 0 operations (users +0 ~0 -0, groups +0 ~0 -0, members +0 -0, deferred 1)\n");
+
+  // Backoff over: retried.
+  o.now = SysTime(hours(24 * 365 * 56 + 12));
+  CHECK(Plain(d, k, o) ==
+        "update-user    E1 ann@x.com title: (none) -> \"Bad\"\n"
+        "# plan: 1 operations (users +0 ~1 -0, groups +0 ~0 -0, members +0 -0)\n");
+
+  // Source changed: retried at once.
+  o.now = SysTime(hours(24 * 365 * 56 + 10));
+  d.users[0].Set(Attr::kTitle, "Fixed");
+  CHECK(Plain(d, k, o) ==
+        "update-user    E1 ann@x.com title: (none) -> \"Fixed\"\n"
+        "# plan: 1 operations (users +0 ~1 -0, groups +0 ~0 -0, members +0 -0)\n");
 }
 
-TEST_CASE("seat-blocked users are created again next cycle") {
+TEST_CASE("a deferred create is left out of its groups; conflicts wait too") {
+  Directory d = Base();
+  KnownState k = AfterSync(d);
+  k.users[2].target_id.clear();
+  k.users[2].status = ObjectStatus::kConflict;
+  k.users[2].failed_hash = SourceHash(d.users[2]);
+  k.users[2].next_retry = SysTime(hours(5));
+  k.groups[0].members.clear();
+  k.groups[1].members = {"E1", "E2"};
+  k.groups[1].status = ObjectStatus::kFailed;  // its own source unchanged, backoff running
+  k.groups[1].failed_hash = SourceHash(d.groups[1]);
+  k.groups[1].next_retry = SysTime(hours(3));
+  PlanOptions o;
+  o.now = SysTime(hours(1));
+  CHECK(Plain(d, k, o) ==
+        "# deferred: 2 objects in backoff (next retry 1970-01-01T03:00:00Z)\n"
+        "# plan: 0 operations (users +0 ~0 -0, groups +0 ~0 -0, members +0 -0, deferred 2)\n");
+}
+
+TEST_CASE("seat-blocked users are created again each cycle and added to their groups") {
   Directory d = Base();
   KnownState k = AfterSync(d);
   k.users[1].target_id.clear();
   k.users[1].status = ObjectStatus::kSeatBlocked;
-  Plan p = MakePlan(d, k, PlanOptions{});
-  REQUIRE(p.ops.size() == 1);
-  CHECK(p.ops[0].kind == OpKind::kCreateUser);
+  k.users[1].last_error = "waiting for a free licence seat";
+  k.groups[1].members = {"E1", "E3"};
+  CHECK(Plain(d, k) ==
+        "create-user    E2 bob@x.com\n"
+        "add-members    Staff Staff +1 members (E2)\n"
+        "# plan: 2 operations (users +1 ~0 -0, groups +0 ~0 -0, members +1 -0)\n");
+  // Pending without an id (create never confirmed, not uncertain): created too.
+  k.users[1].status = ObjectStatus::kPending;
+  CHECK(MakePlan(d, k, PlanOptions{}).ops[0].kind == OpKind::kCreateUser);
 }
 
-TEST_CASE("deletion guard: count, percent with a small-directory floor, allow") {
-  Directory d;
-  for (int n = 0; n < 100; ++n) d.users.push_back(MakeUser("U" + std::to_string(100 + n), "u" + std::to_string(n) + "@x"));
+TEST_CASE("deletion guard: percent of the live known objects") {
+  Directory d = Many(100);  // 100 users + 1 group on the target
   KnownState k = AfterSync(d);
   Directory shrunk = d;
-  shrunk.users.resize(80);  // 20 % leave
-  PlanOptions o;
-  Plan p = MakePlan(shrunk, k, o);
+  shrunk.users.resize(80);  // 20 leave
+  shrunk.groups[0].members.resize(80);
+  shrunk.users.push_back(MakeUser("U900", "new@x"));  // a hire in the same run
+  shrunk.users[0].Set(Attr::kTitle, "Lead");
+  Plan p = MakePlan(shrunk, k, PlanOptions{});
   CHECK(p.deletions_blocked);
   CHECK(p.deletions_wanted == 20);
-  CHECK(p.empty());
+  // Creates and updates go on; the leavers keep their memberships and accounts.
   CHECK(Describe(p) ==
-        "# deletion guard: 20 of 100 known users and groups would be deprovisioned (limit 500 or "
-        "10%); nothing was deprovisioned; run `scimsync sync --allow-deletions` once if this is "
-        "intended\n"
-        "# plan: 0 operations (users +0 ~0 -0, groups +0 ~0 -0, members +0 -0)\n");
-  o.allow_deletions = true;
-  CHECK(MakePlan(shrunk, k, o).summary.users_disable == 20);
-  o.allow_deletions = false;
-  o.max_deletions = 10;
+        "create-user    U900 new@x\n"
+        "update-user    U100 u100@x title: (none) -> \"Lead\"\n"
+        "# deletion guard: 20 of 101 known users and groups would be deprovisioned (limit 500 "
+        "or 10%); nothing was deprovisioned; run `scimsync sync --allow-deletions` once if this "
+        "is intended\n"
+        "# plan: 2 operations (users +1 ~1 -0, groups +0 ~0 -0, members +0 -0)\n");
+
+  PlanOptions allow;
+  allow.allow_deletions = true;
+  Plan allowed = MakePlan(shrunk, k, allow);
+  CHECK_FALSE(allowed.deletions_blocked);
+  CHECK(allowed.summary.users_disable == 20);
+  CHECK(allowed.summary.members_remove == 20);
+  CHECK(allowed.summary.users_create == 1);
+
+  PlanOptions loose;
+  loose.max_deletion_percent = 25;
+  CHECK_FALSE(MakePlan(shrunk, k, loose).deletions_blocked);
+}
+
+TEST_CASE("deletion guard: count limit applies even below the percentage") {
+  Directory d = Many(100);
+  KnownState k = AfterSync(d);
+  Directory shrunk = d;
+  shrunk.users.resize(92);
+  shrunk.groups[0].members.resize(92);
+  PlanOptions o;
+  CHECK_FALSE(MakePlan(shrunk, k, o).deletions_blocked);  // 8 of 101 < 10 %
+  o.max_deletions = 5;
+  o.max_deletion_percent = 2.5;
+  Plan p = MakePlan(shrunk, k, o);
+  CHECK(p.deletions_blocked);
+  CHECK(p.deletions_wanted == 8);
+  CHECK(p.notes.at(0) ==
+        "deletion guard: 8 of 101 known users and groups would be deprovisioned (limit 5 or "
+        "2.5%); nothing was deprovisioned; run `scimsync sync --allow-deletions` once if this "
+        "is intended");
+  o.max_deletions = 8;  // exactly the limit is allowed
   o.max_deletion_percent = 100;
-  CHECK(MakePlan(shrunk, k, o).deletions_blocked);
-  // Small directory: 1 of 3 is 33 %, but under the floor of 5 it goes through.
+  CHECK_FALSE(MakePlan(shrunk, k, o).deletions_blocked);
+}
+
+TEST_CASE("deletion guard: small directories are not blocked by the percentage") {
+  // One leaver of three users (20 % of 5 live objects): under the floor, allowed.
   Directory small = Base();
   KnownState ks = AfterSync(small);
   small.users.pop_back();
   small.groups[0].members.clear();
   small.groups[1].members = {"E1", "E2"};
-  CHECK_FALSE(MakePlan(small, ks, PlanOptions{}).deletions_blocked);
+  Plan p = MakePlan(small, ks, PlanOptions{});
+  CHECK_FALSE(p.deletions_blocked);
+  CHECK(p.summary.users_disable == 1);
+
+  // Six of twelve is above the floor of five: blocked.
+  Directory d = Many(12);
+  KnownState k = AfterSync(d);
+  d.users.resize(6);
+  d.groups[0].members.resize(6);
+  CHECK(MakePlan(d, k, PlanOptions{}).deletions_wanted == 6);
+  // Exactly five is still under the floor (strictly more than the floor counts).
+  Directory five = Many(12);
+  five.users.resize(7);
+  five.groups[0].members.resize(7);
+  CHECK_FALSE(MakePlan(five, k, PlanOptions{}).deletions_blocked);
+  PlanOptions strict;
+  strict.deletion_percent_floor = 0;
+  CHECK(MakePlan(five, k, strict).deletions_blocked);
 }
 
-TEST_CASE("DescribeJson escapes strings") {
-  Directory d;
-  User u = MakeUser("K\"1", "a\\b@x");
-  u.Set(Attr::kTitle, "line\nbreak\x01");
-  d.users = {u};
-  std::string j = DescribeJson(MakePlan(d, KnownState{}, PlanOptions{}));
-  CHECK(j.find("\"key\":\"K\\\"1\"") != std::string::npos);
-  CHECK(j.find("\"label\":\"a\\\\b@x\"") != std::string::npos);
-  CHECK(j.find("\"summary\":{\"operations\":1,\"users_create\":1,") != std::string::npos);
+TEST_CASE("deletion guard counts group deletes and source deactivations") {
+  Directory d = Many(20);
+  for (int g = 0; g < 10; ++g) d.groups.push_back(MakeGroup("G" + std::to_string(g), {}));
+  KnownState k = AfterSync(d);
+  Directory bad = d;
+  bad.groups.resize(1);  // ten groups gone
+  for (auto& u : bad.users) u.Set(Attr::kActive, "false");
+  bad.users[0].Set(Attr::kTitle, "Still updated");
+  Plan p = MakePlan(bad, k, PlanOptions{});
+  CHECK(p.deletions_blocked);
+  CHECK(p.deletions_wanted == 30);
+  // The deactivations wait; the other change of U100 goes through, and op.user
+  // keeps the user active so a re-read-and-patch cannot deactivate it either.
+  CHECK(Describe(p) ==
+        "update-user    U100 u100@x title: (none) -> \"Still updated\"\n"
+        "# deletion guard: 30 of 31 known users and groups would be deprovisioned (limit 500 "
+        "or 10%); nothing was deprovisioned; run `scimsync sync --allow-deletions` once if this "
+        "is intended\n"
+        "# plan: 1 operations (users +0 ~1 -0, groups +0 ~0 -0, members +0 -0)\n");
+  CHECK(p.ops[0].user.Active());
 }
+
+TEST_CASE("deletion guard in delete mode keeps memberships of held-back users") {
+  Directory d = Many(30);
+  KnownState k = AfterSync(d);
+  Directory shrunk = d;
+  shrunk.users.resize(10);
+  shrunk.groups[0].members.resize(10);
+  Plan p = MakePlan(shrunk, k, DeleteMode());
+  CHECK(p.deletions_blocked);
+  CHECK(p.empty());
+  Plan allowed = MakePlan(shrunk, k, [] {
+    PlanOptions o = DeleteMode();
+    o.allow_deletions = true;
+    return o;
+  }());
+  CHECK(allowed.summary.users_delete == 20);
+  CHECK(allowed.summary.members_remove == 0);
+}
+
+TEST_CASE("a group without a target id is forgotten without counting as a deletion") {
+  Directory d = Base();
+  KnownState k = AfterSync(d);
+  k.groups[0].target_id.clear();
+  k.groups[0].status = ObjectStatus::kFailed;
+  d.groups.erase(d.groups.begin());
+  PlanOptions o;
+  o.max_deletions = 0;
+  Plan p = MakePlan(d, k, o);
+  CHECK_FALSE(p.deletions_blocked);
+  CHECK(Describe(p) ==
+        "delete-group   Admins Admins\n"
+        "# plan: 1 operations (users +0 ~0 -0, groups +0 ~0 -1, members +0 -0)\n");
+}
+
+TEST_CASE("ordering is by phase, kind, key and does not depend on input order") {
+  Directory d = Base();
+  KnownState k = AfterSync(d);
+  d.users.push_back(MakeUser("E0", "zed@x.com"));
+  d.users[1].Set(Attr::kTitle, "T");
+  d.groups.push_back(MakeGroup("Aardvarks", {"E0", "E1"}));
+  d.groups[1].members = {"E1", "E2"};
+  d.users.erase(d.users.begin() + 2);  // E3 leaves
+  d.groups[0].members = {};
+  std::sort(d.users.begin(), d.users.end(),
+            [](const User& a, const User& b) { return a.key < b.key; });
+  std::sort(d.groups.begin(), d.groups.end(),
+            [](const Group& a, const Group& b) { return a.key < b.key; });
+  PlanOptions allow;
+  allow.allow_deletions = true;
+  const std::string want =
+      "create-user    E0 zed@x.com\n"
+      "update-user    E2 bob@x.com title: (none) -> \"T\"\n"
+      "create-group   Aardvarks Aardvarks\n"
+      "add-members    Aardvarks Aardvarks +2 members (E0 E1)\n"
+      "remove-members Admins Admins -1 members (E3)\n"
+      "remove-members Staff Staff -1 members (E3)\n"
+      "disable-user   E3 cy@x.com\n"
+      "# plan: 7 operations (users +1 ~1 -1, groups +1 ~0 -0, members +2 -2)\n";
+  Plan p = MakePlan(d, k, allow);
+  CHECK(Describe(p) == want);
+
+  // Same inputs in reverse order: the same plan, byte for byte.
+  Directory rd = d;
+  KnownState rk = k;
+  std::reverse(rd.users.begin(), rd.users.end());
+  std::reverse(rd.groups.begin(), rd.groups.end());
+  std::reverse(rd.groups.back().members.begin(), rd.groups.back().members.end());
+  std::reverse(rk.users.begin(), rk.users.end());
+  std::reverse(rk.groups.begin(), rk.groups.end());
+  Plan rp = MakePlan(rd, rk, allow);
+  CHECK(Describe(rp) == want);
+  CHECK(DescribeJson(rp) == DescribeJson(p));
+  CHECK(Describe(MakePlan(d, k, allow)) == want);
+}
+
+TEST_CASE("DiffUser: exact comparison, keep, active defaults to true") {
+  User have = MakeUser("K", "a@x");
+  User want = have;
+  std::array<bool, kAttrCount> keep{};
+  CHECK(DiffUser(have.values, want.values, keep).empty());
+
+  want.Set(Attr::kUserName, "A@x");
+  want.Set(Attr::kTitle, "New");
+  want.Set(Attr::kDepartment, "");
+  auto c = DiffUser(have.values, want.values, keep);
+  REQUIRE(c.size() == 3);
+  CHECK(c[0].attr == Attr::kUserName);
+  CHECK(c[0].old_value == "a@x");
+  CHECK(c[0].new_value == "A@x");
+  CHECK(c[1].attr == Attr::kTitle);
+  CHECK(c[1].old_value.empty());
+  CHECK(c[2].attr == Attr::kDepartment);
+  CHECK(c[2].new_value.empty());
+
+  keep[static_cast<std::size_t>(Attr::kDepartment)] = true;
+  CHECK(DiffUser(have.values, want.values, keep).size() == 2);
+
+  // Absent `active` means active on both sides; "false" is a real change.
+  AttrValues a = have.values, b = have.values;
+  a[static_cast<std::size_t>(Attr::kActive)].clear();
+  CHECK(DiffUser(a, b, {}).empty());
+  b[static_cast<std::size_t>(Attr::kActive)] = "false";
+  auto d = DiffUser(a, b, {});
+  REQUIRE(d.size() == 1);
+  CHECK(d[0].attr == Attr::kActive);
+  CHECK(d[0].new_value == "false");
+}
+
+}  // namespace
+}  // namespace scimsync

@@ -185,7 +185,8 @@ CycleReport RunCycle(const Config& config, Source& source, Target& target, State
   }
 
   // 4. Everything else, phase by phase.
-  Executor executor(target, state, clock, exec_options, known.ok() ? *known : KnownState{});
+  static const KnownState kNothingKnown;
+  Executor executor(target, state, clock, exec_options, known.ok() ? *known : kNothingKnown);
   if (run_status.ok()) {
     executor.SetStopFlag(hooks.stop);
     executor.SetProgress(progress);

@@ -45,16 +45,10 @@ std::vector<std::vector<std::string>> Chunks(const std::vector<std::string>& v, 
 
 Executor::Executor(Target& target, StateStore& state, Clock& clock, ExecutorOptions options,
                    const KnownState& known)
-    : target_(target), state_(state), clock_(clock), options_(options) {
+    : target_(target), state_(state), clock_(clock), options_(options), known_(known) {
   options_.max_connections = std::max(1, options_.max_connections);
   options_.members_per_request = std::max(1, options_.members_per_request);
   allowed_workers_ = options_.max_connections;
-  users_.reserve(known.users.size());
-  for (const auto& u : known.users) {
-    users_.emplace(u.key, u);
-    if (!u.target_id.empty()) user_key_by_id_.emplace(u.target_id, u.key);
-  }
-  for (const auto& g : known.groups) groups_.emplace(g.key, g);
 }
 
 // ---------------------------------------------------------------------------
@@ -244,10 +238,55 @@ void Executor::StoreError(const Status& s) {
 // ---------------------------------------------------------------------------
 // Known-state views
 
+const KnownUser* Executor::FindUserLocked(const std::string& key) const {
+  auto o = users_.find(key);
+  if (o != users_.end()) return &o->second;
+  auto it = std::lower_bound(known_.users.begin(), known_.users.end(), key,
+                             [](const KnownUser& u, const std::string& k) { return u.key < k; });
+  if (it != known_.users.end() && it->key == key) return &*it;
+  return nullptr;
+}
+
+std::optional<KnownGroup> Executor::FindGroupLocked(const std::string& key) const {
+  auto o = groups_.find(key);
+  if (o != groups_.end()) return o->second;
+  auto it = std::lower_bound(known_.groups.begin(), known_.groups.end(), key,
+                             [](const KnownGroup& g, const std::string& k) { return g.key < k; });
+  if (it != known_.groups.end() && it->key == key) return *it;
+  return std::nullopt;
+}
+
+std::string Executor::KeyByIdLocked(const std::string& id) {
+  if (!id_index_built_) {
+    for (const auto& u : known_.users) {
+      if (!u.target_id.empty() && !users_.count(u.key)) user_key_by_id_[u.target_id] = u.key;
+    }
+    for (const auto& [k, u] : users_) {
+      if (!u.target_id.empty()) user_key_by_id_[u.target_id] = k;
+    }
+    id_index_built_ = true;
+  }
+  auto it = user_key_by_id_.find(id);
+  return it == user_key_by_id_.end() ? std::string() : it->second;
+}
+
+std::vector<std::string> Executor::GroupsContainingLocked(const std::string& user_key) const {
+  std::vector<std::string> out;
+  auto has = [&](const KnownGroup& g) {
+    return std::binary_search(g.members.begin(), g.members.end(), user_key);
+  };
+  for (const auto& g : known_.groups) {
+    if (!groups_.count(g.key) && has(g)) out.push_back(g.key);
+  }
+  for (const auto& [k, g] : groups_) {
+    if (g && has(*g)) out.push_back(k);
+  }
+  return out;
+}
+
 KnownUser Executor::UserRow(const std::string& key) {
   std::lock_guard lock(mu_);
-  auto it = users_.find(key);
-  if (it != users_.end()) return it->second;
+  if (const KnownUser* u = FindUserLocked(key)) return *u;
   KnownUser u;
   u.key = key;
   return u;
@@ -255,8 +294,7 @@ KnownUser Executor::UserRow(const std::string& key) {
 
 KnownGroup Executor::GroupRow(const std::string& key) {
   std::lock_guard lock(mu_);
-  auto it = groups_.find(key);
-  if (it != groups_.end()) return it->second;
+  if (auto g = FindGroupLocked(key)) return *g;
   KnownGroup g;
   g.key = key;
   return g;
@@ -265,12 +303,14 @@ KnownGroup Executor::GroupRow(const std::string& key) {
 void Executor::SaveUser(const KnownUser& row) {
   StoreError(state_.PutUser(row));
   std::lock_guard lock(mu_);
-  auto& slot = users_[row.key];
-  if (!slot.target_id.empty() && slot.target_id != row.target_id) {
-    user_key_by_id_.erase(slot.target_id);
+  if (id_index_built_) {
+    if (const KnownUser* old = FindUserLocked(row.key);
+        old && !old->target_id.empty() && old->target_id != row.target_id) {
+      user_key_by_id_.erase(old->target_id);
+    }
+    if (!row.target_id.empty()) user_key_by_id_[row.target_id] = row.key;
   }
-  slot = row;
-  if (!row.target_id.empty()) user_key_by_id_[row.target_id] = row.key;
+  users_[row.key] = row;
 }
 
 void Executor::SaveGroup(const KnownGroup& row) {
@@ -282,15 +322,14 @@ void Executor::SaveGroup(const KnownGroup& row) {
 void Executor::ForgetGroup(const std::string& key) {
   StoreError(state_.DeleteGroup(key));
   std::lock_guard lock(mu_);
-  groups_.erase(key);
+  groups_[key] = std::nullopt;
 }
 
 std::string Executor::UserId(const std::string& key) {
   std::lock_guard lock(mu_);
-  auto it = users_.find(key);
-  if (it == users_.end() || it->second.uncertain) return {};
-  if (it->second.status == ObjectStatus::kDeleted) return {};
-  return it->second.target_id;
+  const KnownUser* u = FindUserLocked(key);
+  if (!u || u->uncertain || u->status == ObjectStatus::kDeleted) return {};
+  return u->target_id;
 }
 
 SysTime Executor::FailedRetryAt(int attempts) const {
@@ -549,10 +588,6 @@ void Executor::UpdateUser(const Operation& op) {
   if (r.status == 404) {
     // Gone from the target (deleted there by hand): find it again, or create it.
     LogWarn("user_missing_on_target", {{"key", row.key}, {"id", row.target_id}});
-    {
-      std::lock_guard lock(mu_);
-      user_key_by_id_.erase(row.target_id);
-    }
     row.target_id.clear();
     row.status = ObjectStatus::kPending;
     SaveUser(row);
@@ -603,13 +638,12 @@ void Executor::Deprovision(const Operation& op) {
       std::vector<std::string> groups;
       {
         std::lock_guard lock(mu_);
-        user_key_by_id_.erase(row.target_id);
-        for (auto& [gk, g] : groups_) {
-          auto it = std::lower_bound(g.members.begin(), g.members.end(), row.key);
-          if (it != g.members.end() && *it == row.key) {
-            g.members.erase(it);
-            groups.push_back(gk);
-          }
+        groups = GroupsContainingLocked(row.key);
+        for (const auto& gk : groups) {
+          std::optional<KnownGroup> g = FindGroupLocked(gk);
+          auto it = std::lower_bound(g->members.begin(), g->members.end(), row.key);
+          g->members.erase(it);
+          groups_[gk] = std::move(g);
         }
       }
       for (const auto& gk : groups) StoreError(state_.RemoveMembers(gk, {row.key}));
@@ -736,8 +770,8 @@ void Executor::CreateGroup(const Operation& op) {
     {
       std::lock_guard lock(mu_);
       for (const auto& id : g.member_ids) {
-        auto it = user_key_by_id_.find(id);
-        if (it != user_key_by_id_.end()) row.members.push_back(it->second);
+        std::string key = KeyByIdLocked(id);
+        if (!key.empty()) row.members.push_back(std::move(key));
       }
     }
     std::sort(row.members.begin(), row.members.end());
@@ -865,10 +899,12 @@ void Executor::AddMembers(const Operation& op) {
       StoreError(state_.AddMembers(row.key, chunk_keys));
       {
         std::lock_guard lock(mu_);
-        auto& g = groups_[row.key];
-        g.members.insert(g.members.end(), chunk_keys.begin(), chunk_keys.end());
-        std::sort(g.members.begin(), g.members.end());
-        g.members.erase(std::unique(g.members.begin(), g.members.end()), g.members.end());
+        std::optional<KnownGroup> g = FindGroupLocked(row.key);
+        if (!g) g = row;
+        g->members.insert(g->members.end(), chunk_keys.begin(), chunk_keys.end());
+        std::sort(g->members.begin(), g->members.end());
+        g->members.erase(std::unique(g->members.begin(), g->members.end()), g->members.end());
+        groups_[row.key] = std::move(g);
       }
       counters_.members_added += static_cast<int>(n);
       i += n;
@@ -1019,8 +1055,8 @@ void Executor::ResolveGroup(const Operation& op) {
     row.members.clear();
     std::lock_guard lock(mu_);
     for (const auto& id : remote->member_ids) {
-      auto it = user_key_by_id_.find(id);
-      if (it != user_key_by_id_.end()) row.members.push_back(it->second);
+      std::string key = KeyByIdLocked(id);
+      if (!key.empty()) row.members.push_back(std::move(key));
     }
     std::sort(row.members.begin(), row.members.end());
   }

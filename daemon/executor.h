@@ -21,6 +21,7 @@
 #include <chrono>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -58,8 +59,9 @@ struct ExecutorCounters {
 
 class Executor {
  public:
-  // `known` is the state the plan was made from; the executor keeps its own copy
-  // up to date as it goes (for member ids of users created in this run).
+  // `known` is the state the plan was made from and must outlive the executor. The
+  // executor does not copy it: rows it changes go to a small overlay, so a cycle
+  // over a million users with a handful of changes costs a handful of rows.
   Executor(Target& target, StateStore& state, Clock& clock, ExecutorOptions options,
            const KnownState& known);
 
@@ -119,6 +121,11 @@ class Executor {
   void SaveGroup(const KnownGroup& row);
   void ForgetGroup(const std::string& key);
   std::string UserId(const std::string& key);
+  // Callers hold mu_.
+  const KnownUser* FindUserLocked(const std::string& key) const;
+  std::optional<KnownGroup> FindGroupLocked(const std::string& key) const;
+  std::string KeyByIdLocked(const std::string& id);
+  std::vector<std::string> GroupsContainingLocked(const std::string& user_key) const;
   SysTime FailedRetryAt(int attempts) const;
   void StoreError(const Status& s);
 
@@ -129,9 +136,11 @@ class Executor {
   std::function<void(int, int)> progress_;
   const std::atomic<bool>* external_stop_ = nullptr;
 
-  std::mutex mu_;  // guards the maps below and stop_reason_
-  std::unordered_map<std::string, KnownUser> users_;
-  std::unordered_map<std::string, KnownGroup> groups_;
+  const KnownState& known_;
+  std::mutex mu_;  // guards the overlays below and stop_reason_
+  std::unordered_map<std::string, KnownUser> users_;    // rows changed in this run
+  std::unordered_map<std::string, std::optional<KnownGroup>> groups_;  // nullopt: forgotten
+  bool id_index_built_ = false;  // user_key_by_id_ is built on first use (rare: adopt/resolve)
   std::unordered_map<std::string, std::string> user_key_by_id_;
 
   std::atomic<bool> stopped_{false};

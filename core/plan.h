@@ -76,11 +76,19 @@ struct Plan {
 };
 
 // One line per operation, e.g.
-//   create-user   k123 alice@example.com
-//   update-user   k123 alice@example.com emails.work: "a@x" -> "b@x"
-// then the notes, each prefixed with "# ".
+//   create-user    k123 alice@example.com
+//   update-user    k123 alice@example.com emails.work: "a@x" -> "b@x", title: "CTO" -> (none)
+//   add-members    g7 Sales +2 members (k123 k124)
+//   resolve-user   k9 bob@example.com by id 2819c223
+// then the notes, each prefixed with "# ", then one summary line:
+//   # plan: 4 operations (users +1 ~1 -0, groups +0 ~0 -0, members +2 -0, resolve 1)
+// (", resolve N" and ", deferred N" only when non-zero). Values are quoted with
+// JSON escaping (control characters as \u00XX), so an operation is always one line.
 std::string Describe(const Plan& plan);
-// The same as a JSON document (hand-written: core links no JSON library).
+// The same as a JSON document (hand-written: core links no JSON library):
+// {"operations":[{"phase","op","key","label","target_id","changes":[{"attr","old","new"}],
+// "members":[...]}],"summary":{...},"deletions_blocked","deletions_wanted","notes":[...]};
+// absent values (target_id, old, new) are null.
 std::string DescribeJson(const Plan& plan);
 
 }  // namespace scimsync

@@ -46,6 +46,13 @@ std::vector<std::string> SortedUnique(std::vector<std::string> v) {
   return v;
 }
 
+// `fates` is in key order (built by the merge below).
+UserFate* FindFate(std::vector<UserFate>& fates, const std::string& key) {
+  auto it = std::lower_bound(fates.begin(), fates.end(), key,
+                             [](const UserFate& f, const std::string& k) { return f.key < k; });
+  return it != fates.end() && it->key == key ? &*it : nullptr;
+}
+
 bool Failing(ObjectStatus s) { return s == ObjectStatus::kFailed || s == ObjectStatus::kConflict; }
 
 // A failed or conflicting object waits for next_retry as long as its source is
@@ -289,11 +296,6 @@ Plan MakePlan(const Directory& desired, const KnownState& known, const PlanOptio
   if (wanted > 0 && (over_count || over_percent) && !options.allow_deletions) {
     plan.deletions_blocked = true;
     plan.deletions_wanted = static_cast<int>(wanted);
-    auto fate_of = [&fates](const std::string& key) -> UserFate* {
-      auto it = std::lower_bound(fates.begin(), fates.end(), key,
-                                 [](const UserFate& f, const std::string& k) { return f.key < k; });
-      return it != fates.end() && it->key == key ? &*it : nullptr;
-    };
     std::vector<Operation> kept;
     kept.reserve(ops.size());
     for (auto& op : ops) {
@@ -311,7 +313,7 @@ Plan MakePlan(const Directory& desired, const KnownState& known, const PlanOptio
         continue;
       }
       if (op.kind == OpKind::kDisableUser || op.kind == OpKind::kDeleteUser) {
-        if (UserFate* f = fate_of(op.key)) {
+        if (UserFate* f = FindFate(fates, op.key)) {
           f->held_back = true;
           f->deleted = false;
         }
@@ -328,11 +330,6 @@ Plan MakePlan(const Directory& desired, const KnownState& known, const PlanOptio
   }
 
   // ---- memberships (phases 3 and 4) ------------------------------------------
-  auto find_fate = [&fates](const std::string& key) -> const UserFate* {
-    auto it = std::lower_bound(fates.begin(), fates.end(), key,
-                               [](const UserFate& f, const std::string& k) { return f.key < k; });
-    return it != fates.end() && it->key == key ? &*it : nullptr;
-  };
   for (const GroupWork& w : group_work) {
     std::vector<std::string> want = SortedUnique(w.desired->members);
     std::vector<std::string> have;
@@ -343,13 +340,13 @@ Plan MakePlan(const Directory& desired, const KnownState& known, const PlanOptio
     std::set_difference(have.begin(), have.end(), want.begin(), want.end(),
                         std::back_inserter(remove));
     std::erase_if(add, [&](const std::string& m) {
-      const UserFate* f = find_fate(m);
+      const UserFate* f = FindFate(fates, m);
       return !f || !f->will_exist || f->uncertain;
     });
     std::erase_if(remove, [&](const std::string& m) {
       // Users we know nothing about any more stay removable: the executor only
       // drops the membership row for them.
-      const UserFate* f = find_fate(m);
+      const UserFate* f = FindFate(fates, m);
       return f && (f->uncertain || f->deleted || f->held_back);
     });
     for (auto* list : {&add, &remove}) {

@@ -1,0 +1,291 @@
+// SCIM wire format: every request shape compared with its exact JSON text, lenient
+// parsing of odd bodies, filter escaping and URL joining.
+#include "connectors/scim/scim_json.h"
+
+#include <doctest/doctest.h>
+
+namespace scimsync {
+namespace {
+
+User Alice() {
+  User u;
+  u.key = "k-alice";
+  u.Set(Attr::kUserName, "alice@example.com");
+  u.Set(Attr::kGivenName, "Alice");
+  u.Set(Attr::kFamilyName, "Archer");
+  u.Set(Attr::kDisplayName, "Alice Archer");
+  u.Set(Attr::kEmail, "alice@example.com");
+  u.Set(Attr::kPhone, "+1 555 0100");
+  u.Set(Attr::kTitle, "Engineer");
+  u.Set(Attr::kDepartment, "R&D");
+  u.Set(Attr::kActive, "true");
+  return u;
+}
+
+const char* const kUserPrefix =
+    R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],)";
+
+}  // namespace
+
+TEST_CASE("UserJson: every attribute, enterprise extension when department is set") {
+  CHECK(UserJson(Alice()) ==
+        R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User",)"
+        R"("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],)"
+        R"("userName":"alice@example.com","externalId":"k-alice",)"
+        R"("name":{"givenName":"Alice","familyName":"Archer"},"displayName":"Alice Archer",)"
+        R"("emails":[{"value":"alice@example.com","type":"work","primary":true}],)"
+        R"("phoneNumbers":[{"value":"+1 555 0100","type":"work"}],"title":"Engineer",)"
+        R"("active":true,)"
+        R"("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"department":"R&D"}})");
+}
+
+TEST_CASE("UserJson: empty attributes omitted, no extension without department") {
+  User u;
+  u.key = "k1";
+  u.Set(Attr::kUserName, "bob");
+  u.Set(Attr::kActive, "false");
+  CHECK(UserJson(u) == std::string(kUserPrefix) +
+                           R"("userName":"bob","externalId":"k1","active":false})");
+
+  // Half a name: only the part that is set; empty active means active.
+  u.Set(Attr::kActive, "");
+  u.Set(Attr::kFamilyName, "Builder");
+  CHECK(UserJson(u) == std::string(kUserPrefix) +
+                           R"("userName":"bob","externalId":"k1","name":{"familyName":"Builder"},)"
+                           R"("active":true})");
+}
+
+TEST_CASE("UserJson: quotes, backslashes, control characters and UTF-8 are JSON-escaped") {
+  User u;
+  u.key = "k\"1\\";
+  u.Set(Attr::kUserName, "j\xC3\xBCrgen\n\"q\"");
+  CHECK(UserJson(u) == std::string(kUserPrefix) +
+                           "\"userName\":\"j\xC3\xBCrgen\\n\\\"q\\\"\",\"externalId\":\"k\\\"1\\\\\","
+                           "\"active\":true}");
+}
+
+TEST_CASE("UserPatchJson: add / replace / remove by path, active as boolean") {
+  std::vector<AttrChange> changes = {
+      {Attr::kUserName, "old@x", "new@x"},
+      {Attr::kGivenName, "", "Alicia"},
+      {Attr::kFamilyName, "Archer", ""},
+      {Attr::kDisplayName, "A", "B"},
+      {Attr::kTitle, "", "Boss"},
+      {Attr::kDepartment, "Sales", "R&D"},
+      {Attr::kActive, "true", "false"},
+  };
+  CHECK(UserPatchJson(changes) ==
+        R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[)"
+        R"({"op":"replace","path":"userName","value":"new@x"},)"
+        R"({"op":"add","path":"name.givenName","value":"Alicia"},)"
+        R"({"op":"remove","path":"name.familyName"},)"
+        R"({"op":"replace","path":"displayName","value":"B"},)"
+        R"({"op":"add","path":"title","value":"Boss"},)"
+        R"({"op":"replace","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department","value":"R&D"},)"
+        R"({"op":"replace","path":"active","value":false}]})");
+}
+
+TEST_CASE("UserPatchJson: emails and phoneNumbers") {
+  CHECK(UserPatchJson({{Attr::kEmail, "a@x", "b@x"}}) ==
+        R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[)"
+        R"({"op":"replace","path":"emails[type eq \"work\"].value","value":"b@x"}]})");
+  // Adding to a user without a work email adds the whole element (strict servers
+  // answer noTarget to a value path that matches nothing).
+  CHECK(UserPatchJson({{Attr::kEmail, "", "b@x"}}) ==
+        R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[)"
+        R"({"op":"add","path":"emails","value":[{"value":"b@x","type":"work","primary":true}]}]})");
+  CHECK(UserPatchJson({{Attr::kEmail, "a@x", ""}}) ==
+        R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[)"
+        R"({"op":"remove","path":"emails[type eq \"work\"]"}]})");
+  CHECK(UserPatchJson({{Attr::kPhone, "1", "2"}, {Attr::kPhone, "", "3"}, {Attr::kPhone, "4", ""}}) ==
+        R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[)"
+        R"({"op":"replace","path":"phoneNumbers[type eq \"work\"].value","value":"2"},)"
+        R"({"op":"add","path":"phoneNumbers","value":[{"value":"3","type":"work"}]},)"
+        R"({"op":"remove","path":"phoneNumbers[type eq \"work\"]"}]})");
+}
+
+TEST_CASE("UserPatchJson: active is always a replace with a JSON boolean") {
+  CHECK(UserPatchJson({{Attr::kActive, "false", "true"}}) ==
+        R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[)"
+        R"({"op":"replace","path":"active","value":true}]})");
+  CHECK(UserPatchJson({{Attr::kActive, "", "false"}}) ==
+        R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[)"
+        R"({"op":"replace","path":"active","value":false}]})");
+}
+
+TEST_CASE("GroupJson, GroupRenameJson, MembersPatchJson") {
+  Group g;
+  g.key = "g-eng";
+  g.display_name = "Engineering";
+  g.members = {"k-alice"};  // never sent on create
+  CHECK(GroupJson(g) ==
+        R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],)"
+        R"("displayName":"Engineering","externalId":"g-eng"})");
+  CHECK(GroupRenameJson("R\"D") ==
+        R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[)"
+        R"({"op":"replace","path":"displayName","value":"R\"D"}]})");
+  CHECK(MembersPatchJson({"u1", "u2"}, {"u3", "u\"4"}) ==
+        R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[)"
+        R"({"op":"add","path":"members","value":[{"value":"u1"},{"value":"u2"}]},)"
+        R"({"op":"remove","path":"members[value eq \"u3\"]"},)"
+        R"({"op":"remove","path":"members[value eq \"u\\\"4\"]"}]})");
+  CHECK(MembersPatchJson({}, {"u3"}) ==
+        R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[)"
+        R"({"op":"remove","path":"members[value eq \"u3\"]"}]})");
+  CHECK(MembersPatchJson({"u1"}, {}) ==
+        R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[)"
+        R"({"op":"add","path":"members","value":[{"value":"u1"}]}]})");
+}
+
+TEST_CASE("EqFilter escapes the value as a JSON string; PercentEncode keeps unreserved only") {
+  CHECK(EqFilter("externalId", "abc") == R"(externalId eq "abc")");
+  CHECK(EqFilter("userName", R"(a"b\c)") == R"(userName eq "a\"b\\c")");
+  CHECK(PercentEncode("AZaz09-._~") == "AZaz09-._~");
+  CHECK(PercentEncode(" \"\\+&%=/?#") == "%20%22%5C%2B%26%25%3D%2F%3F%23");
+  CHECK(PercentEncode("\xC3\xBC") == "%C3%BC");
+  CHECK(PercentEncode(EqFilter("userName", "o'hara+x&y@ex.com")) ==
+        "userName%20eq%20%22o%27hara%2Bx%26y%40ex.com%22");
+  CHECK(PercentEncode(EqFilter("userName", R"(a"b\c)")) ==
+        "userName%20eq%20%22a%5C%22b%5C%5Cc%22");
+}
+
+TEST_CASE("JoinUrl: with or without slashes, path segments kept") {
+  CHECK(JoinUrl("https://h/scim/v2", "Users") == "https://h/scim/v2/Users");
+  CHECK(JoinUrl("https://h/scim/v2/", "Users") == "https://h/scim/v2/Users");
+  CHECK(JoinUrl("https://h/scim/v2//", "/Users/1") == "https://h/scim/v2/Users/1");
+  CHECK(JoinUrl("https://keepersecurity.com/api/rest/scim/v2/123456", "Users?count=1") ==
+        "https://keepersecurity.com/api/rest/scim/v2/123456/Users?count=1");
+  CHECK(JoinUrl("https://scim-api.keepnetlabs.com/scim", "Groups") ==
+        "https://scim-api.keepnetlabs.com/scim/Groups");
+}
+
+TEST_CASE("ParseUser: full resource") {
+  std::string version;
+  auto u = ParseUser(
+      R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"2819c223","externalId":"k1",)"
+      R"("userName":"alice@x","name":{"givenName":"Alice","familyName":"A","formatted":"Alice A"},)"
+      R"("displayName":"Alice","emails":[{"value":"home@x","type":"home"},{"value":"work@x","type":"work"}],)"
+      R"("phoneNumbers":[{"value":"555","type":"work"}],"title":"T","active":true,)"
+      R"("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"department":"Sales","manager":{"value":"m"}},)"
+      R"("meta":{"resourceType":"User","version":"W/\"3\""},"x-unknown":[1,2,3]})",
+      &version);
+  REQUIRE(u);
+  CHECK(u->id == "2819c223");
+  CHECK(u->external_id == "k1");
+  AttrValues want{};
+  want[static_cast<int>(Attr::kUserName)] = "alice@x";
+  want[static_cast<int>(Attr::kGivenName)] = "Alice";
+  want[static_cast<int>(Attr::kFamilyName)] = "A";
+  want[static_cast<int>(Attr::kDisplayName)] = "Alice";
+  want[static_cast<int>(Attr::kEmail)] = "work@x";
+  want[static_cast<int>(Attr::kPhone)] = "555";
+  want[static_cast<int>(Attr::kTitle)] = "T";
+  want[static_cast<int>(Attr::kDepartment)] = "Sales";
+  want[static_cast<int>(Attr::kActive)] = "true";
+  CHECK(u->values == want);
+  CHECK(version == R"(W/"3")");
+}
+
+TEST_CASE("ParseUser: odd bodies") {
+  // Numeric id, active as a string, case-insensitive names, email without type.
+  auto u = ParseUser(
+      R"({"ID":42,"USERNAME":"bob","Active":"False","emails":[{"value":"b1@x"},{"value":"b2@x","primary":true}],)"
+      R"("name":"not an object","title":{"x":1},"displayName":null})");
+  REQUIRE(u);
+  CHECK(u->id == "42");
+  CHECK(u->values[static_cast<int>(Attr::kUserName)] == "bob");
+  CHECK(u->values[static_cast<int>(Attr::kActive)] == "false");
+  CHECK(u->values[static_cast<int>(Attr::kEmail)] == "b2@x");  // primary over first
+  CHECK(u->values[static_cast<int>(Attr::kGivenName)].empty());
+  CHECK(u->values[static_cast<int>(Attr::kTitle)].empty());
+  CHECK(u->values[static_cast<int>(Attr::kDisplayName)].empty());
+
+  auto first = ParseUser(R"({"id":"1","emails":[{"value":""},{"value":"only@x"}],"active":"yes"})");
+  REQUIRE(first);
+  CHECK(first->values[static_cast<int>(Attr::kEmail)] == "only@x");
+  CHECK(first->values[static_cast<int>(Attr::kActive)].empty());  // unreadable: absent
+
+  auto empty = ParseUser("{}");
+  REQUIRE(empty);
+  CHECK(empty->id.empty());
+  CHECK_FALSE(ParseUser(""));
+  CHECK_FALSE(ParseUser("[1]"));
+  CHECK_FALSE(ParseUser("<html>Bad gateway</html>"));
+  CHECK_FALSE(ParseUser(R"({"id":"1")"));
+}
+
+TEST_CASE("ParseGroup: members and odd values") {
+  auto g = ParseGroup(
+      R"({"id":"g1","externalId":"ge","displayName":"Eng","members":[{"value":"u1"},{"value":2},"junk",{"display":"x"}]})");
+  REQUIRE(g);
+  CHECK(g->id == "g1");
+  CHECK(g->external_id == "ge");
+  CHECK(g->display_name == "Eng");
+  CHECK(g->member_ids == std::vector<std::string>{"u1", "2"});
+  auto bare = ParseGroup(R"({"id":"g2","members":null})");
+  REQUIRE(bare);
+  CHECK(bare->member_ids.empty());
+}
+
+TEST_CASE("ParseUserPage / ParseGroupPage: envelope validation") {
+  auto p = ParseUserPage(
+      R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":3,)"
+      R"("itemsPerPage":20,"startIndex":1,"Resources":[{"id":"a"},7,{"id":"b"}]})");
+  CHECK(p.valid);
+  CHECK(p.total_results == 3);
+  CHECK(p.returned == 3);
+  REQUIRE(p.resources.size() == 2);
+  CHECK(p.resources[1].id == "b");
+
+  auto none = ParseUserPage(R"({"totalResults":0})");
+  CHECK(none.valid);
+  CHECK(none.returned == 0);
+  CHECK(ParseUserPage(R"({"totalResults":0,"Resources":[]})").valid);
+  CHECK_FALSE(ParseUserPage(R"({"totalResults":5})").valid);  // hits promised, none given
+  CHECK_FALSE(ParseUserPage(R"({})").valid);
+  CHECK_FALSE(ParseUserPage(R"({"Resources":{}})").valid);
+  CHECK_FALSE(ParseUserPage("not json").valid);
+  CHECK_FALSE(ParseUserPage("").valid);
+
+  auto g = ParseGroupPage(R"({"Resources":[{"id":"g","displayName":"G"}]})");
+  CHECK(g.valid);
+  CHECK_FALSE(g.total_results.has_value());
+  REQUIRE(g.resources.size() == 1);
+  CHECK(g.resources[0].display_name == "G");
+}
+
+TEST_CASE("ParseError: SCIM errors, other JSON, plain text") {
+  ScimError e = ParseError(
+      R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"409","scimType":"uniqueness","detail":"userName already in use"})");
+  CHECK(e.detail == "userName already in use");
+  CHECK(e.scim_type == "uniqueness");
+
+  e = ParseError(R"({"status":428,"detail":"Number of licensed seats was exceeded"})");
+  CHECK(e.detail == "Number of licensed seats was exceeded");
+  CHECK(e.scim_type.empty());
+
+  e = ParseError(R"({"__type":"ThrottlingException","message":"Rate exceeded"})");
+  CHECK(e.detail == "Rate exceeded");
+
+  e = ParseError(R"({"error":"nope"})");
+  CHECK(e.detail == R"({"error":"nope"})");
+
+  e = ParseError("  Email already taken\r\n");
+  CHECK(e.detail == "Email already taken");
+
+  e = ParseError("line one\nline two");
+  CHECK(e.detail == "line one line two");
+
+  std::string long_body(150, 'a');
+  long_body += "\xC3\xBC";  // bytes 150-151
+  long_body += std::string(47, 'b');  // 199 bytes so far
+  long_body += "\xC3\xBC";  // bytes 199-200: cut would split it
+  long_body += "tail";
+  e = ParseError(long_body);
+  CHECK(e.detail.size() == 199);
+  CHECK(e.detail == long_body.substr(0, 199));
+
+  CHECK(ParseError("").detail.empty());
+}
+
+}  // namespace scimsync

@@ -1,0 +1,475 @@
+// ScimTarget over the recording FakeHttpClient: URLs, headers, bodies, response
+// conversion, Retry-After, paging rules and logging.
+#include "connectors/scim/scim_target.h"
+
+#include <doctest/doctest.h>
+
+#include <map>
+
+#include "connectors/scim/scim_json.h"
+#include "core/log.h"
+#include "tests/support/fake_http_client.h"
+
+namespace scimsync {
+namespace {
+
+using namespace std::chrono_literals;
+
+class TestClock final : public Clock {
+ public:
+  SysTime now = SysTime(std::chrono::sys_days(std::chrono::year{1994} / 11 / 6).time_since_epoch() +
+                        8h + 49min + 30s);  // Sun, 06 Nov 1994 08:49:30 GMT
+  SysTime Now() const override { return now; }
+  std::chrono::steady_clock::time_point Steady() const override { return {}; }
+  void SleepFor(Millis) override {}
+};
+
+struct Fixture {
+  FakeHttpClient http;
+  TestClock clock;
+  ScimTarget target{http, ScimTargetOptions{.base_url = "https://scim.example.com/scim/v2/"}, clock};
+};
+
+User Bob() {
+  User u;
+  u.key = "k-bob";
+  u.Set(Attr::kUserName, "bob@example.com");
+  u.Set(Attr::kActive, "true");
+  return u;
+}
+
+std::string H(const HttpRequest& r, std::string_view name) { return FakeHttpClient::HeaderOf(r, name); }
+
+// "startIndex" and "count" query values of a URL.
+std::map<std::string, long> Query(const std::string& url) {
+  std::map<std::string, long> out;
+  for (const char* k : {"startIndex", "count"}) {
+    std::string key = std::string("&") + k + "=";
+    auto p = url.find(key);
+    if (p == std::string::npos) key[0] = '?', p = url.find(key);
+    if (p != std::string::npos) out[k] = std::stol(url.substr(p + key.size()));
+  }
+  return out;
+}
+
+// A list endpoint over `ids` that returns at most `cap` resources per page,
+// honouring startIndex and count.
+FakeHttpClient::Handler Lister(std::vector<std::string> ids, long cap, bool with_total = true) {
+  return [ids, cap, with_total](const HttpRequest& r) {
+    auto q = Query(r.url);
+    long start = std::max(1L, q["startIndex"]);
+    long n = std::min(q["count"], cap);
+    std::string body = "{";
+    if (with_total) body += "\"totalResults\":" + std::to_string(ids.size()) + ",";
+    body += "\"Resources\":[";
+    for (long i = start - 1; i < static_cast<long>(ids.size()) && i < start - 1 + n; ++i) {
+      if (i != start - 1) body += ",";
+      body += "{\"id\":\"" + ids[i] + "\"}";
+    }
+    body += "]}";
+    return FakeHttpClient::Response(200, body);
+  };
+}
+
+std::vector<std::string> Ids(int n, const std::string& prefix = "u") {
+  std::vector<std::string> out;
+  for (int i = 0; i < n; ++i) out.push_back(prefix + std::to_string(i));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("CreateUser: POST /Users with SCIM headers and the user JSON; 201 parsed") {
+  Fixture f;
+  f.http.PushStatus(201, R"({"id":"id-1","externalId":"k-bob","userName":"bob@example.com","active":true})",
+                    {{"etag", "W/\"1\""}, {"location", "https://scim.example.com/scim/v2/Users/id-1"}});
+  TargetResponse r = f.target.CreateUser(Bob());
+  CHECK(r.Ok());
+  CHECK(r.status == 201);
+  REQUIRE(r.user);
+  CHECK(r.user->id == "id-1");
+  CHECK(r.etag == "W/\"1\"");
+  HttpRequest req = f.http.last();
+  CHECK(req.method == "POST");
+  CHECK(req.url == "https://scim.example.com/scim/v2/Users");
+  CHECK(H(req, "Accept") == "application/scim+json");
+  CHECK(H(req, "Content-Type") == "application/scim+json");
+  CHECK(H(req, "Authorization").empty());  // the HTTP client adds it, nobody else
+  CHECK(req.body == UserJson(Bob()));
+  CHECK(f.target.RequestCount() == 1);
+  CHECK(f.target.WriteCount() == 1);
+}
+
+TEST_CASE("CreateUser: 201 without a readable body keeps its status and no user") {
+  Fixture f;
+  f.http.PushStatus(201, "");
+  TargetResponse r = f.target.CreateUser(Bob());
+  CHECK(r.Ok());
+  CHECK_FALSE(r.user);
+  f.http.PushStatus(201, "<html>created</html>");
+  r = f.target.CreateUser(Bob());
+  CHECK(r.Ok());
+  CHECK_FALSE(r.user);
+}
+
+TEST_CASE("URLs: base with path segments, ids percent-encoded as one segment") {
+  FakeHttpClient http;
+  TestClock clock;
+  ScimTarget keeper(http, {.base_url = "https://keepersecurity.com/api/rest/scim/v2/8796093022208"},
+                    clock);
+  http.PushStatus(200, R"({"id":"a/b c"})", {{"etag", "\"7\""}});
+  TargetResponse r = keeper.GetUser("a/b c");
+  CHECK(http.last().method == "GET");
+  CHECK(http.last().url == "https://keepersecurity.com/api/rest/scim/v2/8796093022208/Users/a%2Fb%20c");
+  CHECK(H(http.last(), "Content-Type").empty());
+  CHECK(http.last().body.empty());
+  REQUIRE(r.user);
+  CHECK(r.etag == "\"7\"");
+
+  http.PushStatus(200, R"({"id":"g1","displayName":"Eng","meta":{"version":"W/\"9\""}})");
+  r = keeper.GetGroup("g1");
+  CHECK(http.last().url ==
+        "https://keepersecurity.com/api/rest/scim/v2/8796093022208/Groups/g1?excludedAttributes=members");
+  REQUIRE(r.group);
+  CHECK(r.group->display_name == "Eng");
+  CHECK(r.etag == "W/\"9\"");  // meta.version when there is no ETag header
+
+  http.PushStatus(200, R"({"totalResults":1,"Resources":[]})");
+  CHECK(keeper.Probe().Ok());
+  CHECK(http.last().url ==
+        "https://keepersecurity.com/api/rest/scim/v2/8796093022208/Users?startIndex=1&count=1");
+  CHECK(keeper.RequestCount() == 3);
+  CHECK(keeper.WriteCount() == 0);
+}
+
+TEST_CASE("PatchUser: body, If-Match, 204 without body; no changes sends nothing") {
+  Fixture f;
+  f.http.PushStatus(204);
+  std::vector<AttrChange> changes = {{Attr::kActive, "true", "false"}};
+  TargetResponse r = f.target.PatchUser("id-1", changes, "W/\"3\"");
+  CHECK(r.Ok());
+  CHECK(r.status == 204);
+  CHECK_FALSE(r.user);
+  HttpRequest req = f.http.last();
+  CHECK(req.method == "PATCH");
+  CHECK(req.url == "https://scim.example.com/scim/v2/Users/id-1");
+  CHECK(H(req, "If-Match") == "W/\"3\"");
+  CHECK(H(req, "Content-Type") == "application/scim+json");
+  CHECK(req.body == UserPatchJson(changes));
+
+  f.http.PushStatus(200, R"({"id":"id-1","active":false})");
+  r = f.target.PatchUser("id-1", changes);
+  CHECK(H(f.http.last(), "If-Match").empty());
+  REQUIRE(r.user);
+  CHECK(r.user->values[static_cast<int>(Attr::kActive)] == "false");
+
+  r = f.target.PatchUser("id-1", {});
+  CHECK(r.Ok());
+  CHECK(r.status == 204);
+  CHECK(f.http.request_count() == 2);
+}
+
+TEST_CASE("DeleteUser, groups: methods, URLs and bodies") {
+  Fixture f;
+  f.http.PushStatus(204);
+  CHECK(f.target.DeleteUser("id-1").Ok());
+  CHECK(f.http.last().method == "DELETE");
+  CHECK(f.http.last().url == "https://scim.example.com/scim/v2/Users/id-1");
+  CHECK(f.http.last().body.empty());
+  CHECK(H(f.http.last(), "Content-Type").empty());
+
+  Group g;
+  g.key = "g-eng";
+  g.display_name = "Engineering";
+  g.members = {"k-bob"};
+  f.http.PushStatus(201, R"({"id":"g1","displayName":"Engineering","members":[]})");
+  TargetResponse r = f.target.CreateGroup(g);
+  REQUIRE(r.group);
+  CHECK(r.group->id == "g1");
+  CHECK(f.http.last().url == "https://scim.example.com/scim/v2/Groups");
+  CHECK(f.http.last().body == GroupJson(g));
+
+  f.http.PushStatus(204);
+  CHECK(f.target.RenameGroup("g1", "Eng").Ok());
+  CHECK(f.http.last().method == "PATCH");
+  CHECK(f.http.last().url == "https://scim.example.com/scim/v2/Groups/g1");
+  CHECK(f.http.last().body == GroupRenameJson("Eng"));
+
+  f.http.PushStatus(204);
+  CHECK(f.target.PatchGroupMembers("g1", {"u1"}, {"u2"}).Ok());
+  CHECK(f.http.last().body == MembersPatchJson({"u1"}, {"u2"}));
+  CHECK(f.target.PatchGroupMembers("g1", {}, {}).status == 204);  // nothing sent
+
+  f.http.PushStatus(404, R"({"detail":"Group not found","status":"404"})");
+  r = f.target.DeleteGroup("g1");
+  CHECK(r.status == 404);
+  CHECK(r.detail == "Group not found");
+  CHECK(f.http.last().method == "DELETE");
+
+  CHECK(f.http.request_count() == 5);
+  CHECK(f.target.WriteCount() == 5);
+  CHECK(f.http.unscripted() == 0);
+}
+
+TEST_CASE("Error responses: SCIM detail and scimType, Keeper plain text, Summary") {
+  Fixture f;
+  f.http.PushStatus(409, R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],)"
+                         R"("status":"409","scimType":"uniqueness","detail":"userName already in use"})");
+  TargetResponse r = f.target.CreateUser(Bob());
+  CHECK_FALSE(r.Ok());
+  CHECK(r.status == 409);
+  CHECK(r.scim_type == "uniqueness");
+  CHECK(r.Summary() == "HTTP 409 uniqueness: userName already in use");
+
+  f.http.PushStatus(428, "Number of licensed seats was exceeded");
+  r = f.target.CreateUser(Bob());
+  CHECK(r.Summary() == "HTTP 428: Number of licensed seats was exceeded");
+  CHECK_FALSE(r.retry_after);
+}
+
+TEST_CASE("Transport failures map one to one and keep the client's text") {
+  struct Row {
+    HttpError error;
+    Transport transport;
+    bool unknown;
+  };
+  for (Row row : {Row{HttpError::kTimeout, Transport::kTimeout, true},
+                  Row{HttpError::kReset, Transport::kReset, true},
+                  Row{HttpError::kConnect, Transport::kConnect, false},
+                  Row{HttpError::kCancelled, Transport::kCancelled, false}}) {
+    Fixture f;
+    f.http.PushError(row.error, "some curl text");
+    TargetResponse r = f.target.CreateUser(Bob());
+    CHECK(r.transport == row.transport);
+    CHECK(r.OutcomeUnknown() == row.unknown);
+    CHECK(r.detail == "some curl text");
+    CHECK(r.status == 0);
+    CHECK(f.target.RequestCount() == 1);
+  }
+}
+
+TEST_CASE("ParseRetryAfter: seconds, HTTP dates, garbage") {
+  TestClock c;  // now = Sun, 06 Nov 1994 08:49:30 GMT
+  CHECK(ParseRetryAfter("120", c.now) == 120s);
+  CHECK(ParseRetryAfter(" 0 ", c.now) == 0s);
+  CHECK(ParseRetryAfter("Sun, 06 Nov 1994 08:49:37 GMT", c.now) == 7s);
+  CHECK(ParseRetryAfter("Sunday, 06-Nov-94 08:49:37 GMT", c.now) == 7s);
+  CHECK(ParseRetryAfter("Sun Nov  6 08:49:37 1994", c.now) == 7s);
+  CHECK(ParseRetryAfter("Mon, 07 Nov 1994 08:49:30 GMT", c.now) == 86400s);
+  CHECK(ParseRetryAfter("Sun, 06 Nov 1994 08:00:00 GMT", c.now) == 0s);  // in the past
+  TestClock later;
+  later.now += 500ms;
+  CHECK(ParseRetryAfter("Sun, 06 Nov 1994 08:49:37 GMT", later.now) == 7s);  // rounded up
+  CHECK(ParseRetryAfter("Thu, 01 Jan 2026 00:00:10 GMT",
+                        SysTime(std::chrono::sys_days(std::chrono::year{2026} / 1 / 1)
+                                    .time_since_epoch())) == 10s);
+  for (const char* bad : {"", "soon", "-5", "1.5", "12abc", "99999999999",
+                          "Sun, 32 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 08:49:37 PST",
+                          "Sun, 06 Foo 1994 08:49:37 GMT", "Sun, 06 Nov 1994 25:49:37 GMT",
+                          "Sun, 31 Feb 1994 08:49:37 GMT", "06 Nov 1994 08:49:37 GMT"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(ParseRetryAfter(bad, c.now).has_value());
+  }
+}
+
+TEST_CASE("429 and 503: Retry-After parsed against the clock; 429 halves the client's concurrency") {
+  FakeHttpClient http;
+  TestClock clock;
+  ScimTarget target(http, {.base_url = "https://t/scim", .max_connections = 4}, clock);
+  http.PushStatus(429, "", {{"retry-after", "3"}});
+  TargetResponse r = target.GetUser("x");
+  CHECK(r.status == 429);
+  CHECK(r.retry_after == 3s);
+  CHECK(http.concurrency_calls() == std::vector<int>{2});
+
+  http.PushStatus(503, "", {{"retry-after", "Sun, 06 Nov 1994 08:50:00 GMT"}});
+  r = target.GetUser("x");
+  CHECK(r.retry_after == 30s);
+  CHECK(http.concurrency_calls() == std::vector<int>{2});  // 503 does not lower it
+
+  http.PushStatus(429, "", {{"retry-after", "later please"}});
+  r = target.GetUser("x");
+  CHECK_FALSE(r.retry_after);
+  http.PushStatus(429);
+  (void)target.GetUser("x");
+  CHECK(http.concurrency_calls() == std::vector<int>{2, 1});  // never below 1
+}
+
+TEST_CASE("FindUsers: filter escaped and percent-encoded, first page URL exact") {
+  Fixture f;
+  f.http.PushStatus(200, R"({"totalResults":1,"Resources":[{"id":"u1","externalId":"a\"b\\c"}]})");
+  UserQuery q = f.target.FindUsers("externalId", "a\"b\\c");
+  CHECK(q.response.Ok());
+  REQUIRE(q.users.size() == 1);
+  CHECK(q.users[0].external_id == "a\"b\\c");
+  CHECK(f.http.last().url ==
+        "https://scim.example.com/scim/v2/Users?filter=externalId%20eq%20%22a%5C%22b%5C%5Cc%22"
+        "&startIndex=1&count=100");
+  CHECK(f.http.request_count() == 1);  // totalResults reached
+
+  f.http.PushStatus(200, R"({"totalResults":0,"Resources":[]})");
+  GroupQuery g = f.target.FindGroups("displayName", "R&D Team");
+  CHECK(g.response.Ok());
+  CHECK(g.groups.empty());
+  CHECK(f.http.last().url ==
+        "https://scim.example.com/scim/v2/Groups?filter=displayName%20eq%20%22R%26D%20Team%22"
+        "&excludedAttributes=members&startIndex=1&count=100");
+}
+
+TEST_CASE("Paging: server cap smaller than count, advance by what was returned") {
+  Fixture f;
+  f.http.SetHandler(Lister(Ids(250), 40));
+  UserQuery q = f.target.FindUsers("userName", "x");
+  CHECK(q.response.Ok());
+  CHECK(q.users.size() == 250);
+  CHECK(q.users.back().id == "u249");
+  auto reqs = f.http.requests();
+  REQUIRE(reqs.size() == 7);  // 6 x 40 + 10
+  std::vector<long> starts;
+  for (const auto& r : reqs) starts.push_back(Query(r.url)["startIndex"]);
+  CHECK(starts == std::vector<long>{1, 41, 81, 121, 161, 201, 241});
+  CHECK(Query(reqs[0].url)["count"] == 100);
+}
+
+TEST_CASE("Paging: exactly one full page plus one (off-by-one) and no totalResults") {
+  Fixture f;
+  f.http.SetHandler(Lister(Ids(101), 100));
+  UserQuery q = f.target.FindUsers("userName", "x");
+  CHECK(q.users.size() == 101);
+  CHECK(f.http.request_count() == 2);
+
+  // Without totalResults the read goes on until an empty page.
+  Fixture g;
+  g.http.SetHandler(Lister(Ids(150), 100, /*with_total=*/false));
+  q = g.target.FindUsers("userName", "x");
+  CHECK(q.users.size() == 150);
+  CHECK(g.http.request_count() == 3);
+}
+
+TEST_CASE("Paging: an empty page stops even when totalResults promises more") {
+  Fixture f;
+  f.http.PushStatus(200, R"({"totalResults":10,"Resources":[{"id":"a"},{"id":"b"},{"id":"c"}]})");
+  f.http.PushStatus(200, R"({"totalResults":10,"Resources":[]})");
+  UserQuery q = f.target.FindUsers("userName", "x");
+  CHECK(q.response.Ok());
+  CHECK(q.users.size() == 3);
+  CHECK(f.http.request_count() == 2);
+  CHECK(Query(f.http.last().url)["startIndex"] == 4);
+}
+
+TEST_CASE("Paging: a server that ignores startIndex (repeated page) stops the read") {
+  Fixture f;
+  std::string page = R"({"totalResults":5,"Resources":[{"id":"a"},{"id":"b"}]})";
+  f.http.SetHandler([&](const HttpRequest&) { return FakeHttpClient::Response(200, page); });
+  UserQuery q = f.target.FindUsers("userName", "x");
+  CHECK(q.response.Ok());
+  CHECK(q.users.size() == 2);
+  CHECK(f.http.request_count() == 2);
+}
+
+TEST_CASE("Paging: shifting pages are de-duplicated by id; max_pages caps endless lists") {
+  Fixture f;
+  f.http.PushStatus(200, R"({"totalResults":4,"Resources":[{"id":"a"},{"id":"b"}]})");
+  f.http.PushStatus(200, R"({"totalResults":4,"Resources":[{"id":"b"},{"id":"c"}]})");
+  UserQuery q = f.target.FindUsers("userName", "x");
+  REQUIRE(q.users.size() == 3);
+  CHECK(q.users[2].id == "c");
+
+  FakeHttpClient http;
+  TestClock clock;
+  ScimTarget target(http, {.base_url = "https://t", .page_size = 2, .max_pages = 3}, clock);
+  int n = 0;
+  http.SetHandler([&](const HttpRequest&) {
+    ++n;
+    return FakeHttpClient::Response(
+        200, R"({"Resources":[{"id":"x)" + std::to_string(n) + R"("}]})");
+  });
+  q = target.FindUsers("userName", "x");
+  CHECK(q.response.Ok());
+  CHECK(q.users.size() == 3);
+  CHECK(http.request_count() == 3);
+  CHECK(Query(http.last().url)["count"] == 2);
+}
+
+TEST_CASE("List reads: 404 means no match; a broken page never reads as no match") {
+  Fixture f;
+  f.http.PushStatus(404, R"({"detail":"Resource not found"})");
+  UserQuery q = f.target.FindUsers("externalId", "k");
+  CHECK(q.response.Ok());
+  CHECK(q.response.status == 200);
+  CHECK(q.response.detail.empty());
+  CHECK(q.users.empty());
+
+  f.http.PushStatus(200, "<html><body>Gateway says hi</body></html>");
+  q = f.target.FindUsers("externalId", "k");
+  CHECK_FALSE(q.response.Ok());
+  CHECK(q.response.status == 502);
+  CHECK(q.response.Summary() == "HTTP 502: invalid ListResponse: <html><body>Gateway says hi</body></html>");
+  CHECK(q.response.OutcomeUnknown());
+
+  f.http.PushStatus(200, R"({"totalResults":3,"Resources":[{"id":"a"}]})");
+  f.http.PushStatus(503, "busy", {{"retry-after", "2"}});
+  GroupQuery g = f.target.FindGroups("externalId", "k");
+  CHECK(g.response.status == 503);
+  CHECK(g.response.retry_after == 2s);
+
+  f.http.PushStatus(401, R"({"detail":"Invalid token"})");
+  g = f.target.FindGroups("externalId", "k");
+  CHECK(g.response.Summary() == "HTTP 401: Invalid token");
+  CHECK(f.http.unscripted() == 0);
+}
+
+TEST_CASE("Logging: one debug line per request, bodies only at debug, credentials redacted") {
+  std::vector<std::string> lines;
+  Log().CaptureForTest(&lines);
+  Log().SetMinLevel(LogLevel::kInfo);
+  {
+    Fixture f;
+    f.http.PushStatus(201, R"({"id":"1"})");
+    (void)f.target.CreateUser(Bob());
+    CHECK(lines.empty());
+  }
+  Log().SetMinLevel(LogLevel::kDebug);
+  {
+    Fixture f;
+    f.http.PushStatus(409, R"({"detail":"dup"})");
+    (void)f.target.CreateUser(Bob());
+    f.http.PushError(HttpError::kTimeout);
+    (void)f.target.GetUser("9");
+  }
+  Log().SetMinLevel(LogLevel::kInfo);
+  Log().CaptureForTest(nullptr);
+  REQUIRE(lines.size() == 4);
+  CHECK(lines[0].find("event=scim_request") != std::string::npos);
+  CHECK(lines[0].find("method=POST") != std::string::npos);
+  CHECK(lines[0].find("path=Users") != std::string::npos);
+  CHECK(lines[0].find("status=409") != std::string::npos);
+  CHECK(lines[0].find("ms=") != std::string::npos);
+  CHECK(lines[1].find("event=scim_exchange") != std::string::npos);
+  CHECK(lines[1].find("bob@example.com") != std::string::npos);
+  CHECK(lines[1].find("dup") != std::string::npos);
+  CHECK(lines[2].find("status=timeout") != std::string::npos);
+
+  auto red = RedactHeaders({{"Authorization", "Bearer s3cret"},
+                            {"proxy-authorization", "Basic x"},
+                            {"COOKIE", "sid=1"},
+                            {"Accept", "application/scim+json"}});
+  CHECK(red[0].second == "[redacted]");
+  CHECK(red[1].second == "[redacted]");
+  CHECK(red[2].second == "[redacted]");
+  CHECK(red[3].second == "application/scim+json");
+}
+
+TEST_CASE("FakeHttpClient: unscripted requests fail loudly and are counted") {
+  FakeHttpClient http;
+  HttpRequest req{.method = "GET", .url = "https://t/x", .headers = {}, .body = ""};
+  HttpResponse r = http.Send(req);
+  CHECK(r.error == HttpError::kConnect);
+  CHECK(r.error_text == "FakeHttpClient: no scripted response for GET https://t/x");
+  CHECK(http.unscripted() == 1);
+  http.Cancel();
+  CHECK(http.Send(req).error == HttpError::kCancelled);
+  CHECK(http.request_count() == 2);
+}
+
+}  // namespace scimsync

@@ -159,9 +159,11 @@ bool Executor::SleepInterruptible(Millis d) {
 
 TargetResponse Executor::Call(const std::function<TargetResponse()>& send) {
   TargetResponse r;
+  std::optional<TargetResponse> unknown;  // an earlier attempt may have been applied
   int throttles = 0;
   for (int attempt = 0;; ++attempt) {
     if (Stopping()) {
+      if (unknown) return *unknown;
       r = TargetResponse{};
       r.transport = Transport::kCancelled;
       r.detail = "stop requested";
@@ -169,6 +171,7 @@ TargetResponse Executor::Call(const std::function<TargetResponse()>& send) {
     }
     r = send();
     if (!IsTransient(r)) return r;
+    if (r.OutcomeUnknown()) unknown = r;
     Millis wait;
     if (IsThrottle(r)) {
       // 429/503 are the server asking us to slow down: honour Retry-After and run
@@ -384,6 +387,23 @@ void Executor::ConflictUser(KnownUser row, const User& desired, const std::strin
 
 void Executor::CreateUser(const User& desired) {
   KnownUser row = UserRow(desired.key);
+  bool existed;
+  {
+    std::lock_guard lock(mu_);
+    existed = FindUserLocked(desired.key) != nullptr;
+  }
+  const KnownUser before = row;
+  // Nothing reached the target (refused connection, credentials refused, stop
+  // requested before sending): put the row back exactly as it was.
+  auto restore = [&] {
+    if (existed) {
+      SaveUser(before);
+    } else {
+      StoreError(state_.DeleteUser(before.key));
+      std::lock_guard lock(mu_);
+      users_.erase(before.key);
+    }
+  };
   if (creates_blocked_) {
     // A 428 earlier in this run: the licence has no seats; do not hammer it.
     row.status = ObjectStatus::kSeatBlocked;
@@ -394,10 +414,10 @@ void Executor::CreateUser(const User& desired) {
   }
   // Written before the POST: if we crash or lose the response, the next cycle
   // looks the user up instead of creating a duplicate.
+  if (Stopping()) return;
   row.uncertain = true;
   if (row.status == ObjectStatus::kDeleted) row.target_id.clear();
   SaveUser(row);
-  if (Stopping()) return;
 
   TargetResponse r = Call([&] { return target_.CreateUser(desired); });
   if (r.Ok()) {
@@ -424,16 +444,17 @@ void Executor::CreateUser(const User& desired) {
     return;
   }
   if (StopIfFatal(r)) {
-    // Refused or never sent: nothing was created.
-    if (r.transport != Transport::kCancelled) {
-      row.uncertain = false;
-      SaveUser(row);
-    }
+    // Refused, or stopped before sending (a Call cancelled after a lost answer
+    // returns that answer, not kCancelled): nothing was created.
+    restore();
+    return;
+  }
+  if (r.transport == Transport::kConnect) {
+    restore();
+    NoteTransientFailure("create user " + desired.Get(Attr::kUserName), r);
     return;
   }
   if (r.OutcomeUnknown() || IsTransient(r)) {
-    bool maybe_created = r.OutcomeUnknown() || r.transport == Transport::kOk;
-    row.uncertain = maybe_created && r.transport != Transport::kConnect;
     NoteTransientFailure("create user " + desired.Get(Attr::kUserName), r);
     FailUser(row, &desired, r, /*permanent=*/false);
     return;

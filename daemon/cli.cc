@@ -1,0 +1,383 @@
+#include "daemon/cli.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <optional>
+#include <string>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "config/config_loader.h"
+#include "core/log.h"
+#include "daemon/cycle.h"
+#if __has_include("daemon/daemon.h")
+#include "daemon/daemon.h"
+#define SCIMSYNC_HAVE_DAEMON 1
+#endif
+#include "daemon/session.h"
+#include "scimsync_version.h"
+
+namespace scimsync {
+namespace {
+
+struct GlobalFlags {
+  std::string config;
+  std::string log_format;  // empty: from the config
+  std::string log_level;
+};
+
+std::string DefaultConfigPath() {
+  if (const char* env = std::getenv("SCIMSYNC_CONFIG"); env && *env) return env;
+  return "/etc/scimsync/scimsync.toml";
+}
+
+std::string IsoTime(SysTime t) {
+  if (t == SysTime{}) return "";
+  std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// Applies the config's [log] settings unless the command line overrides them.
+void SetUpLogging(const GlobalFlags& flags, const Config* config) {
+  Logger& log = Log();
+  LogFormat format = config ? config->log.format : LogFormat::kLogfmt;
+  if (flags.log_format == "json") format = LogFormat::kJson;
+  if (flags.log_format == "logfmt") format = LogFormat::kLogfmt;
+  log.SetFormat(format == LogFormat::kJson ? Logger::Format::kJson : Logger::Format::kLogfmt);
+  LogLevel level = config ? config->log.level : LogLevel::kInfo;
+  if (auto l = LogLevelByName(flags.log_level)) level = *l;
+  log.SetMinLevel(level);
+}
+
+// Loads the config or logs why not. nullopt means exit 2.
+std::optional<Config> Load(const GlobalFlags& flags) {
+  SetUpLogging(flags, nullptr);
+  Result<Config> config = LoadConfig(flags.config);
+  if (!config.ok()) {
+    LogError("config_error", {{"error", config.status().message()}});
+    return std::nullopt;
+  }
+  SetUpLogging(flags, &*config);
+  return std::move(config).value();
+}
+
+int Fail(const char* event, const Status& s) {
+  LogError(event, {{"error", s.message()}});
+  return ExitCodeFor(s);
+}
+
+// ---------------------------------------------------------------------------
+
+int CmdPlan(const GlobalFlags& flags, bool json) {
+  auto config = Load(flags);
+  if (!config) return 2;
+  SessionOptions so;
+  so.read_only = true;
+  Result<Session> session = OpenSession(*config, so);
+  if (!session.ok()) return Fail("session_error", session.status());
+  CycleRequest req;
+  req.dry_run = true;
+  CycleReport report = RunCycle(*config, *session->source, *session->target, *session->state,
+                                SystemClock::Instance(), req);
+  if (report.result == CycleResult::kStopped) return report.ExitCode();
+  std::string out = json ? DescribeJson(report.plan) : Describe(report.plan);
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  if (!out.empty() && out.back() != '\n') std::fputc('\n', stdout);
+  return 0;
+}
+
+std::atomic<bool> g_stop{false};
+extern "C" void OnStopSignal(int) { g_stop = true; }
+
+int CmdSync(const GlobalFlags& flags, bool allow_deletions, bool no_wait) {
+  auto config = Load(flags);
+  if (!config) return 2;
+  SessionOptions so;
+  so.who = "scimsync sync";
+  so.wait_for_lock = !no_wait;
+  Result<Session> session = OpenSession(*config, so);
+  if (!session.ok()) return Fail("session_error", session.status());
+  // Ctrl-C / SIGTERM: finish in-flight requests, record them, stop.
+  struct sigaction sa {};
+  sa.sa_handler = OnStopSignal;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  CycleRequest req;
+  req.allow_deletions = allow_deletions;
+  CycleHooks hooks;
+  hooks.stop = &g_stop;
+  CycleReport report = RunCycle(*config, *session->source, *session->target, *session->state,
+                                SystemClock::Instance(), req, hooks);
+  return report.ExitCode();
+}
+
+// --- status -----------------------------------------------------------------
+
+struct StatusData {
+  std::string state_path, target_url;
+  std::vector<CycleRecord> cycles;
+  std::vector<AttentionItem> attention;
+  long daemon_pid = 0;
+  bool daemon_running = false;
+  std::string next_cycle;
+};
+
+void WriteCycleJson(rapidjson::Writer<rapidjson::StringBuffer>& w, const CycleRecord& c) {
+  w.StartObject();
+  auto num = [&](const char* k, long v) { w.Key(k); w.Int64(v); };
+  auto str = [&](const char* k, const std::string& v) { w.Key(k); w.String(v.c_str()); };
+  num("id", c.id);
+  str("started", IsoTime(c.started));
+  str("ended", IsoTime(c.ended));
+  str("result", c.result);
+  str("reason", c.reason);
+  num("users_created", c.users_created);
+  num("users_updated", c.users_updated);
+  num("users_disabled", c.users_disabled);
+  num("users_deleted", c.users_deleted);
+  num("groups_created", c.groups_created);
+  num("groups_updated", c.groups_updated);
+  num("groups_deleted", c.groups_deleted);
+  num("members_added", c.members_added);
+  num("members_removed", c.members_removed);
+  num("failed", c.failed);
+  num("conflicts", c.conflicts);
+  num("seat_blocked", c.seat_blocked);
+  num("deferred", c.deferred);
+  num("requests", c.requests);
+  num("duration_ms", c.duration_ms);
+  w.EndObject();
+}
+
+std::string StatusJson(const StatusData& d) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("state");
+  w.String(d.state_path.c_str());
+  w.Key("target");
+  w.String(d.target_url.c_str());
+  w.Key("daemon");
+  w.StartObject();
+  w.Key("running");
+  w.Bool(d.daemon_running);
+  w.Key("pid");
+  if (d.daemon_running) w.Int64(d.daemon_pid); else w.Null();
+  w.Key("next_cycle");
+  if (d.daemon_running && !d.next_cycle.empty()) w.String(d.next_cycle.c_str()); else w.Null();
+  w.EndObject();
+  w.Key("cycles");
+  w.StartArray();
+  for (const auto& c : d.cycles) WriteCycleJson(w, c);
+  w.EndArray();
+  w.Key("attention");
+  w.StartArray();
+  for (const auto& a : d.attention) {
+    w.StartObject();
+    w.Key("kind"); w.String(a.kind.c_str());
+    w.Key("key"); w.String(a.key.c_str());
+    w.Key("label"); w.String(a.label.c_str());
+    w.Key("status"); w.String(a.status.c_str());
+    w.Key("last_error"); w.String(a.last_error.c_str());
+    w.Key("attempts"); w.Int(a.attempts);
+    w.Key("next_retry");
+    if (a.next_retry == SysTime{}) w.Null(); else w.String(IsoTime(a.next_retry).c_str());
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize()) + "\n";
+}
+
+std::string StatusText(const StatusData& d) {
+  std::string out;
+  char line[512];
+  out += "state:  " + d.state_path + "\n";
+  out += "target: " + d.target_url + "\n";
+  if (d.daemon_running) {
+    out += "daemon: running (pid " + std::to_string(d.daemon_pid) + ")";
+    if (!d.next_cycle.empty()) out += ", next cycle at " + d.next_cycle;
+    out += "\n";
+  } else {
+    out += "daemon: not running\n";
+  }
+  out += "\nlast cycles:\n";
+  if (d.cycles.empty()) out += "  (none yet)\n";
+  for (const auto& c : d.cycles) {
+    std::snprintf(line, sizeof line,
+                  "  #%-5lld %s  %-11s %7.1fs  users +%d ~%d -%d  groups +%d ~%d -%d  "
+                  "members +%d -%d  failed %d  conflicts %d  seat-blocked %d  requests %ld\n",
+                  static_cast<long long>(c.id), IsoTime(c.started).c_str(), c.result.c_str(),
+                  static_cast<double>(c.duration_ms) / 1000.0, c.users_created, c.users_updated,
+                  c.users_disabled + c.users_deleted, c.groups_created, c.groups_updated,
+                  c.groups_deleted, c.members_added, c.members_removed, c.failed, c.conflicts,
+                  c.seat_blocked, c.requests);
+    out += line;
+    if (!c.reason.empty()) out += "         reason: " + c.reason + "\n";
+  }
+  out += "\nneeds attention: ";
+  out += d.attention.empty() ? "nothing\n" : std::to_string(d.attention.size()) + "\n";
+  for (const auto& a : d.attention) {
+    std::snprintf(line, sizeof line, "  %-5s %-20s %-30s %-12s attempts %d", a.kind.c_str(),
+                  a.key.c_str(), a.label.c_str(), a.status.c_str(), a.attempts);
+    out += line;
+    if (a.next_retry != SysTime{}) out += "  next retry " + IsoTime(a.next_retry);
+    if (!a.last_error.empty()) out += "\n        " + a.last_error;
+    out += "\n";
+  }
+  return out;
+}
+
+int CmdStatus(const GlobalFlags& flags, bool json) {
+  auto config = Load(flags);
+  if (!config) return 2;
+  StatusData d;
+  d.state_path = config->state;
+  d.target_url = config->target.url;
+  struct stat st {};
+  if (::stat(config->state.c_str(), &st) == 0) {
+    Result<std::unique_ptr<StateStore>> store = StateStore::OpenReadOnly(config->state);
+    if (!store.ok()) return Fail("state_error", store.status());
+    auto cycles = (*store)->RecentCycles(10);
+    if (!cycles.ok()) return Fail("state_error", cycles.status());
+    d.cycles = std::move(*cycles);
+    auto attention = (*store)->NeedsAttention();
+    if (!attention.ok()) return Fail("state_error", attention.status());
+    d.attention = std::move(*attention);
+    auto pid = (*store)->GetMeta("daemon_pid");
+    auto next = (*store)->GetMeta("daemon_next_cycle");
+    if (pid.ok() && !pid->empty()) {
+      d.daemon_pid = std::atol(pid->c_str());
+      // The pid is only trusted while that process is alive.
+      d.daemon_running = d.daemon_pid > 0 && ::kill(static_cast<pid_t>(d.daemon_pid), 0) == 0;
+    }
+    if (next.ok()) d.next_cycle = *next;
+  }
+  std::string out = json ? StatusJson(d) : StatusText(d);
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
+}
+
+// --- check -------------------------------------------------------------------
+
+int CmdCheck(const GlobalFlags& flags, bool offline) {
+  auto config = Load(flags);
+  if (!config) return 2;
+  std::printf("ok    config %s\n", config->path.c_str());
+  Result<std::unique_ptr<Source>> source = MakeSource(*config);
+  if (!source.ok()) {
+    std::printf("FAIL  source: %s\n", source.status().message().c_str());
+    return ExitCodeFor(source.status());
+  }
+  Result<std::unique_ptr<Target>> target = MakeTarget(*config);
+  if (!target.ok()) {
+    std::printf("FAIL  target: %s\n", target.status().message().c_str());
+    return ExitCodeFor(target.status());
+  }
+  std::printf("ok    secrets readable\n");
+  struct stat st {};
+  if (::stat(config->state.c_str(), &st) == 0) {
+    Result<std::unique_ptr<StateStore>> store = StateStore::OpenReadOnly(config->state);
+    if (!store.ok()) {
+      std::printf("FAIL  state %s: %s\n", config->state.c_str(), store.status().message().c_str());
+      return 2;
+    }
+    auto bound = (*store)->GetMeta("target_url");
+    std::string want = config->target.url;
+    while (!want.empty() && want.back() == '/') want.pop_back();
+    if (bound.ok() && !bound->empty() && *bound != want) {
+      std::printf("FAIL  state %s belongs to target %s, not %s\n", config->state.c_str(),
+                  bound->c_str(), want.c_str());
+      return 2;
+    }
+    std::printf("ok    state %s\n", config->state.c_str());
+  } else {
+    std::printf("ok    state %s (will be created)\n", config->state.c_str());
+  }
+  if (offline) return 0;
+  int rc = 0;
+  Result<std::string> sp = (*source)->Probe();
+  if (sp.ok()) {
+    std::printf("ok    source %s: %s\n", (*source)->Describe().c_str(), sp->c_str());
+  } else {
+    std::printf("FAIL  source %s: %s\n", (*source)->Describe().c_str(),
+                sp.status().message().c_str());
+    rc = 3;
+  }
+  TargetResponse tr = (*target)->Probe();
+  if (tr.Ok()) {
+    std::printf("ok    target %s: HTTP %d\n", config->target.url.c_str(), tr.status);
+  } else {
+    std::printf("FAIL  target %s: %s\n", config->target.url.c_str(), tr.Summary().c_str());
+    rc = 3;
+  }
+  return rc;
+}
+
+}  // namespace
+
+int RunCli(int argc, char** argv) {
+  CLI::App app{"scimsync " SCIMSYNC_VERSION
+               " - keeps a SCIM 2.0 target in step with an LDAP directory or a CSV export"};
+  app.set_version_flag("--version", std::string("scimsync ") + SCIMSYNC_VERSION);
+  app.require_subcommand(1);
+  GlobalFlags flags;
+  flags.config = DefaultConfigPath();
+  app.add_option("-c,--config", flags.config,
+                 "configuration file (default: $SCIMSYNC_CONFIG, else "
+                 "/etc/scimsync/scimsync.toml)");
+  app.add_option("--log-format", flags.log_format, "logfmt or json (default: [log] format)")
+      ->check(CLI::IsMember({"logfmt", "json"}));
+  app.add_option("--log-level", flags.log_level, "debug, info, warn or error (default: [log] level)")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+
+  bool plan_json = false, status_json = false, allow_deletions = false, no_wait = false,
+       offline = false;
+  CLI::App* plan = app.add_subcommand("plan", "show what a sync would do; writes nothing");
+  plan->add_flag("--json", plan_json, "print the plan as JSON");
+  CLI::App* sync = app.add_subcommand("sync", "run one sync cycle now, then exit");
+  sync->add_flag("--allow-deletions", allow_deletions,
+                 "let this one run deprovision more than the deletion guard allows");
+  sync->add_flag("--no-wait", no_wait, "exit 4 at once if another run holds the lock");
+  CLI::App* daemon = app.add_subcommand("daemon", "run a cycle every `interval` (systemd service)");
+  CLI::App* status = app.add_subcommand("status", "last cycles and objects needing attention");
+  status->add_flag("--json", status_json, "print as JSON");
+  CLI::App* check = app.add_subcommand("check", "validate config and secrets, reach source and target");
+  check->add_flag("--offline", offline, "config, secrets and state file only; no network");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+  if (*plan) return CmdPlan(flags, plan_json);
+  if (*sync) return CmdSync(flags, allow_deletions, no_wait);
+  if (*status) return CmdStatus(flags, status_json);
+  if (*check) return CmdCheck(flags, offline);
+  if (*daemon) {
+#ifdef SCIMSYNC_HAVE_DAEMON
+    DaemonOptions options;
+    options.log_format = flags.log_format;
+    options.log_level = flags.log_level;
+    return RunDaemon(flags.config, options);
+#else
+    return 2;
+#endif
+  }
+  return 2;
+}
+
+}  // namespace scimsync

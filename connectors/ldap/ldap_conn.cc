@@ -4,6 +4,7 @@
 #include <ldap.h>
 #include <sys/time.h>
 
+
 #include <utility>
 
 #include "connectors/ldap/ldap_error.h"
@@ -33,6 +34,16 @@ std::string DiagnosticOf(LDAP* ld) {
     ldap_memfree(msg);
   }
   return out;
+}
+
+// libldap reports a failed TLS handshake (untrusted CA, wrong host name) as a bare
+// connect error, often with "(unknown error code)"; say what to check.
+std::string TlsHint(int rc, std::string diag) {
+  if (rc != LDAP_CONNECT_ERROR) return diag;
+  if (diag == "(unknown error code)") diag.clear();
+  return (diag.empty() ? "" : diag + "; ") +
+         std::string("TLS handshake failed: is the server certificate signed by ca_file (or a "
+                     "system CA) and issued for this host name?");
 }
 
 struct MsgFree {
@@ -78,6 +89,10 @@ Status Configure(LDAP* ld, const LdapConnOptions& o, const std::string& uri) {
   return Status::Ok();
 }
 
+// EXTERNAL takes the identity from the socket; libldap asks this callback only for
+// prompts (authorization id and the like), which EXTERNAL does not need.
+int NoSaslInteraction(LDAP*, unsigned, void*, void*) { return LDAP_SUCCESS; }
+
 Status Bind(LDAP* ld, const LdapConnOptions& o, const std::string& uri) {
   berval cred{0, nullptr};
   int rc;
@@ -95,12 +110,19 @@ Status Bind(LDAP* ld, const LdapConnOptions& o, const std::string& uri) {
                           nullptr);
   } else if (StartsWithNoCase(uri, "ldapi://")) {
     what = "SASL EXTERNAL bind to " + uri;
-    rc = ldap_sasl_bind_s(ld, nullptr, "EXTERNAL", &cred, nullptr, nullptr, nullptr);
+    // Through libldap's SASL client (cyrus-sasl): EXTERNAL needs no interaction, but
+    // a bare ldap_sasl_bind_s cannot finish the exchange the server expects.
+    rc = ldap_sasl_interactive_bind_s(ld, nullptr, "EXTERNAL", nullptr, nullptr, LDAP_SASL_QUIET,
+                                      NoSaslInteraction, nullptr);
   } else {
     what = "anonymous bind to " + uri;
     rc = ldap_sasl_bind_s(ld, "", LDAP_SASL_SIMPLE, &cred, nullptr, nullptr, nullptr);
   }
-  if (rc != LDAP_SUCCESS) return LdapStatus(rc, what, DiagnosticOf(ld));
+  if (rc != LDAP_SUCCESS) {
+    // On ldaps:// the TLS handshake happens here, in the first operation.
+    std::string diag = DiagnosticOf(ld);
+    return LdapStatus(rc, what, StartsWithNoCase(uri, "ldaps://") ? TlsHint(rc, diag) : diag);
+  }
   return Status::Ok();
 }
 
@@ -176,7 +198,7 @@ Result<std::unique_ptr<LdapConn>> LdapConn::Connect(const LdapConnOptions& o) {
     if (!s.ok()) return s;  // a configuration problem is the same for every URI
     if (o.start_tls && StartsWithNoCase(uri, "ldap://")) {
       rc = ldap_start_tls_s(ld, nullptr, nullptr);
-      if (rc != LDAP_SUCCESS) s = LdapStatus(rc, "StartTLS with " + uri, DiagnosticOf(ld));
+      if (rc != LDAP_SUCCESS) s = LdapStatus(rc, "StartTLS with " + uri, TlsHint(rc, DiagnosticOf(ld)));
     }
     if (s.ok()) s = Bind(ld, o, uri);
     if (s.ok()) {
@@ -186,7 +208,7 @@ Result<std::unique_ptr<LdapConn>> LdapConn::Connect(const LdapConnOptions& o) {
       return std::unique_ptr<LdapConn>(new LdapConn(owned, uri, o));
     }
     if (!s.Retryable()) return s;
-    LogWarn("ldap_server_failed", {{"uri", uri}, {"error", s.message()}});
+    if (o.uris.size() > 1) LogWarn("ldap_server_failed", {{"uri", uri}, {"error", s.message()}});
     if (!failures.empty()) failures += "; ";
     failures += s.message();
     last = s;

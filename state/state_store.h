@@ -31,7 +31,7 @@ struct CycleRecord {
   std::int64_t id = 0;
   SysTime started{};
   SysTime ended{};
-  std::string result;   // "ok", "partial", "stopped", "running"
+  std::string result;   // "ok", "partial", "stopped", "running", "interrupted"
   std::string reason;   // why stopped, if stopped
   int users_created = 0, users_updated = 0, users_disabled = 0, users_deleted = 0;
   int groups_created = 0, groups_updated = 0, groups_deleted = 0;
@@ -74,7 +74,9 @@ class StateStore {
   Status DeleteGroup(const std::string& key);  // and its memberships
   Status AddMembers(const std::string& group_key, const std::vector<std::string>& user_keys);
   Status RemoveMembers(const std::string& group_key, const std::vector<std::string>& user_keys);
-  // kind: "user" or "group". Leaves every other column as it is.
+  // kind: "user" or "group". Leaves every other column as it is. kNotFound if the
+  // row does not exist (a marker must never be lost silently: a create writes its
+  // row with uncertain=true through PutUser/PutGroup instead).
   Status MarkUncertain(const std::string& kind, const std::string& key, bool uncertain);
   // Many rows in one transaction. Only for seeding (benchmarks, imports): the
   // executor writes one object per transaction, right after its 2xx.
@@ -82,6 +84,9 @@ class StateStore {
 
   Result<std::int64_t> BeginCycle(SysTime started);
   Status EndCycle(const CycleRecord& record);
+  // Newest first. A "running" row whose process died (an older row, or the newest
+  // one while nobody holds the lock file) is reported as "interrupted";
+  // BeginCycle also marks such rows "interrupted" in the file.
   Result<std::vector<CycleRecord>> RecentCycles(int limit);
   Result<std::vector<AttentionItem>> NeedsAttention();
 
@@ -105,9 +110,15 @@ class StateStore {
 class LockFile {
  public:
   // wait=false: fails at once with kLocked, message naming the holder
-  // ("held by pid 1234 (scimsync daemon) since ..."). wait=true: blocks until free.
+  // ("state file <path> is in use by pid 1234 (scimsync daemon) since
+  // 2026-01-02T03:04:05Z"). wait=true: blocks until free. The lock file holds
+  // "pid=<pid> who=<who> since=<ISO 8601 UTC>".
   static Result<std::unique_ptr<LockFile>> Acquire(const std::string& state_path,
                                                    const std::string& who, bool wait);
+  // True if some open file (this process included) holds the lock of `state_path`
+  // now. Probes with a shared lock that is dropped at once; for `status`, which
+  // must not block or create files.
+  static bool IsHeld(const std::string& state_path);
   ~LockFile();
   LockFile(const LockFile&) = delete;
   LockFile& operator=(const LockFile&) = delete;

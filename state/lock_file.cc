@@ -72,12 +72,11 @@ Result<std::unique_ptr<LockFile>> LockFile::Acquire(const std::string& state_pat
       std::string described = DescribeHolder(holder);
       if (described.empty()) {
         // The holder has not written its line yet, or an older format.
-        return Status(ErrorCode::kLocked, "state file " + state_path +
-                                              " is in use by another process (lock file " +
-                                              path + ")");
+        return Status(
+            ErrorCode::kLocked,
+            "state file " + state_path + " is in use by another process (lock file " + path + ")");
       }
-      return Status(ErrorCode::kLocked,
-                    "state file " + state_path + " is in use by " + described);
+      return Status(ErrorCode::kLocked, "state file " + state_path + " is in use by " + described);
     }
     return Status(ErrorCode::kIo, "lock file " + path + ": " + std::strerror(err));
   }

@@ -1,11 +1,11 @@
 #include "state/state_store.h"
 
-#include <sqlite3.h>
-
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <sqlite3.h>
 
 #include <array>
 #include <filesystem>
+#include <optional>
 #include <string_view>
 #include <system_error>
 
@@ -204,9 +204,8 @@ Status TooNew(const std::string& path, int version) {
 Status Migrate(SQLite::Database& db, const std::string& path) {
   int version = db.execAndGet("PRAGMA user_version").getInt();
   if (version > StateStore::kSchemaVersion) return TooNew(path, version);
-  if (version == 0 &&
-      db.execAndGet("SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
-              .getInt() > 0) {
+  const char* kForeignTables = "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'";
+  if (version == 0 && db.execAndGet(kForeignTables).getInt() > 0) {
     return Status(ErrorCode::kSchema, "state file " + path +
                                           " holds tables but no scimsync schema version; it "
                                           "is not a scimsync state file");
@@ -234,17 +233,22 @@ Status Migrate(SQLite::Database& db, const std::string& path) {
 //    POSTed again and gets a 409 — userName is unique per RFC 7643 §4.1.1 — which
 //    the executor adopts by filter: no duplicate. Updates, disables, deletes and
 //    membership changes are idempotent when replayed.
-//  - Group displayName is NOT required to be unique, so a lost group row could
-//    turn into a second group. Group rows are therefore written with
-//    synchronous=FULL (fsync of the WAL at commit, which also makes every earlier
-//    commit durable). Groups are few, so the fsyncs cost nothing that matters.
+//  - Group displayName is NOT required to be unique, so a lost marker before a
+//    group POST could turn into a second group. A group row written with
+//    uncertain=true (the marker before a request whose outcome may be lost) is
+//    therefore committed with synchronous=FULL: fsync of the WAL, which also makes
+//    every earlier commit durable. If a later row is lost, the marker survives
+//    and the next cycle looks the group up instead of creating it. Groups are
+//    few, so these fsyncs cost little.
 // synchronous=FULL everywhere costs one fsync per user write: measured ~1,700
 // commits/s against ~16,000 with NORMAL on the development VM, and a create is two
 // commits (marker, row), which would cap a first sync far below the target's rate.
 class DurableWrites {
  public:
   explicit DurableWrites(SQLite::Database& db) : db_(db) { db_.exec("PRAGMA synchronous = FULL"); }
-  ~DurableWrites() { sqlite3_exec(db_.getHandle(), "PRAGMA synchronous = NORMAL", nullptr, nullptr, nullptr); }
+  ~DurableWrites() {
+    sqlite3_exec(db_.getHandle(), "PRAGMA synchronous = NORMAL", nullptr, nullptr, nullptr);
+  }
   DurableWrites(const DurableWrites&) = delete;
   DurableWrites& operator=(const DurableWrites&) = delete;
 
@@ -310,8 +314,8 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& path,
     std::filesystem::path parent = std::filesystem::path(path).parent_path();
     std::error_code ec;
     if (!parent.empty() && !std::filesystem::is_directory(parent, ec)) {
-      return Status(ErrorCode::kIo, "state file " + path + ": directory " + parent.string() +
-                                        " does not exist");
+      return Status(ErrorCode::kIo,
+                    "state file " + path + ": directory " + parent.string() + " does not exist");
     }
   }
   std::unique_ptr<StateStore> store;
@@ -366,8 +370,8 @@ Result<std::unique_ptr<StateStore>> StateStore::OpenReadOnly(const std::string& 
     }
   }
   try {
-    auto db = std::make_unique<SQLite::Database>(path,
-                                                 SQLite::OPEN_READONLY | SQLite::OPEN_NOMUTEX);
+    auto db =
+        std::make_unique<SQLite::Database>(path, SQLite::OPEN_READONLY | SQLite::OPEN_NOMUTEX);
     db->setBusyTimeout(5000);
     int version = db->execAndGet("PRAGMA user_version").getInt();
     if (version > kSchemaVersion) return TooNew(path, version);
@@ -513,7 +517,9 @@ Status StateStore::DeleteUser(const std::string& key) {
 Status StateStore::PutGroup(const KnownGroup& group) {
   std::lock_guard lock(mu_);
   try {
-    DurableWrites durable(*db_);  // outlives the transaction: its commit is fsync'ed
+    // Declared before the transaction so it outlives it: the commit is fsync'ed.
+    std::optional<DurableWrites> durable;
+    if (group.uncertain) durable.emplace(*db_);
     SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
     {
       Use st(stmts_->put_group);
@@ -603,8 +609,7 @@ Status StateStore::RemoveMembers(const std::string& group_key,
   }
 }
 
-Status StateStore::MarkUncertain(const std::string& kind, const std::string& key,
-                                 bool uncertain) {
+Status StateStore::MarkUncertain(const std::string& kind, const std::string& key, bool uncertain) {
   if (kind != "user" && kind != "group") {
     return Status(ErrorCode::kInvalidArgument, "MarkUncertain: unknown kind \"" + kind + "\"");
   }
@@ -696,8 +701,7 @@ Result<std::vector<CycleRecord>> StateStore::RecentCycles(int limit) {
       AssignText(r.reason, q.getColumn(i++));
       for (int* f : {&r.users_created, &r.users_updated, &r.users_disabled, &r.users_deleted,
                      &r.groups_created, &r.groups_updated, &r.groups_deleted, &r.members_added,
-                     &r.members_removed, &r.failed, &r.conflicts, &r.seat_blocked,
-                     &r.deferred}) {
+                     &r.members_removed, &r.failed, &r.conflicts, &r.seat_blocked, &r.deferred}) {
         *f = q.getColumn(i++).getInt();
       }
       r.requests = static_cast<long>(q.getColumn(i++).getInt64());

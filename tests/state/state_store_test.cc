@@ -2,8 +2,10 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <doctest/doctest.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -126,8 +128,8 @@ TEST_CASE("users round-trip with every field") {
 
   // Every status name round-trips, and uncertain goes back to false.
   for (ObjectStatus s : {ObjectStatus::kSynced, ObjectStatus::kPending, ObjectStatus::kConflict,
-                         ObjectStatus::kSeatBlocked, ObjectStatus::kFailed,
-                         ObjectStatus::kDisabled, ObjectStatus::kDeleted}) {
+                         ObjectStatus::kSeatBlocked, ObjectStatus::kFailed, ObjectStatus::kDisabled,
+                         ObjectStatus::kDeleted}) {
     u.status = s;
     u.uncertain = false;
     u.next_retry = SysTime{};
@@ -287,13 +289,15 @@ TEST_CASE("migration: an empty file becomes version 1; a newer one is refused") 
     CHECK(check.execAndGet("PRAGMA user_version").getInt() == StateStore::kSchemaVersion);
     CHECK(check.execAndGet("PRAGMA journal_mode").getString() == "wal");
     for (const char* table : {"meta", "users", "groups", "memberships", "cycles"}) {
-      SQLite::Statement q(check, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name=?");
+      SQLite::Statement q(check,
+                          "SELECT count(*) FROM sqlite_master WHERE type='table' AND name=?");
       q.bind(1, table);
       REQUIRE(q.executeStep());
       CHECK_MESSAGE(q.getColumn(0).getInt() == 1, table);
     }
-    CHECK(check.execAndGet("SELECT count(*) FROM sqlite_master WHERE type='index' AND "
-                           "name IN ('users_target_id','groups_target_id','memberships_user_key')")
+    CHECK(check
+              .execAndGet("SELECT count(*) FROM sqlite_master WHERE type='index' AND "
+                          "name IN ('users_target_id','groups_target_id','memberships_user_key')")
               .getInt() == 3);
   }
   // Reopening runs no step again and keeps the rows.
@@ -523,14 +527,15 @@ TEST_CASE("the lock file keeps a second run out and names the holder") {
   REQUIRE_FALSE(second.ok());
   CHECK(second.status().code() == ErrorCode::kLocked);
   CHECK(second.status().message() == "state file " + path + " is in use by pid " +
-                                         std::to_string(::getpid()) +
-                                         " (scimsync daemon) since " + since);
+                                         std::to_string(::getpid()) + " (scimsync daemon) since " +
+                                         since);
 
   first = Status(ErrorCode::kInternal, "released");
   CHECK_FALSE(LockFile::IsHeld(path));
   auto third = LockFile::Acquire(path, "scimsync sync", false);
   REQUIRE(third.ok());
-  CHECK(ReadFile(path + ".lock").rfind("pid=" + std::to_string(::getpid()) + " who=scimsync sync since=", 0) == 0);
+  CHECK(ReadFile(path + ".lock")
+            .rfind("pid=" + std::to_string(::getpid()) + " who=scimsync sync since=", 0) == 0);
 }
 
 TEST_CASE("a waiting Acquire gets the lock when the holder lets go") {
@@ -549,6 +554,93 @@ TEST_CASE("a waiting Acquire gets the lock when the holder lets go") {
   CHECK(got.load());
 }
 
+TEST_CASE("kill -9 after PutUser returns: the row, the marker and the lock are as left") {
+  std::string path = TempPath("killed.db");
+  int ready[2];
+  REQUIRE(::pipe(ready) == 0);
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    // The child is a sync run: lock, open, begin a cycle, confirm one create and
+    // mark a second object uncertain before "its request", then wait to be killed.
+    ::close(ready[0]);
+    auto lock = LockFile::Acquire(path, "scimsync sync", false);
+    if (!lock.ok()) ::_exit(10);
+    auto store = StateStore::Open(path, "https://a.example");
+    if (!store.ok()) ::_exit(11);
+    if (!(*store)->BeginCycle(SysTime(std::chrono::seconds(100))).ok()) ::_exit(12);
+    KnownUser done = SampleUser("created");
+    done.status = ObjectStatus::kSynced;
+    done.uncertain = false;
+    KnownUser pending = SampleUser("in-flight");
+    pending.target_id.clear();
+    pending.status = ObjectStatus::kPending;
+    pending.uncertain = true;
+    if (!(*store)->PutUser(done).ok() || !(*store)->PutUser(pending).ok()) ::_exit(13);
+    KnownGroup g = SampleGroup("G-in-flight");
+    g.target_id.clear();
+    g.uncertain = true;
+    if (!(*store)->PutGroup(g).ok()) ::_exit(14);
+    char c = 'r';
+    if (::write(ready[1], &c, 1) != 1) ::_exit(15);
+    for (;;) ::pause();
+  }
+  ::close(ready[1]);
+  char c = 0;
+  REQUIRE(::read(ready[0], &c, 1) == 1);
+  ::close(ready[0]);
+
+  auto busy = LockFile::Acquire(path, "scimsync daemon", false);
+  REQUIRE_FALSE(busy.ok());
+  CHECK(busy.status().message().rfind("state file " + path + " is in use by pid " +
+                                          std::to_string(child) + " (scimsync sync) since ",
+                                      0) == 0);
+  {
+    auto reader = StateStore::OpenReadOnly(path);
+    REQUIRE(reader.ok());
+    CHECK((*reader)->RecentCycles(1)->at(0).result == "running");
+  }
+
+  REQUIRE(::kill(child, SIGKILL) == 0);
+  int wstatus = 0;
+  REQUIRE(::waitpid(child, &wstatus, 0) == child);
+  REQUIRE(WIFSIGNALED(wstatus));
+  CHECK(WTERMSIG(wstatus) == SIGKILL);
+
+  CHECK_FALSE(LockFile::IsHeld(path));
+  {
+    auto reader = StateStore::OpenReadOnly(path);  // `status` after the crash
+    REQUIRE(reader.ok());
+    CHECK((*reader)->RecentCycles(1)->at(0).result == "interrupted");
+  }
+  auto lock = LockFile::Acquire(path, "scimsync sync", false);
+  REQUIRE(lock.ok());
+  auto store = StateStore::Open(path, "https://a.example");
+  REQUIRE(store.ok());
+  auto st = (*store)->Load();
+  REQUIRE(st.ok());
+  REQUIRE(st->users.size() == 2);
+  CHECK(st->users[0].key == "created");
+  CHECK(st->users[0].status == ObjectStatus::kSynced);
+  CHECK(st->users[0].target_id == SampleUser().target_id);
+  CHECK(st->users[1].key == "in-flight");
+  CHECK(st->users[1].uncertain);  // the next cycle looks it up before writing
+  REQUIRE(st->groups.size() == 1);
+  CHECK(st->groups[0].uncertain);
+  // The next run's BeginCycle writes "interrupted" into the file.
+  auto next = (*store)->BeginCycle(SysTime(std::chrono::seconds(200)));
+  REQUIRE(next.ok());
+  auto cycles = (*store)->RecentCycles(5);
+  REQUIRE(cycles.ok());
+  REQUIRE(cycles->size() == 2);
+  CHECK(cycles->at(0).result == "running");
+  CHECK(cycles->at(1).result == "interrupted");
+  SQLite::Database raw(path, SQLite::OPEN_READONLY);
+  CHECK(
+      raw.execAndGet("SELECT result FROM cycles WHERE id < " + std::to_string(*next)).getString() ==
+      "interrupted");
+}
+
 TEST_CASE("a lock file without a holder line still gives a clear message") {
   std::string path = TempPath("blank.db");
   auto first = LockFile::Acquire(path, "x", false);
@@ -556,9 +648,8 @@ TEST_CASE("a lock file without a holder line still gives a clear message") {
   std::filesystem::resize_file(path + ".lock", 0);
   auto second = LockFile::Acquire(path, "y", false);
   REQUIRE_FALSE(second.ok());
-  CHECK(second.status().message() == "state file " + path +
-                                         " is in use by another process (lock file " + path +
-                                         ".lock)");
+  CHECK(second.status().message() ==
+        "state file " + path + " is in use by another process (lock file " + path + ".lock)");
 }
 
 TEST_CASE("timings: N=10,000 PutUser on a file, Load of 1,000,000 users") {
@@ -622,7 +713,7 @@ TEST_CASE("timings: N=10,000 PutUser on a file, Load of 1,000,000 users") {
   CHECK(st->users.back().key == "000f423f-1111-4222-8333-000000999999");
   CHECK(st->users.back().values == u.values);
   MESSAGE("Load of " << st->users.size() << " users: " << load_s << " s wall, " << load_cpu
-                      << " s CPU");
+                     << " s CPU");
   // Not a benchmark gate (a shared, loaded 2-core machine runs this too): it
   // catches an order-of-magnitude regression such as a query per row.
   CHECK(load_s < 10.0);

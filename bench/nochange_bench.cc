@@ -99,7 +99,7 @@ int Prepare(const std::string& dir, long n) {
 }
 
 int Run(const std::string& dir) {
-  Log().SetMinLevel(LogLevel::kWarn);
+  if (!std::getenv("BENCH_VERBOSE")) Log().SetMinLevel(LogLevel::kWarn);
   Config c = MakeConfig(dir);
   auto store = StateStore::Open(c.state, kUrl);
   if (!store.ok()) {

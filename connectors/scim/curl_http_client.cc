@@ -347,12 +347,16 @@ void CurlHttpClient::Loop() {
     int still = 0;
     curl_multi_perform(multi, &still);
     int left = 0;
+    bool finished = false;
     while (CURLMsg* m = curl_multi_info_read(multi, &left)) {
       if (m->msg != CURLMSG_DONE) continue;
       void* p = nullptr;
       curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &p);
       Finish(static_cast<Transfer*>(p), m->data.result);
+      finished = true;
     }
+    // A finished transfer frees a slot: start what waits before sleeping.
+    if (finished) continue;
     // Returns on socket activity, curl's own timers, a Wake() or after wait_ms.
     curl_multi_poll(multi, nullptr, 0, static_cast<int>(wait_ms), nullptr);
   }

@@ -1,0 +1,476 @@
+// CurlHttpClient: the curl-code table, and the real client against a tiny HTTP/1.1
+// server on a loopback socket written here with plain POSIX sockets (keep-alive,
+// timeouts, dropped connections, refused ports, redirects, gates).
+#include "connectors/scim/curl_http_client.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <doctest/doctest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace scimsync {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct SeenRequest {
+  int connection = 0;  // which accepted connection carried it (1-based)
+  std::string method, path, body;
+  std::map<std::string, std::string> headers;  // lowercase names
+};
+
+struct Reply {
+  enum Kind { kRespond, kClose, kStall } kind = kRespond;
+  int status = 200;
+  std::vector<std::string> headers;  // "Name: value"
+  std::string body;
+  std::chrono::milliseconds delay{0};  // before answering (kRespond) or closing (kStall)
+};
+
+// A minimal HTTP/1.1 server on 127.0.0.1:<ephemeral>: one thread per connection,
+// keep-alive, Content-Length bodies only. Good enough for curl, and nothing else.
+class LoopbackServer {
+ public:
+  using Handler = std::function<Reply(const SeenRequest&)>;
+
+  explicit LoopbackServer(Handler handler) : handler_(std::move(handler)) {
+    listen_fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    REQUIRE(bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(listen(listen_fd_, 16) == 0);
+    socklen_t len = sizeof addr;
+    getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    acceptor_ = std::thread([this] { Accept(); });
+  }
+  ~LoopbackServer() {
+    stop_ = true;
+    acceptor_.join();
+    close(listen_fd_);
+    std::vector<std::thread> conns;
+    {
+      std::lock_guard lock(mu_);
+      conns.swap(conns_);
+    }
+    for (auto& t : conns) t.join();
+  }
+
+  int port() const { return port_; }
+  std::string url(const std::string& path = "/") const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
+  int connections() const { return accepted_.load(); }
+  int max_in_flight() const { return max_in_flight_.load(); }
+  std::vector<SeenRequest> requests() const {
+    std::lock_guard lock(mu_);
+    return requests_;
+  }
+
+ private:
+  static bool WaitReadable(int fd, const std::atomic<bool>& stop) {
+    while (!stop) {
+      pollfd p{fd, POLLIN, 0};
+      int r = poll(&p, 1, 50);
+      if (r > 0) return true;
+      if (r < 0) return false;
+    }
+    return false;
+  }
+
+  void Accept() {
+    while (WaitReadable(listen_fd_, stop_)) {
+      int fd = accept(listen_fd_, nullptr, nullptr);
+      if (fd < 0) continue;
+      int id = ++accepted_;
+      std::lock_guard lock(mu_);
+      conns_.emplace_back([this, fd, id] { Serve(fd, id); });
+    }
+  }
+
+  void Serve(int fd, int id) {
+    std::string buf;
+    char chunk[4096];
+    for (;;) {
+      // Read one request: head, then Content-Length bytes of body.
+      std::size_t head_end;
+      while ((head_end = buf.find("\r\n\r\n")) == std::string::npos) {
+        if (!WaitReadable(fd, stop_)) return close(fd), void();
+        ssize_t n = read(fd, chunk, sizeof chunk);
+        if (n <= 0) return close(fd), void();
+        buf.append(chunk, static_cast<std::size_t>(n));
+      }
+      SeenRequest req;
+      req.connection = id;
+      std::string head = buf.substr(0, head_end);
+      std::size_t line_end = head.find("\r\n");
+      std::string first = head.substr(0, line_end);
+      std::size_t sp1 = first.find(' '), sp2 = first.rfind(' ');
+      req.method = first.substr(0, sp1);
+      req.path = first.substr(sp1 + 1, sp2 - sp1 - 1);
+      std::size_t pos = line_end == std::string::npos ? head.size() : line_end + 2;
+      while (pos < head.size()) {
+        std::size_t e = head.find("\r\n", pos);
+        if (e == std::string::npos) e = head.size();
+        std::string line = head.substr(pos, e - pos);
+        std::size_t c = line.find(':');
+        if (c != std::string::npos) {
+          std::string name = line.substr(0, c);
+          for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+          std::string value = line.substr(c + 1);
+          while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+          req.headers[name] = value;
+        }
+        pos = e + 2;
+      }
+      std::size_t length = req.headers.count("content-length")
+                               ? std::stoul(req.headers["content-length"])
+                               : 0;
+      buf.erase(0, head_end + 4);
+      while (buf.size() < length) {
+        if (!WaitReadable(fd, stop_)) return close(fd), void();
+        ssize_t n = read(fd, chunk, sizeof chunk);
+        if (n <= 0) return close(fd), void();
+        buf.append(chunk, static_cast<std::size_t>(n));
+      }
+      req.body = buf.substr(0, length);
+      buf.erase(0, length);
+      {
+        std::lock_guard lock(mu_);
+        requests_.push_back(req);
+      }
+      int now = ++in_flight_;
+      int seen = max_in_flight_.load();
+      while (now > seen && !max_in_flight_.compare_exchange_weak(seen, now)) {
+      }
+      Reply reply = handler_(req);
+      if (reply.delay.count() > 0) std::this_thread::sleep_for(reply.delay);
+      --in_flight_;
+      if (reply.kind != Reply::kRespond) return close(fd), void();
+      std::string out = "HTTP/1.1 " + std::to_string(reply.status) + " X\r\n";
+      out += "Content-Length: " + std::to_string(reply.body.size()) + "\r\n";
+      for (const auto& h : reply.headers) out += h + "\r\n";
+      out += "\r\n" + reply.body;
+      if (write(fd, out.data(), out.size()) != static_cast<ssize_t>(out.size())) {
+        return close(fd), void();
+      }
+    }
+  }
+
+  Handler handler_;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> accepted_{0};
+  std::atomic<int> in_flight_{0};
+  std::atomic<int> max_in_flight_{0};
+  mutable std::mutex mu_;
+  std::vector<SeenRequest> requests_;
+  std::vector<std::thread> conns_;
+  std::thread acceptor_;
+};
+
+constexpr char kToken[] = "tok-SECRET-123";
+
+HttpClientOptions Options() {
+  HttpClientOptions o;
+  o.bearer_token = kToken;
+  o.user_agent = "scimsync/test";
+  o.connect_timeout = 2000ms;
+  o.request_timeout = 5000ms;
+  o.max_connections = 1;
+  return o;
+}
+
+HttpRequest Req(std::string method, std::string url, std::string body = "") {
+  HttpRequest r;
+  r.method = std::move(method);
+  r.url = std::move(url);
+  r.body = std::move(body);
+  if (!r.body.empty()) r.headers.emplace_back("Content-Type", "application/scim+json");
+  return r;
+}
+
+// A loopback port with nothing listening on it.
+int ClosedPort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+}  // namespace
+
+TEST_CASE("HttpErrorFromCurl: the one translation of curl codes") {
+  struct Row {
+    CURLcode code;
+    HttpError want;
+  };
+  const Row rows[] = {
+      {CURLE_OK, HttpError::kNone},
+      {CURLE_OPERATION_TIMEDOUT, HttpError::kTimeout},
+      {CURLE_COULDNT_CONNECT, HttpError::kConnect},
+      {CURLE_COULDNT_RESOLVE_HOST, HttpError::kConnect},
+      {CURLE_COULDNT_RESOLVE_PROXY, HttpError::kConnect},
+      {CURLE_SSL_CONNECT_ERROR, HttpError::kConnect},
+      {CURLE_PEER_FAILED_VERIFICATION, HttpError::kConnect},
+      {CURLE_SSL_CACERT_BADFILE, HttpError::kConnect},
+      {CURLE_SSL_CERTPROBLEM, HttpError::kConnect},
+      {CURLE_UNSUPPORTED_PROTOCOL, HttpError::kConnect},
+      {CURLE_URL_MALFORMAT, HttpError::kConnect},
+      {CURLE_RECV_ERROR, HttpError::kReset},
+      {CURLE_SEND_ERROR, HttpError::kReset},
+      {CURLE_GOT_NOTHING, HttpError::kReset},
+      {CURLE_PARTIAL_FILE, HttpError::kReset},
+      {CURLE_WEIRD_SERVER_REPLY, HttpError::kReset},
+      {CURLE_HTTP2, HttpError::kReset},
+      {CURLE_OUT_OF_MEMORY, HttpError::kReset},  // unknown outcome: the safe default
+      {CURLE_ABORTED_BY_CALLBACK, HttpError::kCancelled},
+  };
+  for (const Row& row : rows) {
+    CAPTURE(curl_easy_strerror(row.code));
+    CHECK(HttpErrorFromCurl(row.code) == row.want);
+  }
+  CHECK(HttpErrorFromCurl(9999) == HttpError::kReset);
+}
+
+TEST_CASE("CurlHttpClient: keep-alive reuse, methods, bodies, headers") {
+  LoopbackServer server([](const SeenRequest& r) {
+    Reply reply;
+    reply.status = r.method == "POST" ? 201 : 200;
+    reply.headers = {"X-Custom-Header: Abc", "ETag: W/\"1\"", "Content-Type: application/scim+json"};
+    reply.body = r.method + " " + r.path + " " + r.body;
+    return reply;
+  });
+  CurlHttpClient client(Options());
+  const char* methods[] = {"GET", "POST", "PATCH", "PUT", "DELETE"};
+  for (const char* m : methods) {
+    std::string body = std::string(m) == "GET" || std::string(m) == "DELETE" ? "" : R"({"a":1})";
+    HttpResponse r = client.Send(Req(m, server.url("/scim/v2/Users"), body));
+    CAPTURE(m);
+    CHECK(r.error == HttpError::kNone);
+    CHECK(r.status == (std::string(m) == "POST" ? 201 : 200));
+    CHECK(r.body == std::string(m) + " /scim/v2/Users " + body);
+    CHECK(r.Header("x-custom-header") == "Abc");
+    CHECK(r.Header("etag") == "W/\"1\"");
+    CHECK(r.Header("X-Custom-Header").empty());  // names are lowercased
+  }
+  CHECK(server.connections() == 1);  // one keep-alive connection for all five
+  auto seen = server.requests();
+  REQUIRE(seen.size() == 5);
+  for (auto& s : seen) {
+    CHECK(s.connection == 1);
+    CHECK(s.headers["authorization"] == std::string("Bearer ") + kToken);
+    CHECK(s.headers["user-agent"] == "scimsync/test");
+    CHECK(s.headers.count("expect") == 0);
+  }
+  CHECK(seen[2].method == "PATCH");
+  CHECK(seen[2].body == R"({"a":1})");
+  CHECK(seen[2].headers["content-type"] == "application/scim+json");
+  CHECK(seen[4].body.empty());
+}
+
+TEST_CASE("CurlHttpClient: timeout -> kTimeout, closed without answer -> kReset, refused -> kConnect") {
+  LoopbackServer server([](const SeenRequest& r) {
+    Reply reply;
+    if (r.path == "/slow") {
+      reply.kind = Reply::kStall;
+      reply.delay = 700ms;
+    } else if (r.path == "/drop") {
+      reply.kind = Reply::kClose;
+    }
+    return reply;
+  });
+  HttpClientOptions o = Options();
+  o.request_timeout = 300ms;
+  CurlHttpClient client(o);
+
+  auto start = std::chrono::steady_clock::now();
+  HttpResponse r = client.Send(Req("POST", server.url("/slow"), "{}"));
+  CHECK(r.error == HttpError::kTimeout);
+  CHECK(std::chrono::steady_clock::now() - start < 650ms);
+  CHECK_FALSE(r.error_text.empty());
+  CHECK(r.error_text.find(kToken) == std::string::npos);
+
+  r = client.Send(Req("PATCH", server.url("/drop"), "{}"));
+  CHECK(r.error == HttpError::kReset);
+  CHECK(r.error_text.find(kToken) == std::string::npos);
+
+  r = client.Send(Req("GET", "http://127.0.0.1:" + std::to_string(ClosedPort()) + "/x"));
+  CHECK(r.error == HttpError::kConnect);
+  CHECK(r.error_text.find(kToken) == std::string::npos);
+
+  // The client still works afterwards.
+  r = client.Send(Req("GET", server.url("/fine")));
+  CHECK(r.error == HttpError::kNone);
+  CHECK(r.status == 200);
+}
+
+TEST_CASE("CurlHttpClient: redirects never carry the token to another host") {
+  LoopbackServer other([](const SeenRequest&) { return Reply{}; });
+  std::string elsewhere = "http://localhost:" + std::to_string(other.port()) + "/steal";
+  LoopbackServer server([&](const SeenRequest& r) {
+    Reply reply;
+    if (r.path == "/cross") {
+      reply.status = 307;
+      reply.headers = {"Location: " + elsewhere};
+    } else if (r.path == "/other-port") {
+      reply.status = 308;
+      reply.headers = {"Location: " + other.url("/steal")};
+    } else if (r.path == "/same") {
+      reply.status = 307;
+      reply.headers = {"Location: /moved"};
+    } else if (r.path == "/see-other") {
+      reply.status = 303;
+      reply.headers = {"Location: /moved"};
+    } else {
+      reply.body = "arrived " + r.method;
+    }
+    return reply;
+  });
+  CurlHttpClient client(Options());
+
+  HttpResponse r = client.Send(Req("PATCH", server.url("/cross"), R"({"x":1})"));
+  CHECK(r.error == HttpError::kNone);
+  CHECK(r.status == 307);
+  CHECK(r.Header("location") == elsewhere);
+  r = client.Send(Req("PATCH", server.url("/other-port"), R"({"x":1})"));
+  CHECK(r.status == 308);
+  CHECK(other.requests().empty());
+
+  // Same scheme, host and port: followed with method, body and token.
+  r = client.Send(Req("PATCH", server.url("/same"), R"({"x":1})"));
+  CHECK(r.status == 200);
+  CHECK(r.body == "arrived PATCH");
+  auto seen = server.requests();
+  REQUIRE(seen.size() == 4);
+  CHECK(seen[3].path == "/moved");
+  CHECK(seen[3].method == "PATCH");
+  CHECK(seen[3].body == R"({"x":1})");
+  CHECK(seen[3].headers["authorization"] == std::string("Bearer ") + kToken);
+
+  // 303 would turn the PATCH into a GET: returned as it is.
+  r = client.Send(Req("PATCH", server.url("/see-other"), R"({"x":1})"));
+  CHECK(r.status == 303);
+  CHECK(server.requests().size() == 5);
+}
+
+TEST_CASE("CurlHttpClient: concurrency is bounded by max_connections and SetMaxConcurrency") {
+  LoopbackServer server([](const SeenRequest&) {
+    Reply reply;
+    reply.delay = 80ms;
+    return reply;
+  });
+  HttpClientOptions o = Options();
+  o.max_connections = 3;
+  CurlHttpClient client(o);
+  auto burst = [&](int n) {
+    std::vector<std::thread> threads;
+    std::atomic<int> ok{0};
+    for (int i = 0; i < n; ++i) {
+      threads.emplace_back([&] {
+        if (client.Send(Req("GET", server.url("/c"))).status == 200) ++ok;
+      });
+    }
+    for (auto& t : threads) t.join();
+    return ok.load();
+  };
+  auto start = std::chrono::steady_clock::now();
+  CHECK(burst(9) == 9);
+  // 3 rounds of 80 ms; a slot freed by a finished request is reused at once.
+  CHECK(std::chrono::steady_clock::now() - start < 800ms);
+  CHECK(server.max_in_flight() == 3);
+  CHECK(server.connections() == 3);
+
+  client.SetMaxConcurrency(1);
+  CHECK(client.max_concurrency() == 1);
+  LoopbackServer second([](const SeenRequest&) {
+    Reply reply;
+    reply.delay = 30ms;
+    return reply;
+  });
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 5; ++i) {
+    threads.emplace_back([&] { (void)client.Send(Req("GET", second.url("/c"))); });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(second.requests().size() == 5);
+  CHECK(second.max_in_flight() == 1);
+  client.SetMaxConcurrency(99);
+  CHECK(client.max_concurrency() == 3);
+}
+
+TEST_CASE("CurlHttpClient: max_requests_per_second spaces request starts evenly") {
+  std::mutex mu;
+  std::vector<std::chrono::steady_clock::time_point> arrivals;
+  LoopbackServer server([&](const SeenRequest&) {
+    std::lock_guard lock(mu);
+    arrivals.push_back(std::chrono::steady_clock::now());
+    return Reply{};
+  });
+  HttpClientOptions o = Options();
+  o.max_connections = 4;
+  o.max_requests_per_second = 20;  // 50 ms apart
+  CurlHttpClient client(o);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 6; ++i) {
+    threads.emplace_back([&] { CHECK(client.Send(Req("GET", server.url("/r"))).status == 200); });
+  }
+  for (auto& t : threads) t.join();
+  REQUIRE(arrivals.size() == 6);
+  std::sort(arrivals.begin(), arrivals.end());
+  auto span = arrivals.back() - arrivals.front();
+  CHECK(span >= 230ms);  // 5 intervals of 50 ms, minus scheduling slack
+  CHECK(span < 1000ms);
+  for (std::size_t i = 1; i < arrivals.size(); ++i) {
+    CHECK(arrivals[i] - arrivals[i - 1] >= 25ms);  // no bursts
+  }
+}
+
+TEST_CASE("CurlHttpClient: Cancel fails queued and later requests, in-flight ones finish") {
+  LoopbackServer server([](const SeenRequest&) {
+    Reply reply;
+    reply.delay = 200ms;
+    reply.body = "done";
+    return reply;
+  });
+  CurlHttpClient client(Options());  // one connection: the second request queues
+  HttpResponse first, second;
+  std::thread a([&] { first = client.Send(Req("POST", server.url("/a"), "{}")); });
+  std::this_thread::sleep_for(50ms);
+  std::thread b([&] { second = client.Send(Req("POST", server.url("/b"), "{}")); });
+  std::this_thread::sleep_for(50ms);
+  client.Cancel();
+  a.join();
+  b.join();
+  CHECK(first.error == HttpError::kNone);
+  CHECK(first.body == "done");
+  CHECK(second.error == HttpError::kCancelled);
+  CHECK(client.Send(Req("GET", server.url("/c"))).error == HttpError::kCancelled);
+  CHECK(server.requests().size() == 1);
+}
+
+}  // namespace scimsync

@@ -1,6 +1,8 @@
 #include "connectors/ldap/ldap_directory.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <optional>
 #include <unordered_map>
 #include <utility>
 
@@ -63,69 +65,121 @@ std::vector<std::string> GroupSearchAttrs(const DirectoryBuildOptions& o) {
   return a;
 }
 
-Result<Directory> BuildDirectory(const std::vector<LdapEntry>& users,
-                                 const std::vector<LdapEntry>& groups,
-                                 const DirectoryBuildOptions& o) {
-  Directory dir;
-  dir.users.reserve(users.size());
-  std::unordered_map<std::string, std::size_t> user_by_key;   // key -> index in users
-  std::unordered_map<std::string, std::size_t> user_by_name;  // folded userName -> index
-  std::unordered_map<std::string, std::string> user_by_dn;    // normalized DN -> key
-  std::unordered_map<std::string, std::string> user_by_uid;   // folded uid -> key
-  std::vector<const LdapEntry*> user_entries;
-  for (const LdapEntry& e : users) {
-    if (o.ad && IsDeletedEntry(e)) continue;
-    auto u = MapUserEntry(e, o.mapping, o.ad, o.now);
-    if (!u.ok()) return u.status();
-    auto [it, fresh] = user_by_key.emplace(u->key, user_entries.size());
-    if (!fresh) {
-      return Status(ErrorCode::kInvalidArgument,
-                    e.dn + ": duplicate key " + o.mapping.key_field + " \"" + u->key +
-                        "\" (also on " + user_entries[it->second]->dn + ")");
-    }
-    if (const std::string& name = u->Get(Attr::kUserName); !name.empty()) {
-      auto [nit, nfresh] = user_by_name.emplace(FoldCase(name), user_entries.size());
-      if (!nfresh) {
-        return Status(ErrorCode::kInvalidArgument,
-                      e.dn + ": userName \"" + name + "\" equals (ignoring case) that of " +
-                          user_entries[nit->second]->dn);
-      }
-    }
-    user_by_dn[NormalizeDn(e.dn)] = u->key;
-    if (!o.member_uid_attrs.empty()) {
-      std::string uid(Trim(e.First(o.uid_attr)));
-      if (!uid.empty()) user_by_uid.emplace(FoldCase(uid), u->key);
-    }
-    user_entries.push_back(&e);
-    dir.users.push_back(std::move(*u));
-  }
+DirectoryBuilder::DirectoryBuilder(DirectoryBuildOptions o) : o_(std::move(o)) {}
 
+Status DirectoryBuilder::AddUser(LdapEntry&& e) {
+  if (o_.ad && IsDeletedEntry(e)) return Status::Ok();
+  auto u = MapUserEntry(e, o_.mapping, o_.ad, o_.now);
+  if (!u.ok()) return u.status();
+  // Duplicates are found in Finish() by sorting: cheaper than two hash maps over
+  // 100,000 users, and this runs while the server is sending.
+  if (!o_.member_uid_attrs.empty()) user_uids_.push_back(FoldCase(Trim(e.First(o_.uid_attr))));
+  if (!o_.member_of_attr.empty()) {
+    std::vector<std::string> groups;
+    if (auto* v = e.Find(o_.member_of_attr)) groups = std::move(*v);
+    user_member_of_.push_back(std::move(groups));
+  }
+  user_dns_.push_back(std::move(e.dn));
+  dir_.users.push_back(std::move(*u));
+  return Status::Ok();
+}
+
+Status DirectoryBuilder::AddGroup(LdapEntry&& e) {
+  if (o_.ad && IsDeletedEntry(e)) return Status::Ok();
+  groups_.push_back(std::move(e));
+  return Status::Ok();
+}
+
+Status DirectoryBuilder::CheckDuplicates() const {
+  const auto& users = dir_.users;
+  std::vector<std::uint32_t> order(users.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::uint32_t>(i);
+  // Stable: of several equal keys, the first two in server order are reported.
+  std::stable_sort(order.begin(), order.end(),
+                   [&](auto a, auto b) { return users[a].key < users[b].key; });
+  std::optional<std::pair<std::uint32_t, std::uint32_t>> dup;
+  for (std::size_t i = 1; i < order.size(); ++i) {
+    if (users[order[i]].key == users[order[i - 1]].key) {
+      std::pair<std::uint32_t, std::uint32_t> d{order[i - 1], order[i]};
+      if (!dup || d.second < dup->second) dup = d;
+    }
+  }
+  if (dup) {
+    return Status(ErrorCode::kInvalidArgument,
+                  user_dns_[dup->second] + ": duplicate key " + o_.mapping.key_field + " \"" +
+                      users[dup->second].key + "\" (also on " + user_dns_[dup->first] + ")");
+  }
+  std::vector<std::pair<std::string, std::uint32_t>> names;
+  names.reserve(users.size());
+  for (std::size_t i = 0; i < users.size(); ++i) {
+    const std::string& n = users[i].Get(Attr::kUserName);
+    if (!n.empty()) names.emplace_back(FoldCase(n), static_cast<std::uint32_t>(i));
+  }
+  std::sort(names.begin(), names.end());
+  for (std::size_t i = 1; i < names.size(); ++i) {
+    if (names[i].first == names[i - 1].first) {
+      std::pair<std::uint32_t, std::uint32_t> d{names[i - 1].second, names[i].second};
+      if (!dup || d.second < dup->second) dup = d;
+    }
+  }
+  if (dup) {
+    return Status(ErrorCode::kInvalidArgument,
+                  user_dns_[dup->second] + ": userName \"" +
+                      users[dup->second].Get(Attr::kUserName) +
+                      "\" equals (ignoring case) that of " + user_dns_[dup->first]);
+  }
+  return Status::Ok();
+}
+
+Result<Directory> DirectoryBuilder::Finish() {
+  Directory& dir = dir_;
+  if (Status s = CheckDuplicates(); !s.ok()) return s;
   // Groups: identity first, so nested members can be resolved in any order.
-  std::vector<const LdapEntry*> group_entries;
   std::unordered_map<std::string, std::size_t> group_by_dn;
   std::unordered_map<std::string, std::size_t> group_by_key;
-  for (const LdapEntry& e : groups) {
-    if (o.ad && IsDeletedEntry(e)) continue;
+  for (const LdapEntry& e : groups_) {
     Group g;
-    g.key = std::string(Trim(e.First(o.group_key_attr)));
+    g.key = std::string(Trim(e.First(o_.group_key_attr)));
     if (g.key.empty()) {
       return Status(ErrorCode::kInvalidArgument,
-                    e.dn + ": missing key (" + o.group_key_attr + ")");
+                    e.dn + ": missing key (" + o_.group_key_attr + ")");
     }
-    g.display_name = std::string(Trim(e.First(o.group_name_attr)));
+    g.display_name = std::string(Trim(e.First(o_.group_name_attr)));
     if (g.display_name.empty()) {
       return Status(ErrorCode::kInvalidArgument,
-                    e.dn + ": missing group name (" + o.group_name_attr + ")");
+                    e.dn + ": missing group name (" + o_.group_name_attr + ")");
     }
-    auto [it, fresh] = group_by_key.emplace(g.key, group_entries.size());
+    auto [it, fresh] = group_by_key.emplace(g.key, dir.groups.size());
     if (!fresh) {
       return Status(ErrorCode::kInvalidArgument,
-                    e.dn + ": duplicate key " + o.group_key_attr + " \"" + g.key +
-                        "\" (also on " + group_entries[it->second]->dn + ")");
+                    e.dn + ": duplicate key " + o_.group_key_attr + " \"" + g.key +
+                        "\" (also on " + groups_[it->second].dn + ")");
     }
-    group_by_dn[NormalizeDn(e.dn)] = group_entries.size();
-    group_entries.push_back(&e);
+    group_by_dn[NormalizeDn(e.dn)] = dir.groups.size();
     dir.groups.push_back(std::move(g));
+  }
+
+  // User DNs are normalized only when some group names members by DN: a directory
+  // with memberUid groups only, or none, skips 100,000 parses.
+  std::unordered_map<std::string, std::size_t> user_by_dn;
+  bool dn_members = false;
+  for (const LdapEntry& e : groups_) {
+    for (const auto& attr : o_.member_dn_attrs) dn_members = dn_members || e.Find(attr) != nullptr;
+  }
+  bool uid_members = false;
+  for (const LdapEntry& e : groups_) {
+    for (const auto& attr : o_.member_uid_attrs) uid_members = uid_members || e.Find(attr) != nullptr;
+  }
+  std::unordered_map<std::string, std::size_t> user_by_uid;
+  if (uid_members) {
+    user_by_uid.reserve(user_uids_.size());
+    for (std::size_t i = 0; i < user_uids_.size(); ++i) {
+      if (!user_uids_[i].empty()) user_by_uid.emplace(user_uids_[i], i);
+    }
+  }
+  if (dn_members) {
+    user_by_dn.reserve(user_dns_.size());
+    for (std::size_t i = 0; i < user_dns_.size(); ++i) user_by_dn.emplace(NormalizeDn(user_dns_[i]), i);
   }
 
   std::vector<GroupEdges> edges(dir.groups.size());
@@ -134,17 +188,17 @@ Result<Directory> BuildDirectory(const std::vector<LdapEntry>& users,
                                      {"member", std::string(member)},
                                      {"reason", std::string(why)}});
   };
-  for (std::size_t gi = 0; gi < group_entries.size(); ++gi) {
-    const LdapEntry& e = *group_entries[gi];
-    for (const auto& attr : o.member_dn_attrs) {
+  for (std::size_t gi = 0; gi < groups_.size(); ++gi) {
+    const LdapEntry& e = groups_[gi];
+    for (const auto& attr : o_.member_dn_attrs) {
       const auto* vals = e.Find(attr);
       if (vals == nullptr) continue;
       for (const std::string& v : *vals) {
         std::string dn = NormalizeDn(StripOptionalUid(v));
         if (auto u = user_by_dn.find(dn); u != user_by_dn.end()) {
-          edges[gi].users.push_back(u->second);
+          edges[gi].users.push_back(dir.users[u->second].key);
         } else if (auto g = group_by_dn.find(dn); g != group_by_dn.end()) {
-          if (o.flatten_nested) {
+          if (o_.flatten_nested) {
             edges[gi].children.push_back(g->second);
           } else {
             ignored(dir.groups[gi], "nested group (flatten_nested is off)", v);
@@ -154,19 +208,19 @@ Result<Directory> BuildDirectory(const std::vector<LdapEntry>& users,
         }
       }
     }
-    for (const auto& attr : o.member_uid_attrs) {
+    for (const auto& attr : o_.member_uid_attrs) {
       const auto* vals = e.Find(attr);
       if (vals == nullptr) continue;
       for (const std::string& v : *vals) {
         if (auto u = user_by_uid.find(FoldCase(Trim(v))); u != user_by_uid.end()) {
-          edges[gi].users.push_back(u->second);
+          edges[gi].users.push_back(dir.users[u->second].key);
         } else {
           ignored(dir.groups[gi], "no user with that uid", v);
         }
       }
     }
-    if (o.flatten_nested && !o.member_of_attr.empty()) {
-      if (const auto* vals = e.Find(o.member_of_attr)) {
+    if (o_.flatten_nested && !o_.member_of_attr.empty()) {
+      if (const auto* vals = e.Find(o_.member_of_attr)) {
         for (const std::string& v : *vals) {
           if (auto p = group_by_dn.find(NormalizeDn(v)); p != group_by_dn.end()) {
             edges[p->second].children.push_back(gi);
@@ -175,32 +229,43 @@ Result<Directory> BuildDirectory(const std::vector<LdapEntry>& users,
       }
     }
   }
-  if (!o.member_of_attr.empty()) {
-    for (std::size_t ui = 0; ui < user_entries.size(); ++ui) {
-      const auto* vals = user_entries[ui]->Find(o.member_of_attr);
-      if (vals == nullptr) continue;
-      for (const std::string& v : *vals) {
-        if (auto g = group_by_dn.find(NormalizeDn(v)); g != group_by_dn.end()) {
-          edges[g->second].users.push_back(dir.users[ui].key);
-        } else {
-          LogDebug("ldap_member_ignored", {{"user", user_entries[ui]->dn},
-                                           {"group", v},
-                                           {"reason", "group not in the group search"}});
-        }
+  for (std::size_t ui = 0; ui < user_member_of_.size(); ++ui) {
+    for (const std::string& v : user_member_of_[ui]) {
+      if (auto g = group_by_dn.find(NormalizeDn(v)); g != group_by_dn.end()) {
+        edges[g->second].users.push_back(dir.users[ui].key);
+      } else {
+        LogDebug("ldap_member_ignored", {{"user", user_dns_[ui]},
+                                         {"group", v},
+                                         {"reason", "group not in the group search"}});
       }
     }
   }
 
   FlattenResult flat = FlattenGroups(edges);
   for (const auto& [from, to] : flat.cycle_edges) {
-    LogWarn("ldap_group_cycle", {{"group", group_entries[from]->dn},
-                                 {"member_group", group_entries[to]->dn}});
+    LogWarn("ldap_group_cycle", {{"group", groups_[from].dn},
+                                 {"member_group", groups_[to].dn}});
   }
   for (std::size_t gi = 0; gi < dir.groups.size(); ++gi) {
     dir.groups[gi].members = std::move(flat.members[gi]);
   }
   Canonicalize(dir);
-  return dir;
+  return std::move(dir_);
+}
+
+Result<Directory> BuildDirectory(const std::vector<LdapEntry>& users,
+                                 const std::vector<LdapEntry>& groups,
+                                 const DirectoryBuildOptions& o) {
+  DirectoryBuilder b(o);
+  for (const LdapEntry& e : users) {
+    Status s = b.AddUser(LdapEntry(e));
+    if (!s.ok()) return s;
+  }
+  for (const LdapEntry& e : groups) {
+    Status s = b.AddGroup(LdapEntry(e));
+    if (!s.ok()) return s;
+  }
+  return b.Finish();
 }
 
 }  // namespace scimsync

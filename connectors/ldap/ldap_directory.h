@@ -3,7 +3,8 @@
 //
 // Users: one User per entry via MapUserEntry (ldap_entry.h); AD tombstones
 // (isDeleted) are skipped. Two entries with one key, or two userNames equal ignoring
-// case, fail the whole build: the read must not guess which one is meant.
+// case, fail the whole build: the read must not guess which one is meant. (The
+// error names the two entries in server order.)
 //
 // Groups: key from `group_key_attr` (entryUUID / objectGUID, rendered like user keys),
 // displayName from `group_name_attr`; both are required. Members come from
@@ -48,6 +49,29 @@ struct DirectoryBuildOptions {
 std::vector<std::string> UserSearchAttrs(const DirectoryBuildOptions& o);
 // Attributes the group search needs: key, name, membership attributes.
 std::vector<std::string> GroupSearchAttrs(const DirectoryBuildOptions& o);
+
+// Builds incrementally, so a reader can map each user while the server is still
+// sending the next page (the 100,000-entry read then costs max(server, client), not
+// the sum). Users must all be added before Finish(); groups are kept until Finish()
+// because their members can only be resolved once every user and group is known.
+class DirectoryBuilder {
+ public:
+  explicit DirectoryBuilder(DirectoryBuildOptions o);
+  Status AddUser(LdapEntry&& e);
+  Status AddGroup(LdapEntry&& e);
+  // Resolves memberships, flattens, canonicalizes. Call once.
+  Result<Directory> Finish();
+
+ private:
+  Status CheckDuplicates() const;
+
+  DirectoryBuildOptions o_;
+  Directory dir_;
+  std::vector<std::string> user_dns_;                          // per user, as sent
+  std::vector<std::vector<std::string>> user_member_of_;       // per user, if member_of_attr
+  std::vector<std::string> user_uids_;                         // per user, if memberUid is used
+  std::vector<LdapEntry> groups_;
+};
 
 Result<Directory> BuildDirectory(const std::vector<LdapEntry>& users,
                                  const std::vector<LdapEntry>& groups,

@@ -166,26 +166,29 @@ Result<Directory> LdapSource::Read() {
   const auto start = std::chrono::steady_clock::now();
   auto conn = LdapConn::Connect(ConnOptions());
   if (!conn.ok()) return conn.status();
-  std::vector<LdapEntry> users, groups;
-  auto collect = [](std::vector<LdapEntry>& into) {
-    return [&into](LdapEntry&& e) {
-      into.push_back(std::move(e));
-      return Status::Ok();
-    };
-  };
-  auto us = (*conn)->Search(UserSearch(), collect(users));
+  DirectoryBuildOptions build = build_;
+  build.now = options_.clock != nullptr ? options_.clock->Now() : std::chrono::system_clock::now();
+  DirectoryBuilder builder(std::move(build));
+  // Users are mapped as they arrive, while the server prepares the next page.
+  auto us = (*conn)->Search(UserSearch(), [&](LdapEntry&& e) { return builder.AddUser(std::move(e)); });
   if (!us.ok()) return us.status();
   LdapSearchStats gs;
   if (!options_.group_base.empty()) {
-    auto r = (*conn)->Search(GroupSearch(), collect(groups));
+    std::vector<LdapEntry> groups;
+    auto r = (*conn)->Search(GroupSearch(), [&](LdapEntry&& e) {
+      groups.push_back(std::move(e));
+      return Status::Ok();
+    });
     if (!r.ok()) return r.status();
     gs = *r;
     Status s = CompleteRanges(**conn, groups);
     if (!s.ok()) return s;
+    for (LdapEntry& g : groups) {
+      s = builder.AddGroup(std::move(g));
+      if (!s.ok()) return s;
+    }
   }
-  DirectoryBuildOptions build = build_;
-  build.now = options_.clock != nullptr ? options_.clock->Now() : std::chrono::system_clock::now();
-  auto dir = BuildDirectory(users, groups, build);
+  auto dir = builder.Finish();
   if (!dir.ok()) return dir.status();
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                 std::chrono::steady_clock::now() - start)

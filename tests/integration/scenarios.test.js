@@ -297,7 +297,7 @@ test('10. malformed CSV, bad config, wrong token, unreachable target: exit code,
   fs.writeFileSync(wrongToken, 'not-the-token\n', { mode: 0o600 });
   const wrongCfg = path.join(s.dir, 'wrong.toml');
   fs.writeFileSync(wrongCfg, fs.readFileSync(s.cfg, 'utf8')
-    .replace(/^token_file\s*=.*$/m, `token_file = ${JSON.stringify(wrongToken)}`));
+    .replace(/^"?token_file"?\s*=.*$/m, `token_file = ${JSON.stringify(wrongToken)}`));
   rows[0].title = 'Changed';
   s.rewrite(rows);
   r = await h.run(['--config', wrongCfg, 'sync']);

@@ -1,0 +1,177 @@
+// Shared harness of the integration tests: the real scimsync binary, the scimmy-based
+// SCIM test server on a loopback port, temp dirs, config and CSV writers.
+// Node built-ins only (the server's own packages live in tests/scim_server).
+'use strict';
+const { spawn: spawnChild } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const http = require('node:http');
+
+const REPO = path.resolve(__dirname, '..', '..', '..');
+const dirs = [];
+const servers = new Set();
+process.on('exit', () => {
+  for (const s of servers) { try { s.proc.kill('SIGKILL'); } catch (_) { /* gone */ } }
+  if (!process.env.KEEP_TMP) for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+function binary() {
+  return process.env.SCIMSYNC_BIN ? path.resolve(process.env.SCIMSYNC_BIN)
+    : path.join(REPO, 'build', 'scimsync');
+}
+
+function tmpDir(name = 'scimsync') {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), `scimsync-it-${name}-`));
+  dirs.push(d);
+  return d;
+}
+
+function request(port, method, urlPath, body) {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : JSON.stringify(body);
+    const req = http.request({ host: '127.0.0.1', port, method, path: urlPath,
+      headers: data ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } : {},
+    }, (res) => {
+      let s = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => { s += c; });
+      res.on('end', () => {
+        try { resolve(s ? JSON.parse(s) : null); } catch (e) { reject(new Error(`${urlPath}: ${s}`)); }
+      });
+    });
+    req.on('error', reject);
+    if (data) req.write(data);
+    req.end();
+  });
+}
+
+// Starts tests/scim_server/server.js on a free loopback port.
+async function startScimServer(options = {}) {
+  const { token = 'test-token', ...switches } = options;
+  const proc = spawnChild(process.execPath,
+    [path.join(REPO, 'tests', 'scim_server', 'server.js'), '--port', '0', '--token', token,
+      '--config', JSON.stringify(switches)],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  proc.stderr.on('data', (d) => { stderr += d; });
+  const port = await new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`SCIM server did not start: ${stderr}`)), 15000);
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const m = /^listening (\d+)$/m.exec(out);
+      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+    });
+    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`SCIM server exited ${code}: ${stderr}`)); });
+  });
+  proc.removeAllListeners('exit');
+  const srv = {
+    port, token, proc,
+    url: `http://127.0.0.1:${port}/scim/v2`,
+    stats: () => request(port, 'GET', '/admin/stats'),
+    reset: () => request(port, 'POST', '/admin/reset', {}),
+    configure: (s) => request(port, 'POST', '/admin/config', s),
+    users: () => request(port, 'GET', '/admin/users'),
+    groups: () => request(port, 'GET', '/admin/groups'),
+    seed: (body) => request(port, 'POST', '/admin/seed', body),
+    clear: () => request(port, 'POST', '/admin/clear', {}),
+    stop: () => new Promise((resolve) => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+      proc.once('exit', () => resolve());
+      proc.kill('SIGTERM');
+      servers.delete(srv);
+    }),
+  };
+  servers.add(srv);
+  return srv;
+}
+
+function tomlValue(v) {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'boolean' || typeof v === 'number') return String(v);
+  if (Array.isArray(v)) return `[${v.map(tomlValue).join(', ')}]`;
+  if (v && typeof v === 'object') {
+    return `{ ${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)} = ${tomlValue(x)}`).join(', ')} }`;
+  }
+  throw new Error(`cannot write ${v} as TOML`);
+}
+
+// Writes <dir>/scimsync.toml. With `srv`, target.url and a mode-0600 token file
+// default to that server's.
+function writeConfig(dir, obj, srv) {
+  const o = JSON.parse(JSON.stringify(obj));
+  o.target = o.target || {};
+  if (srv) {
+    if (!o.target.url) o.target.url = srv.url;
+    if (!o.target.token_file && !o.target.token_env) {
+      const tokenFile = path.join(dir, 'token');
+      fs.writeFileSync(tokenFile, `${srv.token}\n`, { mode: 0o600 });
+      fs.chmodSync(tokenFile, 0o600);
+      o.target.token_file = tokenFile;
+    }
+  }
+  if (!o.state) o.state = path.join(dir, 'state.db');
+  const lines = [];
+  const tables = [];
+  for (const [k, v] of Object.entries(o)) {
+    if (v && typeof v === 'object' && !Array.isArray(v)) tables.push([k, v]);
+    else lines.push(`${k} = ${tomlValue(v)}`);
+  }
+  for (const [name, t] of tables) {
+    lines.push('', `[${name}]`);
+    for (const [k, v] of Object.entries(t)) lines.push(`${JSON.stringify(k)} = ${tomlValue(v)}`);
+  }
+  const file = path.join(dir, 'scimsync.toml');
+  fs.writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
+function csvField(v) {
+  const s = v === undefined || v === null ? '' : String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+function writeCsv(file, rows, columns) {
+  const cols = columns || Object.keys(rows[0] || {});
+  const out = [cols.join(',')];
+  for (const r of rows) out.push(cols.map((c) => csvField(r[c])).join(','));
+  fs.writeFileSync(file, `${out.join('\n')}\n`);
+}
+
+function parseLogfmt(line) {
+  const o = {};
+  const re = /([\w.]+)=("(?:[^"\\]|\\.)*"|\S*)/g;
+  let m;
+  while ((m = re.exec(line)) !== null) {
+    let v = m[2];
+    if (v.startsWith('"')) { try { v = JSON.parse(v); } catch (_) { v = v.slice(1, -1); } }
+    o[m[1]] = v;
+  }
+  return o;
+}
+
+function spawn(args, opts = {}) {
+  return spawnChild(binary(), args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts,
+    env: { ...process.env, ...(opts.env || {}) } });
+}
+
+// Runs scimsync to completion: {code, stdout, stderr, lines}.
+function run(args, opts = {}) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(args, opts);
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => { stdout += d; });
+    p.stderr.on('data', (d) => { stderr += d; });
+    const timer = setTimeout(() => { p.kill('SIGKILL'); reject(new Error(`timeout: scimsync ${args.join(' ')}\n${stderr}`)); },
+      opts.timeoutMs || 60000);
+    p.on('error', reject);
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      const lines = stderr.split('\n').filter((l) => l.includes('=')).map(parseLogfmt);
+      resolve({ code, stdout, stderr, lines });
+    });
+  });
+}
+
+module.exports = { binary, tmpDir, startScimServer, writeConfig, writeCsv, parseLogfmt, spawn, run, REPO };

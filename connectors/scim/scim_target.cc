@@ -139,6 +139,11 @@ ScimTarget::ScimTarget(HttpClient& http, ScimTargetOptions options, Clock& clock
   if (options_.max_pages < 1) options_.max_pages = 1;
 }
 
+ScimTarget::ScimTarget(std::unique_ptr<HttpClient> http, ScimTargetOptions options, Clock& clock)
+    : ScimTarget(*http, std::move(options), clock) {
+  owned_http_ = std::move(http);
+}
+
 HttpResponse ScimTarget::Exchange(std::string_view method, const std::string& path,
                                   std::string body, const std::string& if_match) {
   HttpRequest req;

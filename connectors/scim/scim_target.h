@@ -50,6 +50,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -85,6 +86,8 @@ class ScimTarget final : public Target {
  public:
   // `http` and `clock` must outlive the target.
   ScimTarget(HttpClient& http, ScimTargetOptions options, Clock& clock);
+  // Owns the client (what MakeTarget wants: one unique_ptr<Target> for both).
+  ScimTarget(std::unique_ptr<HttpClient> http, ScimTargetOptions options, Clock& clock);
 
   TargetResponse CreateUser(const User& user) override;
   TargetResponse GetUser(const std::string& id) override;
@@ -117,6 +120,7 @@ class ScimTarget final : public Target {
   template <typename Page, typename Item>
   TargetResponse ReadList(const std::string& path_and_query, std::vector<Item>& out);
 
+  std::unique_ptr<HttpClient> owned_http_;  // set by the owning constructor only
   HttpClient& http_;
   ScimTargetOptions options_;
   Clock& clock_;

@@ -460,6 +460,17 @@ TEST_CASE("Logging: one debug line per request, bodies only at debug, credential
   CHECK(red[3].second == "application/scim+json");
 }
 
+TEST_CASE("ScimTarget can own its HttpClient") {
+  auto owned = std::make_unique<FakeHttpClient>();
+  FakeHttpClient* http = owned.get();
+  TestClock clock;
+  auto target = std::make_unique<ScimTarget>(std::move(owned), ScimTargetOptions{.base_url = "https://t/v2"},
+                                             clock);
+  http->PushStatus(204);
+  CHECK(target->DeleteUser("1").Ok());
+  CHECK(http->last().url == "https://t/v2/Users/1");
+}
+
 TEST_CASE("FakeHttpClient: unscripted requests fail loudly and are counted") {
   FakeHttpClient http;
   HttpRequest req{.method = "GET", .url = "https://t/x", .headers = {}, .body = ""};

@@ -11,7 +11,8 @@
 //   await s.modify(ldifText)            // ldapmodify as the rootdn (changetype records)
 //   await s.search(base, filter, attrs) // -> [{dn, attr: [values]}], paged, as the rootdn
 //   s.freeze() / s.thaw()               // SIGSTOP / SIGCONT: a server that stops answering
-//   await s.stop(); await s.restart()   // same port, same database
+//   await s.shutdown(); await s.restart()  // SIGTERM; then again on the same port and database
+//   await s.stop()                      // shut down for good and remove the directory
 //
 // Limits: users other than the rootdn get `limits ... size.soft=N size.hard=N
 // size.prtotal=unlimited`, so a plain search stops at N entries with
@@ -167,7 +168,7 @@ class Slapd {
   freeze() { if (this.child) this.child.kill('SIGSTOP'); }
   thaw() { if (this.child) this.child.kill('SIGCONT'); }
 
-  async stop() {
+  async shutdown() {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) { this.child = null; return; }
     child.kill('SIGCONT');
@@ -178,7 +179,13 @@ class Slapd {
     this.child = null;
   }
 
-  async restart() { await this.stop(); await this._spawn(); }
+  async restart() { await this.shutdown(); await this._spawn(); }
+
+  async stop() {
+    await this.shutdown();
+    running.delete(this);
+    if (this.removeDir) fs.rmSync(this.dir, { recursive: true, force: true });
+  }
 
   async modify(ldif) {
     await run('ldapmodify', ['-x', '-H', this.url, '-D', this.rootDn, '-w', this.rootPw], { input: ldif });
@@ -234,15 +241,9 @@ async function start(opts = {}) {
     rootDn: `cn=admin,${SUFFIX}`, rootPw: 'admin-secret',
     caFile: tls && tls.caFile, otherCaFile: tls && tls.otherCaFile,
   });
+  s.removeDir = !opts.keep && !opts.dir;
   await s._spawn();
   running.add(s);
-  const stop = s.stop.bind(s);
-  s.stop = async () => {
-    await stop();
-    running.delete(s);
-    if (!opts.keep && !opts.dir) fs.rmSync(dir, { recursive: true, force: true });
-  };
-  s.restart = async () => { await stop(); await s._spawn(); };
   return s;
 }
 

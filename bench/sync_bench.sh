@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
 # Benchmarks of DESIGN §12, each printed as a figure and a ratio:
-#   1. first sync of USERS users and GROUPS groups into the local SCIM test server,
+#   1. first sync of USERS users and NGROUPS groups into the local SCIM test server,
 #      against bench/http_load (a plain libcurl load generator) sending the same request
 #      mix over the same number of connections to a fresh server;
 #   2. the same first sync with LATENCY ms added per request, against the ideal
 #      connections / latency;
 #   3. a no-change cycle over NOCHANGE CSV users (time and peak memory).
-# Usage: bench/sync_bench.sh [USERS] [GROUPS]   (defaults 100000 1000)
+# Usage: bench/sync_bench.sh [USERS] [NGROUPS]   (defaults 100000 1000)
 # Environment: BUILD (build dir, default build), CONNECTIONS (4), LATENCY (50),
 #   LATENCY_USERS (2000), NOCHANGE (1000000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 USERS=${1:-100000}
-GROUPS=${2:-1000}
+NGROUPS=${2:-1000}
 CONNECTIONS=${CONNECTIONS:-4}
 LATENCY=${LATENCY:-50}
 LATENCY_USERS=${LATENCY_USERS:-2000}
@@ -70,8 +70,8 @@ TOML
 now() { date +%s.%N; }
 calc() { awk "BEGIN { print $* }"; }
 
-echo "== 1. first sync: $USERS users, $GROUPS groups, $CONNECTIONS connections"
-write_csv "$WORK/people.csv" "$USERS" "$GROUPS"
+echo "== 1. first sync: $USERS users, $NGROUPS groups, $CONNECTIONS connections"
+write_csv "$WORK/people.csv" "$USERS" "$NGROUPS"
 start_server '{}'
 mkdir -p "$WORK/s1"; write_config "$WORK/s1" "$WORK/people.csv"
 t0=$(now); "$BIN" --config "$WORK/s1/scimsync.toml" sync; t1=$(now)
@@ -80,7 +80,7 @@ SYNC_S=$(calc "$t1 - $t0")
 SYNC_RPS=$(calc "$REQ / $SYNC_S")
 stop_server
 start_server '{}'
-LOAD=$("$BUILD/bench/http_load" "http://127.0.0.1:$PORT/scim/v2" benchtoken "$USERS" "$GROUPS" "$CONNECTIONS")
+LOAD=$("$BUILD/bench/http_load" "http://127.0.0.1:$PORT/scim/v2" benchtoken "$USERS" "$NGROUPS" "$CONNECTIONS")
 stop_server
 LOAD_RPS=$(echo "$LOAD" | sed -n 's/.*rps=\([0-9.]*\).*/\1/p')
 printf 'scimsync  requests=%d seconds=%.2f rps=%.0f\n' "$REQ" "$SYNC_S" "$SYNC_RPS"

@@ -340,4 +340,19 @@ test('LDAP SASL EXTERNAL over ldapi', { skip: skip || false, timeout: 120000 }, 
   const r = await h.run(['--config', cfg, 'sync'], { timeoutMs: 120000 });
   assert.equal(r.code, 0, r.stderr);
   assertInSync(await directory(s), await target(srv));
+
+  // `check` binds and finds one user and one group.
+  const c = await h.run(['--config', cfg, 'check'], { timeoutMs: 60000 });
+  assert.equal(c.code, 0, c.stdout + c.stderr);
+  assert.match(c.stdout + c.stderr,
+    /bind ok as gidNumber=\d+\+uidNumber=\d+,cn=peercred,cn=external,cn=auth, users found, groups found/);
+
+  // A referral inside the user scope would hide people: the read fails, nothing is written.
+  await s.modify([`dn: ou=elsewhere,${PEOPLE}`, 'changetype: add', 'objectClass: referral',
+    'objectClass: extensibleObject', 'ou: elsewhere', 'ref: ldap://ldap.elsewhere.example/ou=people,dc=example,dc=org', ''].join('\n'));
+  await srv.reset();
+  const ref = await h.run(['--config', cfg, 'sync'], { timeoutMs: 120000 });
+  assert.equal(ref.code, 3, ref.stderr);
+  assert.match(ref.stderr, /returned a referral \(ldap:\/\/ldap\.elsewhere\.example\/ou=people,dc=example,dc=org\?\?sub\) that scimsync does not follow/);
+  assert.equal((await srv.stats()).writes, 0);
 });

@@ -16,44 +16,6 @@
 namespace scimsync {
 namespace {
 
-// The SCIM target together with the HTTP client it talks through.
-class OwningScimTarget final : public Target {
- public:
-  OwningScimTarget(std::unique_ptr<HttpClient> http, const ScimTargetOptions& options)
-      : http_(std::move(http)), impl_(*http_, options, SystemClock::Instance()) {}
-
-  TargetResponse CreateUser(const User& u) override { return impl_.CreateUser(u); }
-  TargetResponse GetUser(const std::string& id) override { return impl_.GetUser(id); }
-  TargetResponse PatchUser(const std::string& id, const std::vector<AttrChange>& c,
-                           const std::string& if_match) override {
-    return impl_.PatchUser(id, c, if_match);
-  }
-  TargetResponse DeleteUser(const std::string& id) override { return impl_.DeleteUser(id); }
-  UserQuery FindUsers(std::string_view a, std::string_view v) override {
-    return impl_.FindUsers(a, v);
-  }
-  TargetResponse CreateGroup(const Group& g) override { return impl_.CreateGroup(g); }
-  TargetResponse GetGroup(const std::string& id) override { return impl_.GetGroup(id); }
-  TargetResponse RenameGroup(const std::string& id, const std::string& n) override {
-    return impl_.RenameGroup(id, n);
-  }
-  TargetResponse PatchGroupMembers(const std::string& id, const std::vector<std::string>& add,
-                                   const std::vector<std::string>& remove) override {
-    return impl_.PatchGroupMembers(id, add, remove);
-  }
-  TargetResponse DeleteGroup(const std::string& id) override { return impl_.DeleteGroup(id); }
-  GroupQuery FindGroups(std::string_view a, std::string_view v) override {
-    return impl_.FindGroups(a, v);
-  }
-  TargetResponse Probe() override { return impl_.Probe(); }
-  long RequestCount() const override { return impl_.RequestCount(); }
-  long WriteCount() const override { return impl_.WriteCount(); }
-
- private:
-  std::unique_ptr<HttpClient> http_;
-  ScimTarget impl_;
-};
-
 bool FileExists(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0;
@@ -75,8 +37,8 @@ Result<std::unique_ptr<Target>> MakeTarget(const Config& config) {
       ReadSecret(config.target.token_file, config.target.token_env, "token", "target token");
   if (!token.ok()) return token.status();
   auto http = std::make_unique<CurlHttpClient>(ToHttpOptions(config.target, std::move(*token)));
-  return std::unique_ptr<Target>(
-      std::make_unique<OwningScimTarget>(std::move(http), ToScimOptions(config.target)));
+  return std::unique_ptr<Target>(std::make_unique<ScimTarget>(
+      std::move(http), ToScimOptions(config.target), SystemClock::Instance()));
 }
 
 Result<Session> OpenSession(const Config& config, const SessionOptions& options) {

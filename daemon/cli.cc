@@ -18,10 +18,7 @@
 #include "config/config_loader.h"
 #include "core/log.h"
 #include "daemon/cycle.h"
-#if __has_include("daemon/daemon.h")
 #include "daemon/daemon.h"
-#define SCIMSYNC_HAVE_DAEMON 1
-#endif
 #include "daemon/session.h"
 #include "scimsync_version.h"
 
@@ -368,14 +365,10 @@ int RunCli(int argc, char** argv) {
   if (*status) return CmdStatus(flags, status_json);
   if (*check) return CmdCheck(flags, offline);
   if (*daemon) {
-#ifdef SCIMSYNC_HAVE_DAEMON
     DaemonOptions options;
     options.log_format = flags.log_format;
     options.log_level = flags.log_level;
     return RunDaemon(flags.config, options);
-#else
-    return 2;
-#endif
   }
   return 2;
 }

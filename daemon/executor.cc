@@ -77,6 +77,16 @@ Status Executor::Run(const Plan& plan, Phase first, Phase last) {
              {"message", "the target has no free licence seats; creates stopped for this "
                          "cycle and will be retried next cycle"}});
   }
+  if (!Stopping() && successes_ == 0 && transient_failures_ > 0) {
+    std::string last;
+    {
+      std::lock_guard lock(mu_);
+      last = last_transient_;
+    }
+    Stop(ErrorCode::kUnavailable, "target unavailable: all " +
+                                      std::to_string(transient_failures_.load()) +
+                                      " requests failed after retries, last: " + last);
+  }
   std::lock_guard lock(mu_);
   if (stop_code_ != ErrorCode::kOk) return Status(stop_code_, stop_reason_);
   if (external_stop_ && external_stop_->load()) {
@@ -204,10 +214,18 @@ TargetResponse Executor::Call(const std::function<TargetResponse()>& send) {
   }
 }
 
-void Executor::NoteSuccess() { consecutive_failures_ = 0; }
+void Executor::NoteSuccess() {
+  consecutive_failures_ = 0;
+  ++successes_;
+}
 
 void Executor::NoteTransientFailure(const std::string& what, const TargetResponse& r) {
   int n = ++consecutive_failures_;
+  ++transient_failures_;
+  {
+    std::lock_guard lock(mu_);
+    last_transient_ = what + ": " + r.Summary();
+  }
   if (r.transport == Transport::kConnect) {
     // Nothing reached the server, even after retries: every other request would
     // fail the same way.

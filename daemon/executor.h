@@ -12,7 +12,9 @@
 //   * the target refuses the credentials (401/403; code kAuth),
 //   * the target cannot be reached at all after retries (kUnavailable),
 //   * the circuit breaker trips: `max_failures_per_cycle` transient failures in a
-//     row (kUnavailable).
+//     row (kUnavailable),
+//   * every request of the run failed transiently (5xx, timeouts): the target is
+//     down, whatever the number of objects (kUnavailable), so the daemon backs off.
 // A failure of one object (400, conflict, seats) never stops the others.
 #pragma once
 
@@ -150,6 +152,8 @@ class Executor {
   std::string seat_detail_;
   std::atomic<int> allowed_workers_{1};
   std::atomic<int> consecutive_failures_{0};
+  std::atomic<int> successes_{0}, transient_failures_{0};
+  std::string last_transient_;  // guarded by mu_
   std::atomic<int> done_{0};
   int total_ = 0;
   ExecutorCounters counters_;

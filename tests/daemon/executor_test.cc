@@ -272,3 +272,15 @@ TEST_CASE("413 on a membership PATCH halves the chunk") {
   CHECK(r.record.members_added == 3);
   CHECK(rig.target.Count("PATCH group") == 3);  // 413, then chunks of 2 and 1
 }
+
+TEST_CASE("a target that fails every request stops the cycle, however few the objects") {
+  Rig rig;
+  rig.config.target.max_retries = 1;
+  rig.target.Always("CreateUser", [] { return FakeTarget::Http(503, "down"); });
+  rig.target.Always("CreateGroup", [] { return FakeTarget::Http(503, "down"); });
+  CycleReport r = rig.Sync();
+  CHECK(r.result == CycleResult::kStopped);
+  CHECK(r.stop_code == ErrorCode::kUnavailable);
+  CHECK(r.stop_reason.rfind("target unavailable: all 4 requests failed after retries, last: ", 0) ==
+        0);
+}

@@ -47,6 +47,7 @@ const switches = { ...DEFAULTS, ...JSON.parse(arg('--config', '{}')) };
 const users = new Map();       // id -> stored user (plain SCIM JSON)
 const byUserName = new Map();  // lowercased userName -> id
 const byUserExt = new Map();   // externalId -> id
+const byEmail = new Map();     // lowercased emails[].value -> Set of ids
 const groups = new Map();      // id -> stored group
 const byGroupName = new Map(); // displayName -> id
 const byGroupExt = new Map();
@@ -59,6 +60,18 @@ function indexUser(u, add) {
   const f = add ? (m, k) => m.set(k, u.id) : (m, k) => { if (m.get(k) === u.id) m.delete(k); };
   if (u.userName) f(byUserName, String(u.userName).toLowerCase());
   if (u.externalId) f(byUserExt, u.externalId);
+  for (const e of u.emails || []) {
+    if (!e || e.value === undefined) continue;
+    const k = String(e.value).toLowerCase();
+    let ids = byEmail.get(k);
+    if (add) {
+      if (!ids) byEmail.set(k, ids = new Set());
+      ids.add(u.id);
+    } else if (ids) {
+      ids.delete(u.id);
+      if (!ids.size) byEmail.delete(k);
+    }
+  }
   activeCount += (isActive(u) ? 1 : 0) * (add ? 1 : -1);
 }
 function indexGroup(g, add) {
@@ -107,7 +120,30 @@ function userFilter(f) {
     const id = byUserExt.get(f.value);
     return id ? [users.get(id)] : [];
   }
+  if (a === 'id') return users.has(f.value) ? [users.get(f.value)] : [];
+  if (a === 'emails.value' || a === 'emails') {
+    return [...(byEmail.get(String(f.value).toLowerCase()) || [])].map((id) => users.get(id));
+  }
   return [...users.values()].filter((u) => userMatches(u, f.attr, f.value));
+}
+
+// Paging happens here, not in scimmy: scimmy coerces every resource egress returns
+// before it slices (30 s a page at 100k users). We return (about) one page and set
+// constraints.totalResults; scimmy's ListResponse then re-slices only when
+// `Resources.length >= startIndex && totalResults !== Resources.length + startIndex - 1`,
+// so in that case we hand it a list it slices back to exactly our page.
+function paged(resource, all) {
+  const c = resource.constraints || {};
+  const start = Number.isInteger(c.startIndex) ? Math.max(c.startIndex, 1) : 1;
+  const count = Number.isInteger(c.count) ? Math.max(c.count, 0) : 20;
+  resource.constraints = { ...c, count, totalResults: all.length };
+  const page = all.slice(start - 1, start - 1 + count);
+  const n = page.length;
+  const total = all.length;
+  if (!(n >= start && total !== n + start - 1)) return page;      // scimmy keeps it as is
+  const head = all.slice(0, start - 1);
+  if (total !== n + 2 * start - 2) return head.concat(page);      // scimmy drops the head
+  return page.concat(head);                                        // scimmy keeps the first `count` (n === count here)
 }
 function groupFilter(f) {
   const a = f.attr.toLowerCase();
@@ -128,9 +164,9 @@ SCIMMY.Resources.declare(SCIMMY.Resources.User.extend(SCIMMY.Schemas.EnterpriseU
       return u;
     }
     const f = parseEq(resource.filter?.expression);
-    return f ? userFilter(f) : [...users.values()];
+    return paged(resource, f ? userFilter(f) : [...users.values()]);
   },
-  ingress: async (resource, instance) => {
+  ingress: async (resource, instance, req) => {
     const data = plain(instance);
     const old = resource.id ? users.get(resource.id) : undefined;
     if (resource.id && !old) throw new SCIMMY.Types.Error(404, null, `Resource ${resource.id} not found`);
@@ -142,7 +178,10 @@ SCIMMY.Resources.declare(SCIMMY.Resources.User.extend(SCIMMY.Schemas.EnterpriseU
     }
     const becomesActive = data.active !== false && (!old || !isActive(old));
     if (switches.seatLimit > 0 && becomesActive && activeCount >= switches.seatLimit) {
-      throw new SCIMMY.Types.Error(428, null, `Seats exceeded: ${switches.seatLimit} licensed seats are in use`);
+      // scimmy's error message refuses status 428, so mark the request and let the
+      // wrapper installed in front of the router turn the answer into a SCIM 428.
+      req.seatBlocked = `Seats exceeded: ${switches.seatLimit} licensed seats are in use`;
+      throw new SCIMMY.Types.Error(403, null, req.seatBlocked);
     }
     const u = { ...data, id: old ? old.id : crypto.randomUUID(), meta: meta('User', old) };
     if (u.active === undefined) u.active = true;
@@ -172,7 +211,7 @@ SCIMMY.Resources.declare(SCIMMY.Resources.Group, {
       return g;
     }
     const f = parseEq(resource.filter?.expression);
-    return f ? groupFilter(f) : [...groups.values()];
+    return paged(resource, f ? groupFilter(f) : [...groups.values()]);
   },
   ingress: async (resource, instance) => {
     const data = plain(instance);
@@ -182,9 +221,14 @@ SCIMMY.Resources.declare(SCIMMY.Resources.Group, {
     if (clash && clash !== resource.id) {
       throw new SCIMMY.Types.Error(409, 'uniqueness', `group ${data.displayName} already exists`);
     }
+    const seen = new Set();
+    const members = [];
     for (const m of data.members || []) {
       if (!users.has(m.value)) throw new SCIMMY.Types.Error(400, 'invalidValue', `no user ${m.value}`);
+      // An "add" of a member the group already has is not a second membership (RFC 7644 3.5.2.1).
+      if (!seen.has(m.value)) { seen.add(m.value); members.push(m); }
     }
+    if (data.members) data.members = members;
     const g = { ...data, id: old ? old.id : crypto.randomUUID(), meta: meta('Group', old) };
     if (old) indexGroup(old, false);
     groups.set(g.id, g);
@@ -203,7 +247,8 @@ SCIMMY.Resources.declare(SCIMMY.Resources.Group, {
 // Counters and fault injection, in front of the SCIM routes.
 let stats;
 function resetStats() {
-  stats = { requests: 0, writes: 0, byMethod: {}, byStatus: {}, dropped: 0 };
+  stats = { requests: 0, writes: 0, byMethod: { GET: 0, POST: 0, PATCH: 0, PUT: 0, DELETE: 0 },
+    byStatus: {}, dropped: 0 };
 }
 resetStats();
 let writeSeq = 0;
@@ -225,6 +270,13 @@ app.use('/scim/v2', (req, res, next) => {
   if (write) stats.writes++;
   res.on('finish', () => { stats.byStatus[res.statusCode] = (stats.byStatus[res.statusCode] || 0) + 1; });
   if (verbose) process.stderr.write(`${req.method} ${req.originalUrl}\n`);
+  const send = res.send.bind(res);
+  res.send = (body) => {
+    if (!req.seatBlocked) return send(body);
+    res.status(428).type('application/scim+json');
+    return send(JSON.stringify({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'],
+      status: '428', detail: req.seatBlocked }));
+  };
   const go = () => {
     if (switches.down) return scimError(res, 503, 'service down (test switch)');
     requestSeq++;
@@ -259,6 +311,7 @@ app.use('/scim/v2', new SCIMMYRouters({
     if (req.header('Authorization') !== `Bearer ${token}`) throw new Error('invalid bearer token');
     return 'scimsync';
   },
+  context: (req) => req,  // handlers get the request (seat-limit marking)
 }));
 
 // ---------------------------------------------------------------------------
@@ -282,7 +335,7 @@ app.post('/admin/seed', (req, res) => {
   res.json(created);
 });
 app.post('/admin/clear', (req, res) => {
-  users.clear(); byUserName.clear(); byUserExt.clear();
+  users.clear(); byUserName.clear(); byUserExt.clear(); byEmail.clear();
   groups.clear(); byGroupName.clear(); byGroupExt.clear();
   activeCount = 0;
   res.json({ ok: true });

@@ -19,7 +19,9 @@ trap 'kill $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do grep -q '^listening ' "$OUT" 2>/dev/null && break; sleep 0.1; done
 PORT=$(awk '/^listening /{print $2; exit}' "$OUT")
 [ -n "$PORT" ] || { echo "the SCIM test server did not start:"; cat "$DEMO/server.err"; exit 1; }
-sed -i "s|http://127.0.0.1:8099/scim/v2|http://127.0.0.1:$PORT/scim/v2|" "$DEMO/scimsync.toml"
+# Point the copied config at this server (whatever port examples/demo names).
+sed -i -E "s|^url *= *\"http://127\.0\.0\.1:[0-9]+/scim/v2\"|url = \"http://127.0.0.1:$PORT/scim/v2\"|" "$DEMO/scimsync.toml"
+grep -q "127.0.0.1:$PORT/" "$DEMO/scimsync.toml" || { echo "could not set the target url in $DEMO/scimsync.toml"; exit 1; }
 export SCIMSYNC_TOKEN=demo-token
 SCIMSYNC="build/scimsync --config $DEMO/scimsync.toml"
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what scimsync needs to build and test on Debian 12, then the SCIM test
 # server's npm packages (from the committed lockfile). Safe to run again: apt-get
-# runs only when a package is missing.
+# runs only when a package is missing, npm only when the lockfile changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,25 +10,34 @@ PACKAGES=(
   libcurl4-openssl-dev rapidjson-dev libldap-dev libsqlitecpp-dev libsqlite3-dev doctest-dev
   libtomlplusplus-dev libsystemd-dev libcli11-dev
   slapd ldap-utils
+  systemd   # systemd-analyze, for the unit checks of the integration tests
 )
-command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
-command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
+# Node 20 may come from elsewhere (nodesource, nvm): the Debian packages only when
+# there is no node at all.
+if ! command -v node >/dev/null 2>&1; then PACKAGES+=(nodejs npm); fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
+  SUDO=()
+  if [ "$(id -u)" -ne 0 ]; then SUDO=(sudo -E); fi
   export DEBIAN_FRONTEND=noninteractive
   # slapd must not ask questions or configure a system directory: the tests run
   # their own throwaway slapd.
-  echo "slapd slapd/no_configuration boolean true" | $SUDO debconf-set-selections
-  $SUDO apt-get update -qq
-  $SUDO -E apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  echo "slapd slapd/no_configuration boolean true" | "${SUDO[@]}" debconf-set-selections
+  "${SUDO[@]}" apt-get update -qq
+  "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-(cd tests/scim_server && npm ci --no-audit --no-fund --loglevel=error)
+# npm ci wipes and reinstalls node_modules; skip it when node_modules was installed
+# from this very lockfile (npm keeps a copy in node_modules/.package-lock.json).
+cd tests/scim_server
+if [ -f node_modules/.package-lock.json ] && [ node_modules/.package-lock.json -nt package-lock.json ] \
+   && node -e 'require("express"); require("scimmy"); require("scimmy-routers")' 2>/dev/null; then
+  exit 0
+fi
+npm ci --no-audit --no-fund --loglevel=error

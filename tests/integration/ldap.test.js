@@ -280,7 +280,10 @@ test('LDAP source against a real slapd', { skip: skip || false, timeout: 900000 
     const r3 = await p2;
     await s.restart();
     assert.equal(r3.code, 3, `slapd shut down mid-read: exit 3\n${r3.stderr}`);
-    assert.match(r3.stderr, /Can't contact LDAP server \(LDAP result -1\)/);
+    // Depending on timing the client sees the connection drop (-1) or slapd's notice
+    // of disconnection (52, unavailable); either way the read fails whole.
+    assert.match(r3.stderr,
+      /Can't contact LDAP server \(LDAP result -1\)|Server is unavailable \(LDAP result 52\)/);
     assert.equal((await srv.stats()).writes, 0, 'slapd shut down mid-read: zero writes');
 
     // slapd gone: every URI fails, the message lists them.

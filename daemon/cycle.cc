@@ -73,6 +73,30 @@ void Finish(CycleReport& report, StateStore& state, Clock& clock,
   Log().SetCycle(0);
 }
 
+// Rows of people who left the source before they ever reached the target (a create
+// that failed, waited for a seat or was in conflict): there is nothing to deprovision,
+// and they must not linger in `status` as needing attention. `known` is the state the
+// plan was made from; the executor never touches such rows.
+void ForgetNeverCreated(const Directory& dir, const KnownState& known, StateStore& state) {
+  std::size_t i = 0;
+  for (const KnownUser& k : known.users) {
+    while (i < dir.users.size() && dir.users[i].key < k.key) ++i;
+    if (i < dir.users.size() && dir.users[i].key == k.key) continue;
+    if (!k.target_id.empty() || k.uncertain || k.status == ObjectStatus::kDeleted ||
+        k.status == ObjectStatus::kDisabled) {
+      continue;
+    }
+    Status s = state.DeleteUser(k.key);
+    if (!s.ok()) {
+      LogError("state_error", {{"error", s.message()}});
+      return;
+    }
+    LogInfo("user_forgotten", {{"key", k.key},
+                               {"status", std::string(ObjectStatusName(k.status))},
+                               {"reason", "left the source before reaching the target"}});
+  }
+}
+
 }  // namespace
 
 std::string_view CycleResultName(CycleResult r) {
@@ -208,6 +232,8 @@ CycleReport RunCycle(const Config& config, Source& source, Target& target, State
   rec.conflicts = c.conflicts + resolve_conflicts;
   rec.seat_blocked = c.seat_blocked;
   rec.deferred = report.plan.summary.deferred;
+
+  if (run_status.ok() && known.ok()) ForgetNeverCreated(*dir, *known, state);
 
   if (!run_status.ok()) {
     stop(run_status.code(), run_status.message());

@@ -284,3 +284,18 @@ TEST_CASE("a target that fails every request stops the cycle, however few the ob
   CHECK(r.stop_reason.rfind("target unavailable: all 4 requests failed after retries, last: ", 0) ==
         0);
 }
+
+TEST_CASE("a seat-blocked user who leaves the source is forgotten, not left in status") {
+  Rig rig;
+  rig.target.Script("CreateUser", FakeTarget::Http(428, "Seats exceeded"));
+  rig.config.target.max_connections = 1;
+  CycleReport r = rig.Sync();
+  CHECK(r.record.seat_blocked == 3);
+  CHECK(rig.state->NeedsAttention().value().size() == 3);
+  rig.source.dir.users.pop_back();  // E3 leaves before a seat freed up
+  rig.source.dir.groups[0].members = {"E1", "E2"};
+  CHECK(rig.Sync().result == CycleResult::kOk);
+  CHECK(rig.state->NeedsAttention().value().empty());
+  CHECK(rig.Row("E3").key.empty());
+  CHECK(rig.target.users.size() == 2);
+}

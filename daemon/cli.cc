@@ -48,14 +48,10 @@ std::string IsoTime(SysTime t) {
 
 // Applies the config's [log] settings unless the command line overrides them.
 void SetUpLogging(const GlobalFlags& flags, const Config* config) {
-  Logger& log = Log();
-  LogFormat format = config ? config->log.format : LogFormat::kLogfmt;
-  if (flags.log_format == "json") format = LogFormat::kJson;
-  if (flags.log_format == "logfmt") format = LogFormat::kLogfmt;
-  log.SetFormat(format == LogFormat::kJson ? Logger::Format::kJson : Logger::Format::kLogfmt);
-  LogLevel level = config ? config->log.level : LogLevel::kInfo;
-  if (auto l = LogLevelByName(flags.log_level)) level = *l;
-  log.SetMinLevel(level);
+  DaemonOptions overrides;
+  overrides.log_format = flags.log_format;
+  overrides.log_level = flags.log_level;
+  ApplyLogging(config, overrides);
 }
 
 // Loads the config or logs why not. nullopt means exit 2.

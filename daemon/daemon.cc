@@ -60,18 +60,6 @@ ScheduleOptions ScheduleOptionsFor(const Config& c) {
   return o;
 }
 
-// [log] from the config unless the command line said otherwise.
-void ApplyLogging(const Config* config, const DaemonOptions& options) {
-  Logger& log = Log();
-  LogFormat format = config ? config->log.format : LogFormat::kLogfmt;
-  if (options.log_format == "json") format = LogFormat::kJson;
-  if (options.log_format == "logfmt") format = LogFormat::kLogfmt;
-  log.SetFormat(format == LogFormat::kJson ? Logger::Format::kJson : Logger::Format::kLogfmt);
-  LogLevel level = config ? config->log.level : LogLevel::kInfo;
-  if (auto l = LogLevelByName(options.log_level)) level = *l;
-  log.SetMinLevel(level);
-}
-
 class Daemon {
  public:
   Daemon(std::string config_path, DaemonOptions options)
@@ -420,6 +408,18 @@ int Daemon::Run() {
 }
 
 }  // namespace
+
+// [log] from the config unless the command line said otherwise.
+void ApplyLogging(const Config* config, const DaemonOptions& options) {
+  Logger& log = Log();
+  LogFormat format = config ? config->log.format : LogFormat::kLogfmt;
+  if (options.log_format == "json") format = LogFormat::kJson;
+  if (options.log_format == "logfmt") format = LogFormat::kLogfmt;
+  log.SetFormat(format == LogFormat::kJson ? Logger::Format::kJson : Logger::Format::kLogfmt);
+  LogLevel level = config ? config->log.level : LogLevel::kInfo;
+  if (auto l = LogLevelByName(options.log_level)) level = *l;
+  log.SetMinLevel(level);
+}
 
 int RunDaemon(const std::string& config_path, const DaemonOptions& options) {
   Daemon daemon(config_path, options);

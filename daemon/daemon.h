@@ -41,4 +41,10 @@ struct DaemonOptions {
 
 int RunDaemon(const std::string& config_path, const DaemonOptions& options);
 
+// Sets the process logger from the config's [log] table (defaults when null),
+// with the command line's --log-format / --log-level (in `options`) taking precedence.
+// Used by every command, not only the daemon.
+struct Config;  // config/config.h
+void ApplyLogging(const Config* config, const DaemonOptions& options);
+
 }  // namespace scimsync

@@ -499,29 +499,53 @@ void Executor::CreateUser(const User& desired) {
   FailUser(row, &desired, r, /*permanent=*/true);
 }
 
-bool Executor::AdoptUser(const User& desired, const std::string& why) {
-  KnownUser row = UserRow(desired.key);
-  std::vector<RemoteUser> found;
+// Matching an object that may already exist (DESIGN §3): by externalId first, then
+// by its name. Stops at the first attribute that matches anything; a failed read
+// comes back as a response that is not Ok().
+UserQuery Executor::LookUpUser(const std::string& key, const std::string& user_name) {
+  UserQuery q;
   for (std::string_view attr : {"externalId", "userName"}) {
-    const std::string& value = attr == "externalId" ? desired.key : desired.Get(Attr::kUserName);
+    const std::string& value = attr == "externalId" ? key : user_name;
     if (value.empty()) continue;
-    UserQuery q;
+    q.users.clear();
     q.response = Call([&] {
       UserQuery inner = target_.FindUsers(attr, value);
       q.users = std::move(inner.users);
       return inner.response;
     });
-    if (!q.response.Ok()) {
-      if (StopIfFatal(q.response)) return false;
-      NoteTransientFailure("find user", q.response);
-      FailUser(row, &desired, q.response, !IsTransient(q.response));
-      return false;
-    }
-    if (!q.users.empty()) {
-      found = std::move(q.users);
-      break;
-    }
+    if (!q.response.Ok() || !q.users.empty()) return q;
   }
+  if (q.response.status == 0) q.response.status = 200;  // nothing to look up by
+  return q;
+}
+
+GroupQuery Executor::LookUpGroup(const std::string& key, const std::string& display_name) {
+  GroupQuery q;
+  for (std::string_view attr : {"externalId", "displayName"}) {
+    const std::string& value = attr == "externalId" ? key : display_name;
+    if (value.empty()) continue;
+    q.groups.clear();
+    q.response = Call([&] {
+      GroupQuery inner = target_.FindGroups(attr, value);
+      q.groups = std::move(inner.groups);
+      return inner.response;
+    });
+    if (!q.response.Ok() || !q.groups.empty()) return q;
+  }
+  if (q.response.status == 0) q.response.status = 200;
+  return q;
+}
+
+bool Executor::AdoptUser(const User& desired, const std::string& why) {
+  KnownUser row = UserRow(desired.key);
+  UserQuery q = LookUpUser(desired.key, desired.Get(Attr::kUserName));
+  if (!q.response.Ok()) {
+    if (StopIfFatal(q.response)) return false;
+    NoteTransientFailure("find user", q.response);
+    FailUser(row, &desired, q.response, !IsTransient(q.response));
+    return false;
+  }
+  std::vector<RemoteUser> found = std::move(q.users);
   if (found.size() != 1) {
     ConflictUser(row, desired,
                  why + "; lookup by externalId and userName found " +
@@ -727,28 +751,17 @@ void Executor::ResolveUser(const Operation& op) {
   if (!remote) {
     std::string user_name = row.values[static_cast<std::size_t>(Attr::kUserName)];
     if (user_name.empty()) user_name = op.user.Get(Attr::kUserName);
-    for (std::string_view attr : {"externalId", "userName"}) {
-      const std::string& value = attr == "externalId" ? row.key : user_name;
-      if (value.empty()) continue;
-      UserQuery q;
-      q.response = Call([&] {
-        UserQuery inner = target_.FindUsers(attr, value);
-        q.users = std::move(inner.users);
-        return inner.response;
-      });
-      if (!q.response.Ok()) {
-        if (StopIfFatal(q.response)) return;
-        NoteTransientFailure("find user", q.response);
-        row.last_error = q.response.Summary();
-        SaveUser(row);
-        return;
-      }
-      matches = static_cast<int>(q.users.size());
-      if (matches == 1 && (q.users[0].external_id.empty() || q.users[0].external_id == row.key)) {
-        remote = q.users[0];
-        break;
-      }
-      if (matches > 0) break;
+    UserQuery q = LookUpUser(row.key, user_name);
+    if (!q.response.Ok()) {
+      if (StopIfFatal(q.response)) return;
+      NoteTransientFailure("find user", q.response);
+      row.last_error = q.response.Summary();
+      SaveUser(row);
+      return;
+    }
+    matches = static_cast<int>(q.users.size());
+    if (matches == 1 && (q.users[0].external_id.empty() || q.users[0].external_id == row.key)) {
+      remote = q.users[0];
     }
   }
   NoteSuccess();
@@ -854,24 +867,15 @@ void Executor::CreateGroup(const Operation& op) {
   NoteSuccess();
   row.uncertain = false;
   if (r.status == 409) {
-    for (std::string_view attr : {"externalId", "displayName"}) {
-      const std::string& value = attr == "externalId" ? op.key : op.group.display_name;
-      GroupQuery q;
-      q.response = Call([&] {
-        GroupQuery inner = target_.FindGroups(attr, value);
-        q.groups = std::move(inner.groups);
-        return inner.response;
-      });
-      if (!q.response.Ok()) {
-        if (StopIfFatal(q.response)) return;
-        FailGroup(row, q.response, !IsTransient(q.response));
-        return;
-      }
-      if (q.groups.size() == 1) {
-        adopt(q.groups[0], "group_adopted");
-        return;
-      }
-      if (q.groups.size() > 1) break;
+    GroupQuery q = LookUpGroup(op.key, op.group.display_name);
+    if (!q.response.Ok()) {
+      if (StopIfFatal(q.response)) return;
+      FailGroup(row, q.response, !IsTransient(q.response));
+      return;
+    }
+    if (q.groups.size() == 1) {
+      adopt(q.groups[0], "group_adopted");
+      return;
     }
     row.status = ObjectStatus::kConflict;
     row.last_error = r.Summary() + "; lookup by externalId and displayName found no single group";
@@ -1055,28 +1059,15 @@ void Executor::ResolveGroup(const Operation& op) {
     }
   }
   if (!remote) {
-    for (std::string_view attr : {"externalId", "displayName"}) {
-      const std::string& value = attr == "externalId" ? row.key : row.display_name;
-      if (value.empty()) continue;
-      GroupQuery q;
-      q.response = Call([&] {
-        GroupQuery inner = target_.FindGroups(attr, value);
-        q.groups = std::move(inner.groups);
-        return inner.response;
-      });
-      if (!q.response.Ok()) {
-        if (StopIfFatal(q.response)) return;
-        NoteTransientFailure("find group", q.response);
-        row.last_error = q.response.Summary();
-        SaveGroup(row);
-        return;
-      }
-      if (q.groups.size() == 1) {
-        remote = q.groups[0];
-        break;
-      }
-      if (!q.groups.empty()) break;
+    GroupQuery q = LookUpGroup(row.key, row.display_name);
+    if (!q.response.Ok()) {
+      if (StopIfFatal(q.response)) return;
+      NoteTransientFailure("find group", q.response);
+      row.last_error = q.response.Summary();
+      SaveGroup(row);
+      return;
     }
+    if (q.groups.size() == 1) remote = q.groups[0];
   }
   NoteSuccess();
   counters_.resolved++;

@@ -102,6 +102,9 @@ class Executor {
   // 409/404 recovery: find the user by externalId then userName, adopt it and PATCH
   // the difference. Returns false when it found zero or several (conflict recorded).
   bool AdoptUser(const User& desired, const std::string& why);
+  // By externalId, then userName / displayName (DESIGN §3).
+  UserQuery LookUpUser(const std::string& key, const std::string& user_name);
+  GroupQuery LookUpGroup(const std::string& key, const std::string& display_name);
   bool PatchToDesired(KnownUser& row, const AttrValues& have, const User& desired,
                       const std::string& etag);
   void FailUser(KnownUser row, const User* desired, const TargetResponse& r, bool permanent);

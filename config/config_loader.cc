@@ -776,7 +776,9 @@ Result<std::string> ReadSecretAt(const std::string& path, bool check_mode) {
   auto fail = [&](const std::string& msg) {
     return Status(ErrorCode::kInvalidArgument, path + ": " + msg);
   };
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer
+  // forever (`check` hung on one). Regular files ignore the flag.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) return fail(std::string("cannot open: ") + std::strerror(errno));
   struct Closer {
     int fd;
@@ -784,7 +786,14 @@ Result<std::string> ReadSecretAt(const std::string& path, bool check_mode) {
   } closer{fd};
   struct stat st {};
   if (::fstat(fd, &st) != 0) return fail(std::string("cannot stat: ") + std::strerror(errno));
-  if (!S_ISREG(st.st_mode)) return fail("not a regular file");
+  if (!S_ISREG(st.st_mode)) {
+    const char* kind = S_ISFIFO(st.st_mode)  ? " (a FIFO)"
+                       : S_ISDIR(st.st_mode) ? " (a directory)"
+                       : S_ISSOCK(st.st_mode) ? " (a socket)"
+                       : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? " (a device)"
+                                                                     : "";
+    return fail(std::string("not a regular file") + kind);
+  }
   // Checked on the descriptor we read from, so a swapped file cannot slip through.
   if (check_mode && (st.st_mode & 044) != 0) {
     return fail("mode " + ModeString(st.st_mode) + " is readable by group or others; chmod 600 it");

@@ -192,6 +192,10 @@ Plan MakePlan(const Directory& desired, const KnownState& known, const PlanOptio
     } else {  // known, not in the source: a leaver
       const bool disabled =
           k->status == ObjectStatus::kDisabled || k->values[kActive] == "false";
+      // Every leaver is marked, also one with nothing to deprovision (already
+      // inactive, or in backoff): when the guard holds, all of them keep their
+      // memberships, not only those whose deprovisioning was planned.
+      fate.leaver = true;
       if (!OnTarget(k->target_id, k->status)) {
         if (k->status != ObjectStatus::kDeleted && k->status != ObjectStatus::kDisabled) {
           ++never_created;
@@ -310,16 +314,18 @@ Plan MakePlan(const Directory& desired, const KnownState& known, const PlanOptio
         }
         std::erase_if(op.changes, IsDeactivation);
         if (!op.changes.empty()) kept.push_back(std::move(op));
-        continue;
-      }
-      if (op.kind == OpKind::kDisableUser || op.kind == OpKind::kDeleteUser) {
-        if (UserFate* f = FindFate(fates, op.key)) {
-          f->held_back = true;
-          f->deleted = false;
-        }
       }
     }
     ops = std::move(kept);
+    // Nothing destructive for any leaver while the guard holds: a broken source
+    // read drops people whatever their state, so a leaver whose deprovisioning was
+    // not planned (already inactive, deferred) keeps its memberships as well.
+    for (UserFate& f : fates) {
+      if (f.leaver) {
+        f.held_back = true;
+        f.deleted = false;
+      }
+    }
     plan.notes.push_back(
         "deletion guard: " + std::to_string(wanted) + " of " + std::to_string(live) +
         " known users and groups would be deprovisioned (limit " +

@@ -183,6 +183,22 @@ class RawQuery {
   sqlite3_stmt* st_ = nullptr;
 };
 
+// `path` for a file: URI (https://www.sqlite.org/uri.html): '?', '#' and '%'
+// would end or escape the path.
+std::string UriEscape(const std::string& path) {
+  std::string out;
+  for (char c : path) {
+    if (c == '?' || c == '#' || c == '%') {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", static_cast<unsigned char>(c));
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 // Every SQLite failure becomes a Status here: code from ErrorCodeFromSqlite, text
 // naming the file and what we were doing.
 Status SqliteFailure(const std::string& path, std::string_view what, const std::exception& e) {
@@ -370,10 +386,25 @@ Result<std::unique_ptr<StateStore>> StateStore::OpenReadOnly(const std::string& 
     }
   }
   try {
-    auto db =
-        std::make_unique<SQLite::Database>(path, SQLite::OPEN_READONLY | SQLite::OPEN_NOMUTEX);
-    db->setBusyTimeout(5000);
-    int version = db->execAndGet("PRAGMA user_version").getInt();
+    std::unique_ptr<SQLite::Database> db;
+    int version = 0;
+    try {
+      db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READONLY | SQLite::OPEN_NOMUTEX);
+      db->setBusyTimeout(5000);
+      version = db->execAndGet("PRAGMA user_version").getInt();
+    } catch (const SQLite::Exception& e) {
+      // A WAL database can be read only where SQLite may create its -shm file
+      // next to it (https://www.sqlite.org/wal.html, "Read-Only Databases"). In
+      // a directory we cannot write to (a read-only mount, another user's
+      // directory) `plan` and `status` read it as immutable instead: a snapshot
+      // of the file as it is, which is all a reader that writes nothing needs.
+      int rc = e.getErrorCode() & 0xff;
+      if (path == ":memory:" || (rc != SQLITE_CANTOPEN && rc != SQLITE_READONLY)) throw;
+      db = std::make_unique<SQLite::Database>(
+          "file:" + UriEscape(path) + "?immutable=1",
+          SQLite::OPEN_READONLY | SQLite::OPEN_NOMUTEX | SQLite::OPEN_URI);
+      version = db->execAndGet("PRAGMA user_version").getInt();
+    }
     if (version > kSchemaVersion) return TooNew(path, version);
     if (version == 0) {
       return Status(ErrorCode::kSchema,

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -599,7 +600,26 @@ TEST_CASE("ReadSecretFile: mode check, trimming, empty file") {
   CHECK(ReadSecretFile(missing).status().message() ==
         missing + ": cannot open: No such file or directory");
   CHECK(ReadSecretFile(dir.path.string()).status().message() ==
-        dir.path.string() + ": not a regular file");
+        dir.path.string() + ": not a regular file (a directory)");
+}
+
+TEST_CASE("ReadSecretFile: a FIFO is refused without waiting for a writer") {
+  TempDir dir;
+  std::string fifo = (dir.path / "token").string();
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  // In a child with an alarm: a read that blocks on the FIFO kills the child
+  // instead of hanging the test binary.
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::alarm(5);
+    auto r = ReadSecretFile(fifo);
+    ::_exit(!r.ok() && r.status().message() == fifo + ": not a regular file (a FIFO)" ? 0 : 1);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  CHECK_MESSAGE(WIFEXITED(status), "ReadSecretFile blocked on a FIFO (killed by the alarm)");
+  CHECK(WEXITSTATUS(status) == 0);
 }
 
 TEST_CASE("ReadSecret: file, then env, then systemd credential") {

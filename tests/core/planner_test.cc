@@ -576,6 +576,31 @@ TEST_CASE("deletion guard in delete mode keeps memberships of held-back users") 
   CHECK(allowed.summary.members_remove == 0);
 }
 
+TEST_CASE("deletion guard: leavers with nothing to deprovision keep their memberships too") {
+  // 30 members of "All"; five were already inactive on the target (the source
+  // marked them so earlier) and one is in backoff after a failed disable. The
+  // source read loses 20 of them: the guard holds, and no membership of any
+  // leaver is removed, whatever its state.
+  Directory d = Many(30);
+  for (int i = 10; i < 15; ++i) d.users[static_cast<std::size_t>(i)].Set(Attr::kActive, "false");
+  KnownState k = AfterSync(d);
+  k.users[15].status = ObjectStatus::kFailed;
+  k.users[15].failed_hash = 0;
+  k.users[15].next_retry = SysTime{} + hours(1);
+  Directory shrunk = d;
+  shrunk.users.resize(10);
+  shrunk.groups[0].members.resize(10);
+  Plan p = MakePlan(shrunk, k, PlanOptions{});
+  CHECK(p.deletions_blocked);
+  CHECK(p.summary.members_remove == 0);
+  CHECK(p.summary.users_disable == 0);
+
+  PlanOptions allow;
+  allow.allow_deletions = true;
+  Plan allowed = MakePlan(shrunk, k, allow);
+  CHECK(allowed.summary.members_remove == 20);
+}
+
 TEST_CASE("a group without a target id is forgotten without counting as a deletion") {
   Directory d = Base();
   KnownState k = AfterSync(d);

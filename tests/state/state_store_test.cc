@@ -377,6 +377,40 @@ TEST_CASE("read-only open: missing file fails clearly; reads work, writes fail")
   CHECK(w.message().rfind("state file " + path + ": write user E2: ", 0) == 0);
 }
 
+TEST_CASE("read-only open works in a directory the reader cannot write to") {
+  // `plan` and `status` only read: a state file on a read-only mount, or in the
+  // service's directory read by another user, must still open. Checked as an
+  // unprivileged user in a child (root may write anywhere).
+  std::filesystem::path dir = TempPath("ro-dir");
+  std::filesystem::create_directories(dir);
+  std::string path = (dir / "state.db").string();
+  {
+    auto rw = StateStore::Open(path, "https://a.example");
+    REQUIRE(rw.ok());
+    REQUIRE((*rw)->PutUser(SampleUser()).ok());
+  }
+  REQUIRE_FALSE(std::filesystem::exists(path + "-shm"));
+  ::chmod(dir.c_str(), 0555);
+  ::chmod(path.c_str(), 0444);
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(3);
+    auto ro = StateStore::OpenReadOnly(path);
+    if (!ro.ok()) {
+      std::fprintf(stderr, "%s\n", ro.status().message().c_str());
+      ::_exit(1);
+    }
+    auto st = (*ro)->Load();
+    ::_exit(st.ok() && st->users.size() == 1 ? 0 : 2);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  ::chmod(dir.c_str(), 0755);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+}
+
 TEST_CASE("cycles: every counter, newest first, interrupted runs") {
   auto store = OpenMemory();
   auto c1 = store->BeginCycle(SysTime(std::chrono::seconds(100)));

@@ -45,13 +45,34 @@ async function setup(t, switches = {}, opts = {}) {
     log: { level: opts.level || 'info' },
   }, srv);
   const outputs = [];
+  const live = { snapshots: 0, walSnapshots: 0, leaks: new Set() };
   const run = async (args, runOpts = {}) => {
-    const r = await h.run(['--config', cfg, ...args], { timeoutMs: 120000, ...runOpts });
-    outputs.push({ what: `scimsync ${args.join(' ')}`, r });
-    return r;
+    const stopWatch = watchStateFiles(dir, live);
+    try {
+      const r = await h.run(['--config', cfg, ...args], { timeoutMs: 120000, ...runOpts });
+      outputs.push({ what: `scimsync ${args.join(' ')}`, r });
+      return r;
+    } finally {
+      stopWatch();
+    }
   };
-  return { dir, srv, cfg, csv, rows, outputs, run, sync: (...a) => run(['sync', ...a]),
+  return { dir, srv, cfg, csv, rows, outputs, live, run, sync: (...a) => run(['sync', ...a]),
     rewrite: (r) => h.writeCsv(csv, r, COLUMNS) };
+}
+
+// The state file and its -wal while a run has them open (the -wal is gone after a clean
+// exit): read every 10 ms, each copy searched for the token.
+function watchStateFiles(dir, live) {
+  const timer = setInterval(() => {
+    for (const f of ['state.db', 'state.db-wal']) {
+      let b;
+      try { b = fs.readFileSync(path.join(dir, f)); } catch (_) { continue; }
+      live.snapshots++;
+      if (f.endsWith('-wal') && b.length > 0) live.walSnapshots++;
+      if (occurrences(b, SECRET) > 0) live.leaks.add(`${f} (read while the run had it open)`);
+    }
+  }, 10);
+  return () => clearInterval(timer);
 }
 
 // No signal (a crash), then the exit code.
@@ -89,6 +110,7 @@ function assertClean(s) {
     }
   };
   walk(s.dir);
+  for (const f of s.live.leaks) leaks.push(`in the file ${f}`);
   assert.equal(leaks.length, 0, `the token leaked:\n${leaks.join("\n")}`);
 }
 
@@ -167,10 +189,13 @@ for (const level of ['info', 'debug']) {
   test(`echoed token in 400 bodies: those users fail (exit 1), the rest synced, token nowhere [${level}]`,
     async (t) => {
       const bad = [key(3), key(7)];
-      const s = await setup(t, { errorStatus: 400, echoAuth: true, faultMatch: POST_USER(bad) }, { level });
+      // latencyMs: a cycle long enough to read its -wal a few times.
+      const s = await setup(t, { errorStatus: 400, echoAuth: true, faultMatch: POST_USER(bad), latencyMs: 40 },
+        { level });
       const r = await s.sync();
       assertExit(r, 1, 'sync');
       for (const k of bad) assertFailedAtWarn(r, k);
+      assert.ok(s.live.walSnapshots > 0, 'the -wal was read while the sync ran');
       await statusAndCheck(s);
       assertClean(s);
       const users = byExternalId(await s.srv.users());

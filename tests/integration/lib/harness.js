@@ -74,6 +74,7 @@ async function startScimServer(options = {}) {
     configure: (s) => request(port, 'POST', '/admin/config', s),
     users: () => request(port, 'GET', '/admin/users'),
     groups: () => request(port, 'GET', '/admin/groups'),
+    writes: () => request(port, 'GET', '/admin/writes'),
     seed: (body) => request(port, 'POST', '/admin/seed', body),
     clear: () => request(port, 'POST', '/admin/clear', {}),
     stop: () => new Promise((resolve) => {
@@ -155,10 +156,12 @@ function spawn(args, opts = {}) {
     env: { ...process.env, ...(opts.env || {}) } });
 }
 
-// Runs scimsync to completion: {code, stdout, stderr, lines}.
+// Runs scimsync to completion: {code, signal, stdout, stderr, lines}. opts.onSpawn(child)
+// is called once the process is started (to watch its pid).
 function run(args, opts = {}) {
   return new Promise((resolve, reject) => {
     const p = spawn(args, opts);
+    if (opts.onSpawn) opts.onSpawn(p);
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d) => { stdout += d; });
@@ -166,10 +169,10 @@ function run(args, opts = {}) {
     const timer = setTimeout(() => { p.kill('SIGKILL'); reject(new Error(`timeout: scimsync ${args.join(' ')}\n${stderr}`)); },
       opts.timeoutMs || 60000);
     p.on('error', reject);
-    p.on('close', (code) => {
+    p.on('close', (code, signal) => {
       clearTimeout(timer);
       const lines = stderr.split('\n').filter((l) => l.includes('=')).map(parseLogfmt);
-      resolve({ code, stdout, stderr, lines });
+      resolve({ code, signal, stdout, stderr, lines });
     });
   });
 }

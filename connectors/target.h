@@ -14,6 +14,7 @@
 #include "core/model.h"
 #include "core/plan.h"
 #include "core/result.h"
+#include "core/target_snapshot.h"
 
 namespace scimsync {
 
@@ -25,21 +26,6 @@ enum class Transport {
   kCancelled,  // stop requested before the request was sent
 };
 std::string_view TransportName(Transport t);
-
-// A user as read from the target.
-struct RemoteUser {
-  std::string id;
-  std::string external_id;
-  AttrValues values;
-};
-
-// A group as read from the target (members only when asked for).
-struct RemoteGroup {
-  std::string id;
-  std::string external_id;
-  std::string display_name;
-  std::vector<std::string> member_ids;
-};
 
 struct TargetResponse {
   Transport transport = Transport::kOk;

@@ -70,6 +70,10 @@ struct TargetConfig {
   DeprovisionMode deprovision = DeprovisionMode::kDisable;
   TargetProfile profile = TargetProfile::kGeneric;
   int max_retries = 3;               // per request, for 5xx / timeouts / 429
+  // How often a cycle reads the whole target before planning (DESIGN §1):
+  // "24h" by default, "always" (zero: every cycle) or "never" (nullopt). The
+  // target is read regardless on a state file without rows and on --reconcile.
+  std::optional<std::chrono::milliseconds> reconcile{std::chrono::hours(24)};
 };
 
 struct SafetyConfig {

@@ -223,6 +223,23 @@ Setter Duration(milliseconds* out, milliseconds min) {
   };
 }
 
+// [target] reconcile: "always", "never" or a duration of at least a minute.
+Setter ReconcilePeriod(std::optional<milliseconds>* out) {
+  return [=](Loader& l, const toml::node& v, const Where& w) {
+    if (v.is_string() && *v.value<std::string_view>() == "always") {
+      *out = milliseconds(0);
+      return;
+    }
+    if (v.is_string() && *v.value<std::string_view>() == "never") {
+      *out = std::nullopt;
+      return;
+    }
+    milliseconds d{-1};  // Duration() sets it only when the value is valid
+    Duration(&d, std::chrono::minutes(1))(l, v, w);
+    if (d.count() >= 0) *out = d;
+  };
+}
+
 template <typename E>
 Setter Enum(E* out, std::vector<std::pair<std::string_view, E>> choices) {
   return [out, choices = std::move(choices)](Loader& l, const toml::node& v, const Where& w) {
@@ -622,6 +639,7 @@ Result<Config> Load(const std::string& text, const std::string& name, const fs::
                                          {"keepnet", TargetProfile::kKeepnet},
                                          {"aws", TargetProfile::kAws}})},
         {"max_retries", Int(&t.max_retries, 0, 100)},
+        {"reconcile", ReconcilePeriod(&t.reconcile)},
     };
     WalkTable(l, *target, "target", specs, std::nullopt);
     if (!target->contains("url")) l.Fail(LineOfTable(target), "target.url", "missing required key");

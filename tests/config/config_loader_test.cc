@@ -323,6 +323,20 @@ TEST_CASE("durations") {
         "scimsync.toml:8: target.timeout: must be at least 1ms");
 }
 
+TEST_CASE("target.reconcile: a period, always or never") {
+  CHECK(Parse(kBase).target.reconcile == std::optional<milliseconds>(std::chrono::hours(24)));
+  CHECK(Parse(kBase + "reconcile = \"6h\"\n").target.reconcile ==
+        std::optional<milliseconds>(std::chrono::hours(6)));
+  CHECK(Parse(kBase + "reconcile = \"always\"\n").target.reconcile ==
+        std::optional<milliseconds>(milliseconds(0)));
+  CHECK_FALSE(Parse(kBase + "reconcile = \"never\"\n").target.reconcile.has_value());
+  CHECK(ErrorOf(kBase + "reconcile = \"10s\"\n") ==
+        "scimsync.toml:8: target.reconcile: must be at least 60s");
+  CHECK(ErrorOf(kBase + "reconcile = \"sometimes\"\n") ==
+        "scimsync.toml:8: target.reconcile: invalid duration \"sometimes\" (expected e.g. "
+        "\"90s\", \"40m\", \"2h\", \"1h30m\", \"500ms\")");
+}
+
 TEST_CASE("interval_jitter: percent or fraction") {
   CHECK(Parse("interval_jitter = \"5%\"\n" + kBase).interval_jitter == doctest::Approx(0.05));
   CHECK(Parse("interval_jitter = \"12.5%\"\n" + kBase).interval_jitter ==

@@ -239,9 +239,16 @@ int CmdStatus(const GlobalFlags& flags, bool json) {
   StatusData d;
   d.state_path = config->state;
   d.target_url = config->target.url;
-  struct stat st {};
-  if (::stat(config->state.c_str(), &st) == 0) {
+  {
     Result<std::unique_ptr<StateStore>> store = StateStore::OpenReadOnly(config->state);
+    if (!store.ok() && store.status().code() == ErrorCode::kNotFound) {
+      // Most often a mistyped --config or `state`: saying "no cycles yet" with exit
+      // 0 would make a wrong path look healthy.
+      LogError("state_error",
+               {{"error", store.status().message() + "; check `state` in " + config->path +
+                              " (or --config)"}});
+      return 2;
+    }
     if (!store.ok()) return Fail("state_error", store.status());
     auto cycles = (*store)->RecentCycles(10);
     if (!cycles.ok()) return Fail("state_error", cycles.status());

@@ -19,6 +19,8 @@
 
 #include <toml++/toml.h>
 
+#include "core/redact.h"
+
 namespace scimsync {
 namespace {
 
@@ -836,6 +838,7 @@ Result<std::string> ReadSecretAt(const std::string& path, bool check_mode) {
   if (data.find_first_of("\r\n") != std::string::npos) {
     return fail("holds more than one line; expected the secret on one line");
   }
+  RegisterSecret(data);
   return data;
 }
 
@@ -867,6 +870,7 @@ Result<std::string> ReadSecret(const std::string& file, const std::string& env,
       return Status(ErrorCode::kInvalidArgument,
                     what + ": environment variable " + env + " is empty");
     }
+    RegisterSecret(s);
     return s;
   }
   const char* dir = std::getenv("CREDENTIALS_DIRECTORY");

@@ -22,6 +22,9 @@ Result<std::chrono::milliseconds> ParseDuration(std::string_view text);
 // Reads a secret from a file that must not be readable or writable by group or
 // others (fails with a message naming the file and its mode), trims a trailing
 // newline. Never puts the secret into an error message.
+// Every secret these two functions return is registered for redaction
+// (RegisterSecret, core/redact.h) before it is returned, so no log line, state
+// file or command output can show it, even when a server echoes it back.
 Result<std::string> ReadSecretFile(const std::string& path);
 // Reads a secret: from `file` if set, else from the environment variable `env`,
 // else from "$CREDENTIALS_DIRECTORY/<credential>" (systemd LoadCredential=).

@@ -1,5 +1,7 @@
 #include "connectors/target.h"
 
+#include "core/redact.h"
+
 namespace scimsync {
 
 std::string_view TransportName(Transport t) {
@@ -17,12 +19,12 @@ std::string TargetResponse::Summary() const {
   if (transport != Transport::kOk) {
     std::string s(TransportName(transport));
     if (!detail.empty()) s += ": " + detail;
-    return s;
+    return Redact(s);
   }
   std::string s = "HTTP " + std::to_string(status);
   if (!scim_type.empty()) s += " " + scim_type;
   if (!detail.empty()) s += ": " + detail;
-  return s;
+  return Redact(s);
 }
 
 }  // namespace scimsync

@@ -43,7 +43,8 @@ struct TargetResponse {
     return transport == Transport::kTimeout || transport == Transport::kReset ||
            (transport == Transport::kOk && status >= 500);
   }
-  // "HTTP 409 uniqueness: Email already taken" / "timeout: ...".
+  // "HTTP 409 uniqueness: Email already taken" / "timeout: ...". Redacted
+  // (core/redact.h): the detail is the server's words and may echo the token.
   std::string Summary() const;
 };
 

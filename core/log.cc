@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "core/redact.h"
+
 namespace scimsync {
 namespace {
 
@@ -99,6 +101,9 @@ Logger::Logger(Format format, LogLevel min_level, int fd)
 std::string Logger::Render(LogLevel level, std::string_view event, const LogFields& fields) const {
   std::string out;
   out.reserve(128);
+  // Every value is redacted here, so no caller can forget it: field values carry
+  // text from outside (a server's error body, a source's message).
+  std::shared_ptr<const Redactor> secrets = Secrets();
   if (format_ == Format::kJson) {
     out += "{\"level\":";
     AppendJsonString(out, LogLevelName(level));
@@ -109,7 +114,7 @@ std::string Logger::Render(LogLevel level, std::string_view event, const LogFiel
       out += ',';
       AppendJsonString(out, k);
       out += ':';
-      AppendJsonString(out, v);
+      AppendJsonString(out, secrets->Apply(v));
     }
     out += '}';
   } else {
@@ -122,7 +127,7 @@ std::string Logger::Render(LogLevel level, std::string_view event, const LogFiel
       out += ' ';
       out += k;
       out += '=';
-      AppendLogfmtValue(out, v);
+      AppendLogfmtValue(out, secrets->Apply(v));
     }
   }
   return out;

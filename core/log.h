@@ -3,8 +3,10 @@
 // current cycle id is added by the logger when set. Under systemd (JOURNAL_STREAM
 // set) each line starts with the sd-daemon priority prefix "<N>".
 //
-// Secrets must never be passed as field values; the SCIM client redacts the
-// Authorization header before anything reaches a log line.
+// Secrets must never be passed as field values; the SCIM client leaves the
+// Authorization header out of what it logs. As a second line, Render() passes every
+// field value through Redact() (core/redact.h): a registered secret, or a
+// "Bearer ..." / "Authorization: ..." echoed in a server's words, never reaches a line.
 #pragma once
 
 #include <cstdint>

@@ -17,6 +17,7 @@
 
 #include "config/config_loader.h"
 #include "core/log.h"
+#include "core/redact.h"
 #include "daemon/cycle.h"
 #include "daemon/daemon.h"
 #include "daemon/session.h"
@@ -117,6 +118,18 @@ int CmdSync(const GlobalFlags& flags, bool allow_deletions, bool no_wait) {
 }
 
 // --- status -----------------------------------------------------------------
+
+// `status` prints what earlier runs stored. The store redacts what it writes, but a
+// file written before it did may still hold a secret: reading the secrets registers
+// them (config/ ReadSecret), so Redact() below catches them too. A secret this user
+// cannot read is left out; the "Bearer" / "Authorization" patterns still apply.
+void RegisterSecretsQuietly(const Config& c) {
+  (void)ReadSecret(c.target.token_file, c.target.token_env, "token", "target token");
+  if (c.source.type == SourceType::kLdap && !c.source.ldap.bind_dn.empty()) {
+    (void)ReadSecret(c.source.ldap.bind_password_file, c.source.ldap.bind_password_env,
+                     "ldap_password", "LDAP bind password");
+  }
+}
 
 struct StatusData {
   std::string state_path, target_url;
@@ -264,6 +277,10 @@ int CmdStatus(const GlobalFlags& flags, bool json) {
       d.daemon_running = d.daemon_pid > 0 && ::kill(static_cast<pid_t>(d.daemon_pid), 0) == 0;
     }
     if (next.ok()) d.next_cycle = *next;
+    // The free text in the file is a server's or a source's words.
+    RegisterSecretsQuietly(*config);
+    for (auto& c : d.cycles) c.reason = Redact(c.reason);
+    for (auto& a : d.attention) a.last_error = Redact(a.last_error);
   }
   std::string out = json ? StatusJson(d) : StatusText(d);
   std::fwrite(out.data(), 1, out.size(), stdout);
@@ -278,12 +295,12 @@ int CmdCheck(const GlobalFlags& flags, bool offline) {
   std::printf("ok    config %s\n", config->path.c_str());
   Result<std::unique_ptr<Source>> source = MakeSource(*config);
   if (!source.ok()) {
-    std::printf("FAIL  source: %s\n", source.status().message().c_str());
+    std::printf("FAIL  source: %s\n", Redact(source.status().message()).c_str());
     return ExitCodeFor(source.status());
   }
   Result<std::unique_ptr<Target>> target = MakeTarget(*config);
   if (!target.ok()) {
-    std::printf("FAIL  target: %s\n", target.status().message().c_str());
+    std::printf("FAIL  target: %s\n", Redact(target.status().message()).c_str());
     return ExitCodeFor(target.status());
   }
   std::printf("ok    secrets readable\n");
@@ -291,7 +308,8 @@ int CmdCheck(const GlobalFlags& flags, bool offline) {
   if (::stat(config->state.c_str(), &st) == 0) {
     Result<std::unique_ptr<StateStore>> store = StateStore::OpenReadOnly(config->state);
     if (!store.ok()) {
-      std::printf("FAIL  state %s: %s\n", config->state.c_str(), store.status().message().c_str());
+      std::printf("FAIL  state %s: %s\n", config->state.c_str(),
+                  Redact(store.status().message()).c_str());
       return 2;
     }
     auto bound = (*store)->GetMeta("target_url");
@@ -310,17 +328,17 @@ int CmdCheck(const GlobalFlags& flags, bool offline) {
   int rc = 0;
   Result<std::string> sp = (*source)->Probe();
   if (sp.ok()) {
-    std::printf("ok    source %s: %s\n", (*source)->Describe().c_str(), sp->c_str());
+    std::printf("ok    source %s: %s\n", (*source)->Describe().c_str(), Redact(*sp).c_str());
   } else {
     std::printf("FAIL  source %s: %s\n", (*source)->Describe().c_str(),
-                sp.status().message().c_str());
+                Redact(sp.status().message()).c_str());
     rc = 3;
   }
   TargetResponse tr = (*target)->Probe();
   if (tr.Ok()) {
     std::printf("ok    target %s: HTTP %d\n", config->target.url.c_str(), tr.status);
   } else {
-    std::printf("FAIL  target %s: %s\n", config->target.url.c_str(), tr.Summary().c_str());
+    std::printf("FAIL  target %s: %s\n", config->target.url.c_str(), Redact(tr.Summary()).c_str());
     rc = 3;
   }
   return rc;

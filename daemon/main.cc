@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <exception>
 
+#include "core/redact.h"
 #include "daemon/cli.h"
 
 int main(int argc, char** argv) {
@@ -9,7 +10,8 @@ int main(int argc, char** argv) {
     return scimsync::RunCli(argc, argv);
   } catch (const std::exception& e) {
     // Last resort: every adapter turns its exceptions into Status values.
-    std::fprintf(stderr, "level=error event=internal_error error=\"%s\"\n", e.what());
+    std::fprintf(stderr, "level=error event=internal_error error=\"%s\"\n",
+                 scimsync::Redact(e.what()).c_str());
     return 3;
   }
 }

@@ -6,12 +6,15 @@
 #include <cstdint>
 #include <cstdlib>
 
+#include "core/redact.h"
+
 namespace scimsync {
 namespace {
 
-// A STATUS= value is one line: a newline would start another assignment.
+// A STATUS= value is one line: a newline would start another assignment. It is
+// redacted first: a stop reason may quote a server (`systemctl status` shows it).
 std::string OneLine(const std::string& s) {
-  std::string out = s;
+  std::string out = Redact(s);
   for (char& c : out) {
     if (c == '\n' || c == '\r') c = ' ';
   }

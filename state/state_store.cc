@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "core/log.h"
+#include "core/redact.h"
 #include "state/sqlite_error.h"
 
 namespace scimsync {
@@ -492,7 +493,7 @@ Status StateStore::PutUserLocked(const KnownUser& u) {
   for (const auto& v : u.values) st->bind(i++, v);
   st->bind(i++, std::string(ObjectStatusName(u.status)));
   st->bind(i++, u.uncertain ? 1 : 0);
-  st->bind(i++, u.last_error);
+  st->bind(i++, Redact(u.last_error));  // a server's words: may echo a secret
   st->bind(i++, u.attempts);
   st->bind(i++, static_cast<std::int64_t>(ToMs(u.next_retry)));
   st->bind(i++, static_cast<std::int64_t>(u.failed_hash));
@@ -559,7 +560,7 @@ Status StateStore::PutGroup(const KnownGroup& group) {
       st->bind(3, group.display_name);
       st->bind(4, std::string(ObjectStatusName(group.status)));
       st->bind(5, group.uncertain ? 1 : 0);
-      st->bind(6, group.last_error);
+      st->bind(6, Redact(group.last_error));
       st->bind(7, group.attempts);
       st->bind(8, static_cast<std::int64_t>(ToMs(group.next_retry)));
       st->bind(9, static_cast<std::int64_t>(group.failed_hash));
@@ -694,7 +695,7 @@ Status StateStore::EndCycle(const CycleRecord& r) {
     int i = 1;
     st.bind(i++, static_cast<std::int64_t>(ToMs(r.ended)));
     st.bind(i++, r.result);
-    st.bind(i++, r.reason);
+    st.bind(i++, Redact(r.reason));
     for (int v : {r.users_created, r.users_updated, r.users_disabled, r.users_deleted,
                   r.groups_created, r.groups_updated, r.groups_deleted, r.members_added,
                   r.members_removed, r.failed, r.conflicts, r.seat_blocked, r.deferred}) {

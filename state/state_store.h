@@ -9,6 +9,9 @@
 // - The database is bound to one target URL (meta table) and refuses another.
 // - PRAGMA user_version is the schema version; migrations are chained steps, each
 //   in one transaction; a newer schema than this binary knows is refused.
+// - Free text that may hold a server's words (last_error of users and groups, a
+//   cycle's reason) passes through Redact() (core/redact.h) before it is written:
+//   no secret is ever stored, whatever the caller forgot.
 // All methods are thread-safe (one connection, one mutex; WAL mode).
 // SQLiteCpp exceptions never escape: they become Status errors.
 #pragma once

@@ -10,6 +10,8 @@
 #include <fstream>
 #include <string>
 
+#include "core/redact.h"
+
 namespace scimsync {
 namespace {
 
@@ -704,6 +706,31 @@ TEST_CASE("examples/demo/scimsync.toml and examples/scimsync.toml load") {
   CHECK(prod->mapping.at(Attr::kUserName).transform == Transform::kLower);
   CHECK(prod->mapping.at(Attr::kTitle).keep);
   CHECK(prod->safety.max_deletions == 50);
+}
+
+TEST_CASE("every secret read is registered for redaction: file, env, credential") {
+  TempDir dir;
+  // Unlike the other tests' secrets: the registry is process-wide.
+  const std::string from_file = "zq7-file-secret";
+  const std::string from_env = "zq7-env-secret";
+  const std::string from_cred = "zq7-credential-secret";
+  for (const auto& s : {from_file, from_env, from_cred}) CHECK(Redact(s) == s);
+
+  std::string file = dir.Write("token", from_file + "\n", 0600);
+  ScopedEnv env("SCIMSYNC_TEST_REDACT", from_env.c_str());
+  ScopedEnv creds("CREDENTIALS_DIRECTORY", dir.path.c_str());
+  dir.Write("ldap_password", from_cred + "\n", 0400);
+  REQUIRE(ReadSecret(file, "", "token", "target token").ok());
+  REQUIRE(ReadSecret("", "SCIMSYNC_TEST_REDACT", "token", "target token").ok());
+  REQUIRE(ReadSecret("", "", "ldap_password", "LDAP bind password").ok());
+
+  for (const auto& s : {from_file, from_env, from_cred}) {
+    CHECK(Redact("401: bad credential " + s) == "401: bad credential [REDACTED]");
+  }
+  // A file that is refused registers nothing.
+  std::string open = dir.Write("open", "zq7-not-read\n", 0644);
+  CHECK(!ReadSecretFile(open).ok());
+  CHECK(Redact("zq7-not-read") == "zq7-not-read");
 }
 
 }  // namespace

@@ -16,6 +16,8 @@
 #include <sstream>
 #include <thread>
 
+#include "core/redact.h"
+
 using namespace scimsync;
 
 namespace {
@@ -534,6 +536,50 @@ TEST_CASE("NeedsAttention lists failed, conflict, seat-blocked and uncertain obj
                });
   CHECK((*att)[0].attempts == 2);
   CHECK((*att)[0].next_retry == SampleUser().next_retry);
+}
+
+TEST_CASE("a secret in last_error or a stop reason never reaches the file") {
+  const std::string secret = "state-test-token/4242";
+  RegisterSecret(secret);
+  std::string path = TempPath("redact.db");
+  {
+    auto opened = StateStore::Open(path, "https://a.example");
+    REQUIRE(opened.ok());
+    StateStore& store = **opened;
+    KnownUser u = SampleUser();
+    u.last_error = "HTTP 400: you sent " + secret;
+    REQUIRE(store.PutUser(u).ok());
+    KnownGroup g = SampleGroup();
+    g.status = ObjectStatus::kFailed;
+    g.last_error = "HTTP 500: Authorization: Bearer " + secret;
+    REQUIRE(store.PutGroup(g).ok());
+    auto id = store.BeginCycle(SysTime(std::chrono::seconds(1)));
+    REQUIRE(id.ok());
+    CycleRecord r;
+    r.id = *id;
+    r.result = "stopped";
+    r.reason = "target refused the credentials: HTTP 401: " + secret;
+    REQUIRE(store.EndCycle(r).ok());
+
+    auto st = store.Load();
+    REQUIRE(st.ok());
+    CHECK(st->users[0].last_error == "HTTP 400: you sent [REDACTED]");
+    CHECK(st->groups[0].last_error == "HTTP 500: Authorization: [REDACTED]");
+    auto cycles = store.RecentCycles(1);
+    REQUIRE(cycles.ok());
+    CHECK((*cycles)[0].reason == "target refused the credentials: HTTP 401: [REDACTED]");
+    // Checked while the store is open, so the WAL still holds the writes.
+    std::string all;
+    for (const std::string& file : {path, path + "-wal"}) {
+      INFO("file " << file);
+      std::string bytes = ReadFile(file);
+      CHECK(!bytes.empty());
+      CHECK(bytes.find("state-test-token") == std::string::npos);
+      all += bytes;
+    }
+    CHECK(all.find("[REDACTED]") != std::string::npos);
+  }
+  CHECK(ReadFile(path).find("state-test-token") == std::string::npos);
 }
 
 TEST_CASE("the lock file keeps a second run out and names the holder") {

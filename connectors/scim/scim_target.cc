@@ -104,6 +104,13 @@ std::string_view PathForLog(const std::string& path) {
   return std::string_view(path).substr(0, 500);
 }
 
+// "<why>: <the body's first 200 bytes>" (the snippet left out when it adds nothing).
+std::string BodyProblem(const std::string& why, std::string_view body) {
+  std::string snippet = ParseError(body).detail;
+  if (snippet.empty() || snippet == why) return why;
+  return why + ": " + snippet;
+}
+
 }  // namespace
 
 std::optional<std::chrono::seconds> ParseRetryAfter(std::string_view value, SysTime now) {
@@ -185,7 +192,7 @@ HttpResponse ScimTarget::Exchange(std::string_view method, const std::string& pa
   return resp;
 }
 
-TargetResponse ScimTarget::Convert(const HttpResponse& http, Body parse) {
+TargetResponse ScimTarget::Convert(const HttpResponse& http, Body parse, bool required) {
   TargetResponse t;
   switch (http.error) {
     case HttpError::kNone: t.transport = Transport::kOk; break;
@@ -204,13 +211,27 @@ TargetResponse ScimTarget::Convert(const HttpResponse& http, Body parse) {
   }
   t.etag = http.Header("etag");
   if (t.Ok()) {
-    std::string version;
-    if (parse == Body::kUser && !http.body.empty()) {
-      t.user = ParseUser(http.body, &version);
-    } else if (parse == Body::kGroup && !http.body.empty()) {
-      t.group = ParseGroup(http.body, &version);
+    std::string version, why;
+    std::string_view id;
+    if (parse == Body::kUser && (required || !http.body.empty())) {
+      t.user = ParseUser(http.body, &version, &why);
+      if (t.user) id = t.user->id;
+    } else if (parse == Body::kGroup && (required || !http.body.empty())) {
+      t.group = ParseGroup(http.body, &version, &why);
+      if (t.group) id = t.group->id;
+    } else {
+      return t;
     }
     if (t.etag.empty()) t.etag = version;
+    if (id.empty()) {
+      // The TargetResponse contract (connectors/target.h): a resource without an
+      // id is no resource. Kept as its 2xx status so that the caller sees the
+      // server's answer; `detail` says what was wrong with it.
+      if (why.empty()) why = "no \"id\" member";
+      t.user.reset();
+      t.group.reset();
+      if (required) t.detail = "no id in the response: " + BodyProblem(why, http.body);
+    }
     return t;
   }
   if (!http.body.empty()) {
@@ -231,7 +252,10 @@ TargetResponse ScimTarget::Convert(const HttpResponse& http, Body parse) {
 
 TargetResponse ScimTarget::Call(std::string_view method, const std::string& path, std::string body,
                                 Body parse, const std::string& if_match) {
-  return Convert(Exchange(method, path, std::move(body), if_match), parse);
+  // POST and GET answer with the resource; a PATCH may answer 204, or 200 without
+  // a body (RFC 7644 §3.5.2).
+  bool required = method == "POST" || method == "GET";
+  return Convert(Exchange(method, path, std::move(body), if_match), parse, required);
 }
 
 TargetResponse ScimTarget::CreateUser(const User& user) {
@@ -271,7 +295,7 @@ TargetResponse ScimTarget::ReadList(const std::string& path_and_query, std::vect
     std::string path = path_and_query + "&startIndex=" + std::to_string(start) +
                        "&count=" + std::to_string(options_.page_size);
     HttpResponse http = Exchange("GET", path, "", "");
-    last = Convert(http, Body::kNone);
+    last = Convert(http, Body::kNone, false);
     if (last.transport != Transport::kOk) return last;
     if (last.status == 404) {
       // Some targets answer a filter without hits (or a page past the end) with 404.
@@ -289,7 +313,7 @@ TargetResponse ScimTarget::ReadList(const std::string& path_and_query, std::vect
     }
     if (!page.valid) {
       last.status = 502;
-      last.detail = "invalid ListResponse: " + ParseError(http.body).detail;
+      last.detail = "invalid ListResponse: " + BodyProblem(page.error, http.body);
       return last;
     }
     std::vector<std::string> ids;

@@ -25,9 +25,12 @@
 //   * non-2xx: detail/scim_type from the SCIM Error body (scim_json.h ParseError);
 //   * Retry-After (delta-seconds or HTTP-date, relative to clock.Now()) on any
 //     response that has one; ETag header (else meta.version) into `etag`;
-//   * a 2xx user/group body fills `user`/`group` when it parses (a 201 without a
-//     readable body keeps its status and leaves `user` empty: the executor treats
-//     that as "created, id unknown");
+//   * a 2xx user/group body fills `user`/`group` only when it is a JSON object
+//     with a non-empty `id`. A 2xx to a POST or GET without one (empty body, HTML,
+//     JSON without `id`, a body nested too deep) keeps its status, leaves
+//     `user`/`group` empty and sets detail = "no id in the response: <why>: <first
+//     200 bytes>" (see TargetResponse in connectors/target.h for what the executor
+//     makes of it). A PATCH may answer without a body: no detail then;
 //   * a 429 also halves the HttpClient's concurrency (never below 1).
 //
 // List reads (FindUsers/FindGroups) page with startIndex/count: startIndex
@@ -37,8 +40,8 @@
 // `max_pages`. Results are de-duplicated by id. A 404 on a list read means zero
 // matches (some targets answer a filter without hits that way). A 2xx page that is
 // not a trustworthy ListResponse is reported as status 502 with detail "invalid
-// ListResponse: ..." so that it can never read as "no match" (which would create a
-// duplicate) and the executor treats it as transient.
+// ListResponse: <why>: <first 200 bytes>" so that it can never read as "no match"
+// (which would create a duplicate) and the executor treats it as transient.
 //
 // Logging: one LogDebug "scim_request" line per request with method, path, status
 // (or transport error) and ms; at debug level also the request and response
@@ -115,7 +118,8 @@ class ScimTarget final : public Target {
                       Body parse, const std::string& if_match = "");
   HttpResponse Exchange(std::string_view method, const std::string& path, std::string body,
                         const std::string& if_match);
-  TargetResponse Convert(const HttpResponse& http, Body parse);
+  // `required`: a 2xx must carry the resource (POST, GET), else detail says why.
+  TargetResponse Convert(const HttpResponse& http, Body parse, bool required);
   // Pages through a list read (see "List reads" above), appending to `out`.
   template <typename Page, typename Item>
   TargetResponse ReadList(const std::string& path_and_query, std::vector<Item>& out);

@@ -75,9 +75,12 @@ struct ScimTargetOptions {
 
 // Parses a Retry-After value: delta-seconds ("120") or an HTTP-date in IMF-fixdate
 // ("Sun, 06 Nov 1994 08:49:37 GMT"), RFC 850 ("Sunday, 06-Nov-94 08:49:37 GMT") or
-// asctime ("Sun Nov  6 08:49:37 1994") form (RFC 9110 §10.2.3, §5.6.7). A date is
-// turned into seconds from `now` (rounded up; 0 if already past). Anything else:
-// nullopt.
+// asctime ("Sun Nov  6 08:49:37 1994") form (RFC 9110 §10.2.3, §5.6.7), each
+// strictly (commas, hyphens and digits only where the form has them). A date is
+// turned into seconds from `now` (rounded up; 0 if already past). Anything else
+// is nullopt, i.e. "absent": negative or fractional numbers, garbage, impossible
+// dates, dates before 1970, and any value more than kMaxRetryAfter ahead.
+inline constexpr std::chrono::seconds kMaxRetryAfter{24 * 3600};
 std::optional<std::chrono::seconds> ParseRetryAfter(std::string_view value, SysTime now);
 
 // Copies `headers` with the values of Authorization, Proxy-Authorization and

@@ -271,7 +271,9 @@ TargetResponse ScimTarget::Convert(const HttpResponse& http, Body parse, bool re
     }
     return t;
   }
-  if (!http.body.empty()) {
+  if (!http.error_text.empty()) {
+    t.detail = http.error_text;  // a redirect the client refused: where to, and why
+  } else if (!http.body.empty()) {
     ScimError e = ParseError(http.body);
     t.detail = std::move(e.detail);
     t.scim_type = std::move(e.scim_type);

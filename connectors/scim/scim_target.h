@@ -23,6 +23,8 @@
 //   * transport errors map one to one (HttpError -> Transport), detail = the
 //     client's error text;
 //   * non-2xx: detail/scim_type from the SCIM Error body (scim_json.h ParseError);
+//     for a redirect the client refused, detail = its error_text ("redirect to
+//     other-host.example refused: ...");
 //   * Retry-After (delta-seconds or HTTP-date, relative to clock.Now()) on any
 //     response that has one; ETag header (else meta.version) into `etag`;
 //   * a 2xx user/group body fills `user`/`group` only when it is a JSON object

@@ -319,6 +319,20 @@ TEST_CASE("Transport failures map one to one and keep the client's text") {
   }
 }
 
+TEST_CASE("A refused redirect reads as where it went and why, not as a bare HTTP 307") {
+  Fixture f;
+  HttpResponse redirect = FakeHttpClient::Response(
+      307, "<html>moved</html>", {{"location", "https://other-host.example/scim/v2/Users"}});
+  redirect.error_text = "redirect to other-host.example refused: not the scheme, host and port "
+                        "of the request, which alone receive the token";
+  f.http.Push(redirect);
+  TargetResponse r = f.target.CreateUser(Bob());
+  CHECK_FALSE(r.Ok());
+  CHECK(r.Summary() ==
+        "HTTP 307: redirect to other-host.example refused: not the scheme, host and port of the "
+        "request, which alone receive the token");
+}
+
 TEST_CASE("ParseRetryAfter: seconds, HTTP dates; invalid or absurd values are absent") {
   TestClock c;  // now = Sun, 06 Nov 1994 08:49:30 GMT
   struct Row {

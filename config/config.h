@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <optional>
 #include <string>
 
@@ -70,6 +71,7 @@ struct TargetConfig {
   DeprovisionMode deprovision = DeprovisionMode::kDisable;
   TargetProfile profile = TargetProfile::kGeneric;
   int max_retries = 3;               // per request, for 5xx / timeouts / 429
+  std::size_t max_response_size = 8 * 1024 * 1024;  // bytes; a larger response fails
 };
 
 struct SafetyConfig {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <optional>
 #include <string>
 
@@ -74,6 +75,7 @@ struct TargetConfig {
   // "24h" by default, "always" (zero: every cycle) or "never" (nullopt). The
   // target is read regardless on a state file without rows and on --reconcile.
   std::optional<std::chrono::milliseconds> reconcile{std::chrono::hours(24)};
+  std::size_t max_response_size = 8 * 1024 * 1024;  // bytes; a larger response fails
 };
 
 struct SafetyConfig {

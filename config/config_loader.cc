@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -239,6 +240,56 @@ Setter ReconcilePeriod(std::optional<milliseconds>* out) {
     milliseconds d{-1};  // Duration() sets it only when the value is valid
     Duration(&d, std::chrono::minutes(1))(l, v, w);
     if (d.count() >= 0) *out = d;
+  };
+}
+
+// Binary units of a size, largest first (FormatSize picks the first that divides).
+struct SizeUnit {
+  std::string_view suffix;
+  std::int64_t bytes;
+};
+constexpr SizeUnit kSizeUnits[] = {
+    {"GiB", std::int64_t{1} << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}};
+
+std::string FormatSize(std::int64_t bytes) {
+  for (const SizeUnit& u : kSizeUnits) {
+    if (bytes % u.bytes == 0) return std::to_string(bytes / u.bytes) + std::string(u.suffix);
+  }
+  return std::to_string(bytes) + "B";
+}
+
+// A size: a string of digits and a unit ("8MiB", "512KiB", "1GiB", "4096B") or a
+// TOML integer of bytes.
+Setter Size(std::size_t* out, std::int64_t min, std::int64_t max) {
+  return [=](Loader& l, const toml::node& v, const Where& w) {
+    constexpr std::string_view kExpected =
+        "expected a size such as \"8MiB\", \"512KiB\" or a number of bytes";
+    std::int64_t bytes = -1;
+    if (v.is_integer()) {
+      bytes = *v.value<std::int64_t>();
+    } else if (v.is_string()) {
+      std::string_view s = *v.value<std::string_view>();
+      std::size_t digits = 0;
+      while (digits < s.size() && s[digits] >= '0' && s[digits] <= '9') ++digits;
+      for (const SizeUnit& u : kSizeUnits) {
+        if (digits == 0 || digits > 18 || s.substr(digits) != u.suffix) continue;
+        std::int64_t n = std::stoll(std::string(s.substr(0, digits)));
+        bytes = n > max / u.bytes ? max + 1 : n * u.bytes;  // no overflow: just too large
+        break;
+      }
+      if (bytes < 0) {
+        l.Fail(w.line, w.key, std::string(kExpected) + ", not " + Quote(s));
+        return;
+      }
+    } else {
+      l.Fail(w.line, w.key, std::string(kExpected));
+      return;
+    }
+    if (bytes < min || bytes > max) {
+      l.Fail(w.line, w.key, "must be between " + FormatSize(min) + " and " + FormatSize(max));
+      return;
+    }
+    *out = static_cast<std::size_t>(bytes);
   };
 }
 
@@ -642,6 +693,7 @@ Result<Config> Load(const std::string& text, const std::string& name, const fs::
                                          {"aws", TargetProfile::kAws}})},
         {"max_retries", Int(&t.max_retries, 0, 100)},
         {"reconcile", ReconcilePeriod(&t.reconcile)},
+        {"max_response_size", Size(&t.max_response_size, 1 << 10, std::int64_t{1} << 30)},
     };
     WalkTable(l, *target, "target", specs, std::nullopt);
     if (!target->contains("url")) l.Fail(LineOfTable(target), "target.url", "missing required key");

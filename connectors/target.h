@@ -27,6 +27,13 @@ enum class Transport {
 };
 std::string_view TransportName(Transport t);
 
+// Contract on `user` / `group`: they are set only when the answer carried a
+// resource with a non-empty id. A 2xx to a create (or a read) without one (empty
+// body, an HTML page, JSON without `id`, a body nested too deep) keeps its 2xx
+// status, leaves `user`/`group` empty and says why in `detail` ("no id in the
+// response: ..."). Ok() is then true, but the object was NOT confirmed: the
+// executor treats a 2xx create without `user`/`group` as a failure of that object
+// (the row stays uncertain and is resolved by lookup), never as a success.
 struct TargetResponse {
   Transport transport = Transport::kOk;
   int status = 0;                 // HTTP status when transport == kOk

@@ -23,6 +23,7 @@ HttpClientOptions ToHttpOptions(const TargetConfig& target, std::string token) {
   o.connect_timeout = std::min<std::chrono::milliseconds>(std::chrono::seconds(10), target.timeout);
   o.max_connections = std::max(1, target.max_connections);
   o.max_requests_per_second = target.max_requests_per_second;
+  o.max_response_size = target.max_response_size;
   o.user_agent = std::string("scimsync/") + SCIMSYNC_VERSION;
   return o;
 }

@@ -16,7 +16,7 @@ ScimTargetOptions ToScimOptions(const TargetConfig& target);
 
 // `token` is the secret read from token_file / token_env. request_timeout =
 // target.timeout; connect_timeout = the smaller of 10 s and target.timeout;
-// user_agent = "scimsync/<version>".
+// max_response_size = target.max_response_size; user_agent = "scimsync/<version>".
 HttpClientOptions ToHttpOptions(const TargetConfig& target, std::string token);
 
 }  // namespace scimsync

@@ -45,14 +45,81 @@ std::string Origin(const std::string& url) {
   return out;
 }
 
+// The host of a URL, with the port when the URL spells one out; empty if unparsable.
+std::string HostOf(const std::string& url) {
+  CURLU* u = curl_url();
+  if (u == nullptr) return "";
+  std::string out;
+  if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK) {
+    char* host = nullptr;
+    char* port = nullptr;
+    if (curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+      out = Lower(host);
+      if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK) out += std::string(":") + port;
+    }
+    curl_free(host);
+    curl_free(port);
+  }
+  curl_url_cleanup(u);
+  return out;
+}
+
+bool IsRedirect(long status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+// Why a redirect was returned to the caller instead of followed, naming where it
+// pointed (host only: a Location may carry credentials or tokens in its path).
+std::string RefusedRedirect(long status, const std::string& from, const std::string& to, int hops) {
+  std::string host = to.empty() ? "" : HostOf(to);
+  if (host.empty()) return "redirect refused: no usable Location header";
+  std::string why;
+  if (status != 307 && status != 308) {
+    why = "only 307 and 308 are followed (a " + std::to_string(status) +
+          " may turn the request into a GET)";
+  } else if (hops >= kMaxRedirectHops) {
+    why = "more than " + std::to_string(kMaxRedirectHops) + " redirects";
+  } else if (Origin(to) != Origin(from)) {
+    why = "not the scheme, host and port of the request, which alone receive the token";
+  } else {
+    why = "could not follow it";
+  }
+  return "redirect to " + host + " refused: " + why;
+}
+
+std::string TooLarge(std::size_t limit) {
+  return "response larger than max_response_size (" + std::to_string(limit) +
+         " bytes): transfer aborted";
+}
+
+// What the write and header callbacks fill: the response, bounded by `limit`.
+struct Received {
+  HttpResponse response;
+  std::size_t limit = 0;
+  std::size_t header_bytes = 0;
+  bool too_large = false;  // set when a callback refused data: curl then fails the transfer
+};
+
 size_t OnBody(char* data, size_t size, size_t n, void* user) {
-  static_cast<HttpResponse*>(user)->body.append(data, size * n);
-  return size * n;
+  auto* r = static_cast<Received*>(user);
+  std::size_t len = size * n;
+  if (len > r->limit - std::min(r->limit, r->response.body.size())) {
+    r->too_large = true;
+    return 0;  // any count but len aborts the transfer (CURLE_WRITE_ERROR)
+  }
+  r->response.body.append(data, len);
+  return len;
 }
 
 size_t OnHeader(char* data, size_t size, size_t n, void* user) {
-  auto* resp = static_cast<HttpResponse*>(user);
+  auto* r = static_cast<Received*>(user);
+  HttpResponse* resp = &r->response;
   std::string_view line(data, size * n);
+  r->header_bytes += line.size();
+  if (r->header_bytes > r->limit) {
+    r->too_large = true;
+    return 0;
+  }
   while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
   if (line.substr(0, 5) == "HTTP/") {
     resp->headers.clear();  // a new response (after 100 Continue): keep only the last one
@@ -100,6 +167,16 @@ HttpError HttpErrorFromCurl(int curl_code) {
     // The request may have reached the server: SEND_ERROR, RECV_ERROR,
     // GOT_NOTHING, PARTIAL_FILE, WEIRD_SERVER_REPLY, HTTP2 errors, and anything
     // we do not know.
+    //
+    // FILESIZE_EXCEEDED and WRITE_ERROR: the response was larger than
+    // max_response_size and we aborted it. Also kReset, deliberately: the request
+    // was sent and answered, so for a POST, PATCH or DELETE the server may well
+    // have committed it; "outcome unknown" is the truth, and it makes the executor
+    // re-read before it writes again, never assume nothing happened (kConnect
+    // would, and a create would be duplicated). We saw no complete answer, so no
+    // HTTP status is reported either.
+    case CURLE_FILESIZE_EXCEEDED:
+    case CURLE_WRITE_ERROR:
     default:
       return HttpError::kReset;
   }
@@ -109,7 +186,8 @@ struct CurlHttpClient::Transfer {
   const HttpRequest* request = nullptr;
   std::string url;  // the current URL (changes when a same-origin redirect is followed)
   int hops = 0;
-  HttpResponse response;
+  Received received;  // the response, filled by the callbacks
+  HttpResponse& response = received.response;
   CURL* easy = nullptr;
   curl_slist* headers = nullptr;
   char errbuf[CURL_ERROR_SIZE] = {};
@@ -151,6 +229,7 @@ HttpResponse CurlHttpClient::Send(const HttpRequest& request) {
   Transfer t;
   t.request = &request;
   t.url = request.url;
+  t.received.limit = options_.max_response_size;
   {
     std::lock_guard lock(mu_);
     if (cancelled_ || stopping_) {
@@ -247,9 +326,12 @@ bool CurlHttpClient::Start(Transfer* t) {
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
   curl_easy_setopt(e, CURLOPT_PRIVATE, static_cast<void*>(t));
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, OnBody);
-  curl_easy_setopt(e, CURLOPT_WRITEDATA, static_cast<void*>(&t->response));
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, static_cast<void*>(&t->received));
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, OnHeader);
-  curl_easy_setopt(e, CURLOPT_HEADERDATA, static_cast<void*>(&t->response));
+  curl_easy_setopt(e, CURLOPT_HEADERDATA, static_cast<void*>(&t->received));
+  // A Content-Length above the cap fails before the body is read; a body without
+  // one (chunked, or until close) is cut off by OnBody.
+  curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(options_.max_response_size));
 
   if (req.method == "GET") {
     curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
@@ -292,28 +374,36 @@ void CurlHttpClient::Finish(Transfer* t, int curl_code) {
     long status = 0;
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
     t->response.status = static_cast<int>(status);
-    if ((status == 307 || status == 308) && t->hops < kMaxRedirectHops) {
+    if (IsRedirect(status)) {
       char* location = nullptr;
       curl_easy_getinfo(t->easy, CURLINFO_REDIRECT_URL, &location);
-      if (location != nullptr) {
-        std::string next(location);
-        std::string origin = Origin(t->url);
-        if (!origin.empty() && origin == Origin(next)) {
-          // Same scheme, host and port: the credentials stay where they were sent.
-          t->url = std::move(next);
-          t->hops++;
-          t->response = HttpResponse{};
-          curl_easy_setopt(t->easy, CURLOPT_URL, t->url.c_str());
-          if (curl_multi_add_handle(multi, t->easy) == CURLM_OK) return;
-          t->response.error = HttpError::kConnect;
-          t->response.error_text = "could not follow the redirect";
-        }
+      std::string next = location != nullptr ? location : "";
+      std::string origin = Origin(t->url);
+      if ((status == 307 || status == 308) && t->hops < kMaxRedirectHops && !origin.empty() &&
+          origin == Origin(next)) {
+        // Same scheme, host and port: the credentials stay where they were sent.
+        t->url = std::move(next);
+        t->hops++;
+        t->received.response = HttpResponse{};
+        t->received.header_bytes = 0;
+        curl_easy_setopt(t->easy, CURLOPT_URL, t->url.c_str());
+        if (curl_multi_add_handle(multi, t->easy) == CURLM_OK) return;
+        t->response.error = HttpError::kConnect;
+        t->response.error_text = "could not follow the redirect";
+      } else {
+        t->response.error_text = RefusedRedirect(status, t->url, next, t->hops);
       }
     }
   } else {
     t->response.error = err;
-    t->response.error_text = t->errbuf[0] != '\0' ? t->errbuf
-                                                   : curl_easy_strerror(static_cast<CURLcode>(curl_code));
+    if (t->received.too_large || curl_code == CURLE_FILESIZE_EXCEEDED) {
+      t->response.error_text = TooLarge(options_.max_response_size);
+      t->response.body.clear();
+      t->response.body.shrink_to_fit();
+    } else {
+      t->response.error_text = t->errbuf[0] != '\0' ? t->errbuf
+                                                     : curl_easy_strerror(static_cast<CURLcode>(curl_code));
+    }
     t->response.status = 0;
   }
   curl_slist_free_all(t->headers);

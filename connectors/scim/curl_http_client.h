@@ -25,8 +25,15 @@
 //     has the same scheme, host and port as the request is followed (method, body
 //     and headers kept; at most 5 hops). Every other redirect (another host or port
 //     or scheme, or 301/302/303, which would turn a PATCH into a GET) is returned to
-//     the caller as the 3xx response. So the Authorization header never leaves for
-//     another host.
+//     the caller as the 3xx response, with error_text "redirect to <host> refused:
+//     <why>" (host and explicit port of the Location, nothing else of it). So the
+//     Authorization header never leaves for another host.
+//   * Response size: at most `max_response_size` bytes of body (and as many of
+//     headers) are buffered. A larger Content-Length fails before the body is read
+//     (CURLOPT_MAXFILESIZE_LARGE); a longer body without one is aborted in the
+//     write callback once past the cap. Either way the request fails with kReset
+//     (outcome unknown: see HttpErrorFromCurl) and error_text "response larger
+//     than max_response_size (<n> bytes): transfer aborted".
 //
 // Errors: libcurl result codes are translated in HttpErrorFromCurl() only (table
 // tested). Codes that prove nothing was sent map to kConnect; timeouts to kTimeout;

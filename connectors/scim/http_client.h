@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,7 +31,11 @@ enum class HttpError {
 
 struct HttpResponse {
   HttpError error = HttpError::kNone;
-  std::string error_text;  // curl's message when error != kNone; never holds a secret
+  // When error != kNone: why (curl's message, or "response larger than
+  // max_response_size (<n> bytes): transfer aborted"). For a 301/302/303/307/308
+  // the client did not follow: "redirect to <host> refused: <why>". Never holds
+  // a secret.
+  std::string error_text;
   int status = 0;
   std::vector<std::pair<std::string, std::string>> headers;  // names lowercased
   std::string body;
@@ -47,6 +52,9 @@ struct HttpClientOptions {
   int max_connections = 4;
   std::string user_agent;              // "scimsync/<version>"
   double max_requests_per_second = 0;  // request starts per second, evenly spaced; 0 = no cap
+  // Largest response accepted, in bytes (the body, and the headers counted apart);
+  // a larger one fails the request (kReset, outcome unknown) and is not buffered.
+  std::size_t max_response_size = 8 * 1024 * 1024;
 };
 
 class HttpClient {

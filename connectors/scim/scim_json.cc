@@ -1,6 +1,10 @@
 #include "connectors/scim/scim_json.h"
 
 #include <rapidjson/document.h>
+#include <rapidjson/encodedstream.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -119,9 +123,78 @@ std::string PickWorkValue(const rapidjson::Value* arr) {
   return pick ? MemberText(*pick, "value") : "";
 }
 
-bool ParseObject(std::string_view body, rapidjson::Document& doc) {
-  doc.Parse(body.data(), body.size());
-  return !doc.HasParseError() && doc.IsObject();
+std::string TooDeep() {
+  return "response body nests deeper than " + std::to_string(kMaxJsonDepth) + " levels";
+}
+
+// Forwards the reader's SAX events to a Document and refuses to open container
+// number kMaxJsonDepth + 1. With kParseIterativeFlag the reader keeps its own
+// state on the heap, so it is this handler that bounds the work and the
+// Document's depth (whose destructor recurses once per level).
+class DepthLimit {
+ public:
+  using Ch = char;
+  explicit DepthLimit(rapidjson::Document& doc) : doc_(doc) {}
+  bool too_deep() const { return too_deep_; }
+
+  bool Null() { return doc_.Null(); }
+  bool Bool(bool b) { return doc_.Bool(b); }
+  bool Int(int i) { return doc_.Int(i); }
+  bool Uint(unsigned i) { return doc_.Uint(i); }
+  bool Int64(int64_t i) { return doc_.Int64(i); }
+  bool Uint64(uint64_t i) { return doc_.Uint64(i); }
+  bool Double(double d) { return doc_.Double(d); }
+  bool RawNumber(const Ch* s, rapidjson::SizeType n, bool copy) { return doc_.RawNumber(s, n, copy); }
+  bool String(const Ch* s, rapidjson::SizeType n, bool copy) { return doc_.String(s, n, copy); }
+  bool Key(const Ch* s, rapidjson::SizeType n, bool copy) { return doc_.Key(s, n, copy); }
+  bool StartObject() { return Open() && doc_.StartObject(); }
+  bool EndObject(rapidjson::SizeType members) { return Close() && doc_.EndObject(members); }
+  bool StartArray() { return Open() && doc_.StartArray(); }
+  bool EndArray(rapidjson::SizeType elements) { return Close() && doc_.EndArray(elements); }
+
+ private:
+  bool Open() {
+    if (depth_ == kMaxJsonDepth) {
+      too_deep_ = true;
+      return false;  // the reader stops with kParseErrorTermination
+    }
+    ++depth_;
+    return true;
+  }
+  bool Close() {
+    --depth_;
+    return true;
+  }
+
+  rapidjson::Document& doc_;
+  int depth_ = 0;
+  bool too_deep_ = false;
+};
+
+// The one JSON parser of this file: iterative, depth-limited. Returns "" when
+// `doc` holds a JSON object, else why not (text about the body's shape, never
+// a piece of the body).
+std::string ParseObject(std::string_view body, rapidjson::Document& doc) {
+  if (body.empty()) return "empty body";
+  rapidjson::ParseResult result;
+  bool too_deep = false;
+  auto generate = [&](rapidjson::Document& handler) {
+    rapidjson::MemoryStream ms(body.data(), body.size());
+    rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> in(ms);
+    DepthLimit limit(handler);
+    rapidjson::Reader reader;
+    result = reader.Parse<rapidjson::kParseIterativeFlag>(in, limit);
+    too_deep = limit.too_deep();
+    return !result.IsError();
+  };
+  doc.Populate(generate);
+  if (too_deep) return TooDeep();
+  if (result.IsError()) {
+    return std::string("not JSON (") + rapidjson::GetParseError_En(result.Code()) + " at byte " +
+           std::to_string(result.Offset()) + ")";
+  }
+  if (!doc.IsObject()) return "not a JSON object";
+  return "";
 }
 
 void Set(RemoteUser& u, Attr a, std::string v) { u.values[static_cast<std::size_t>(a)] = std::move(v); }
@@ -173,15 +246,20 @@ template <typename Page, typename Each>
 Page ParsePage(std::string_view body, Each each) {
   Page page;
   rapidjson::Document doc;
-  if (!ParseObject(body, doc)) return page;
+  page.error = ParseObject(body, doc);
+  if (!page.error.empty()) return page;
   const rapidjson::Value* total = Member(doc, "totalResults");
   if (total && total->IsInt64()) page.total_results = static_cast<long>(total->GetInt64());
   const rapidjson::Value* res = Member(doc, "Resources");
   if (res == nullptr) {
     page.valid = page.total_results && *page.total_results == 0;
+    if (!page.valid) page.error = "no Resources although totalResults is not 0";
     return page;
   }
-  if (!res->IsArray()) return page;
+  if (!res->IsArray()) {
+    page.error = "Resources is not an array";
+    return page;
+  }
   page.valid = true;
   page.returned = res->Size();
   for (const auto& e : res->GetArray()) {
@@ -420,15 +498,21 @@ std::string JoinUrl(std::string_view base, std::string_view path) {
 
 // --- responses ---------------------------------------------------------------
 
-std::optional<RemoteUser> ParseUser(std::string_view body, std::string* version) {
+std::optional<RemoteUser> ParseUser(std::string_view body, std::string* version,
+                                    std::string* error) {
   rapidjson::Document doc;
-  if (!ParseObject(body, doc)) return std::nullopt;
+  std::string why = ParseObject(body, doc);
+  if (error != nullptr) *error = why;
+  if (!why.empty()) return std::nullopt;
   return UserFrom(doc, version);
 }
 
-std::optional<RemoteGroup> ParseGroup(std::string_view body, std::string* version) {
+std::optional<RemoteGroup> ParseGroup(std::string_view body, std::string* version,
+                                      std::string* error) {
   rapidjson::Document doc;
-  if (!ParseObject(body, doc)) return std::nullopt;
+  std::string why = ParseObject(body, doc);
+  if (error != nullptr) *error = why;
+  if (!why.empty()) return std::nullopt;
   return GroupFrom(doc, version);
 }
 
@@ -448,7 +532,12 @@ ScimError ParseError(std::string_view body) {
   static constexpr std::size_t kMaxDetail = 200;
   ScimError err;
   rapidjson::Document doc;
-  if (ParseObject(body, doc)) {
+  std::string why = ParseObject(body, doc);
+  if (why == TooDeep()) {
+    err.detail = why;  // the body itself would only show a run of brackets
+    return err;
+  }
+  if (why.empty()) {
     err.scim_type = Snippet(MemberText(doc, "scimType"), kMaxDetail);
     std::string detail = MemberText(doc, "detail");
     if (detail.empty()) detail = MemberText(doc, "message");

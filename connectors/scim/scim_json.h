@@ -32,6 +32,14 @@
 // a boolean or the string "true"/"false" (any case); unknown attributes are
 // ignored. The work email is the element with type "work", else the primary one,
 // else the first (the same for phone numbers).
+//
+// Every body is parsed by one iterative parser (RapidJSON's kParseIterativeFlag:
+// no recursion, so no stack overflow) that stops at the first container opened
+// deeper than kMaxJsonDepth levels ({} and [] each count one). Such a body, like
+// any body that is not a JSON object, parses as nothing, with the reason
+// "response body nests deeper than 64 levels". A SCIM resource needs fewer than
+// 10 levels; the limit bounds the parser's work and the document's depth (its
+// destructor recurses once per level).
 #pragma once
 
 #include <optional>
@@ -48,6 +56,9 @@ namespace scimsync {
 inline constexpr std::string_view kCoreUserSchema = "urn:ietf:params:scim:schemas:core:2.0:User";
 inline constexpr std::string_view kCoreGroupSchema = "urn:ietf:params:scim:schemas:core:2.0:Group";
 inline constexpr std::string_view kPatchOpSchema = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+
+// Deepest nesting of objects and arrays accepted in a response body.
+inline constexpr int kMaxJsonDepth = 64;
 
 // --- request bodies ----------------------------------------------------------
 std::string UserJson(const User& user);
@@ -71,10 +82,16 @@ std::string JoinUrl(std::string_view base, std::string_view path);
 
 // --- responses ---------------------------------------------------------------
 // A User resource; nullopt if `body` is not a JSON object. `version` (optional)
-// receives meta.version, the resource's ETag when the server has them.
-std::optional<RemoteUser> ParseUser(std::string_view body, std::string* version = nullptr);
+// receives meta.version, the resource's ETag when the server has them. `error`
+// (optional) receives "" on success, else why the body is not an object:
+// "empty body", "not JSON (<parser message> at byte <n>)", "not a JSON object" or
+// "response body nests deeper than 64 levels" (never a piece of the body).
+// A parsed resource may still lack an id; the caller decides what that means.
+std::optional<RemoteUser> ParseUser(std::string_view body, std::string* version = nullptr,
+                                    std::string* error = nullptr);
 // A Group resource (members read from members[].value); nullopt if not an object.
-std::optional<RemoteGroup> ParseGroup(std::string_view body, std::string* version = nullptr);
+std::optional<RemoteGroup> ParseGroup(std::string_view body, std::string* version = nullptr,
+                                      std::string* error = nullptr);
 
 // One page of a ListResponse. `valid` is false when the body is not a ListResponse
 // we can trust: not a JSON object, `Resources` not an array, or `Resources` absent
@@ -82,12 +99,14 @@ std::optional<RemoteGroup> ParseGroup(std::string_view body, std::string* versio
 // totalResults is non-zero). A page we cannot trust must never read as "no match".
 struct UserPage {
   bool valid = false;
+  std::string error;  // why not valid: ParseUser's reasons, or what the envelope lacks
   std::optional<long> total_results;
   std::vector<RemoteUser> resources;  // elements that are not objects are skipped
   std::size_t returned = 0;           // elements in Resources, parsed or not
 };
 struct GroupPage {
   bool valid = false;
+  std::string error;
   std::optional<long> total_results;
   std::vector<RemoteGroup> resources;
   std::size_t returned = 0;
@@ -97,7 +116,8 @@ GroupPage ParseGroupPage(std::string_view body);
 
 // A SCIM Error body: `detail` and `scimType`. Non-SCIM bodies (Keeper's plain
 // text, AWS-style JSON) give detail = the `message` member if any, else the first
-// 200 bytes of the body (cut at a UTF-8 boundary, line breaks turned into spaces).
+// 200 bytes of the body (cut at a UTF-8 boundary, line breaks turned into spaces);
+// a body nested too deep gives "response body nests deeper than 64 levels".
 struct ScimError {
   std::string detail;
   std::string scim_type;

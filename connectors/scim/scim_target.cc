@@ -59,35 +59,63 @@ std::optional<int> TimeOfDay(std::string_view s) {
   return *h * 3600 + *m * 60 + *sec;
 }
 
-std::optional<SysTime> ParseHttpDate(std::string_view v) {
-  std::vector<std::string_view> t;
+// Words separated by spaces; a run of spaces counts as one (asctime pads the day).
+std::vector<std::string_view> Words(std::string_view v) {
+  std::vector<std::string_view> out;
   std::size_t i = 0;
   while (i < v.size()) {
-    while (i < v.size() && (v[i] == ' ' || v[i] == ',' || v[i] == '-')) ++i;
+    while (i < v.size() && v[i] == ' ') ++i;
     std::size_t j = i;
-    while (j < v.size() && v[j] != ' ' && v[j] != ',' && v[j] != '-') ++j;
-    if (j > i) t.push_back(v.substr(i, j - i));
+    while (j < v.size() && v[j] != ' ') ++j;
+    if (j > i) out.push_back(v.substr(i, j - i));
     i = j;
   }
+  return out;
+}
+
+// "Sun," -> true; the comma is required and nothing else may follow the name.
+bool IsWeekdayWithComma(std::string_view s) {
+  return s.size() > 1 && s.back() == ',' && IsWeekday(s.substr(0, s.size() - 1));
+}
+
+std::optional<int> DayOfMonth(std::string_view s) {
+  return s.size() <= 2 ? Number(s) : std::nullopt;
+}
+
+std::optional<int> FourDigitYear(std::string_view s) {
+  return s.size() == 4 ? Number(s) : std::nullopt;
+}
+
+// The three forms of RFC 9110 §5.6.7, each word in its place: commas only after
+// the weekday, hyphens only inside the RFC 850 date, digits only where numbers
+// go (so "-1994" or "-Sun" is no date at all).
+std::optional<std::chrono::sys_seconds> ParseHttpDate(std::string_view v) {
+  std::vector<std::string_view> t = Words(v);
   std::optional<int> day, year, secs;
   std::optional<unsigned> month;
-  if (t.size() == 6 && IsWeekday(t[0]) && t[5] == "GMT") {
-    // IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT" or RFC 850 "Sunday, 06-Nov-94 ...".
-    day = Number(t[1]);
+  if (t.size() == 6 && IsWeekdayWithComma(t[0]) && t[5] == "GMT") {
+    // IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT".
+    day = DayOfMonth(t[1]);
     month = MonthNumber(t[2]);
-    if (t[3].size() == 4) {
-      year = Number(t[3]);
-    } else if (t[3].size() == 2) {
-      // RFC 850 two-digit years: RFC 9110 §5.6.7 reads far-future years as past.
-      if (std::optional<int> yy = Number(t[3])) year = *yy + (*yy < 70 ? 2000 : 1900);
-    }
+    year = FourDigitYear(t[3]);
     secs = TimeOfDay(t[4]);
-  } else if (t.size() == 5 && IsWeekday(t[0]) && t[4].size() == 4) {
+  } else if (t.size() == 4 && IsWeekdayWithComma(t[0]) && t[3] == "GMT") {
+    // RFC 850 "Sunday, 06-Nov-94 08:49:37 GMT".
+    std::string_view d = t[1];
+    if (d.size() == 9 && d[2] == '-' && d[6] == '-') {
+      day = DayOfMonth(d.substr(0, 2));
+      month = MonthNumber(d.substr(3, 3));
+      // Two-digit years: 70-99 are 19xx, 00-69 are 20xx (RFC 9110 §5.6.7 reads
+      // years more than 50 years ahead as past).
+      if (std::optional<int> yy = Number(d.substr(7, 2))) year = *yy + (*yy < 70 ? 2000 : 1900);
+    }
+    secs = TimeOfDay(t[2]);
+  } else if (t.size() == 5 && IsWeekday(t[0])) {
     // asctime "Sun Nov  6 08:49:37 1994".
     month = MonthNumber(t[1]);
-    day = Number(t[2]);
+    day = DayOfMonth(t[2]);
     secs = TimeOfDay(t[3]);
-    year = Number(t[4]);
+    year = FourDigitYear(t[4]);
   }
   if (!day.has_value() || !month.has_value() || !year.has_value() || !secs.has_value()) {
     return std::nullopt;
@@ -97,11 +125,20 @@ std::optional<SysTime> ParseHttpDate(std::string_view v) {
   std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{m},
                                   std::chrono::day{static_cast<unsigned>(d)}};
   if (!ymd.ok()) return std::nullopt;
-  return SysTime(std::chrono::sys_days(ymd).time_since_epoch() + std::chrono::seconds(sod));
+  // Seconds, not SysTime: a year like 9999 overflows the nanosecond clock (it
+  // wrapped into the past and read as "retry now").
+  return std::chrono::sys_days(ymd) + std::chrono::seconds(sod);
 }
 
 std::string_view PathForLog(const std::string& path) {
   return std::string_view(path).substr(0, 500);
+}
+
+// "<why>: <the body's first 200 bytes>" (the snippet left out when it adds nothing).
+std::string BodyProblem(const std::string& why, std::string_view body) {
+  std::string snippet = ParseError(body).detail;
+  if (snippet.empty() || snippet == why) return why;
+  return why + ": " + snippet;
 }
 
 }  // namespace
@@ -109,12 +146,19 @@ std::string_view PathForLog(const std::string& path) {
 std::optional<std::chrono::seconds> ParseRetryAfter(std::string_view value, SysTime now) {
   while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
   while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  // Invalid or implausible values are treated as absent, so that the caller's own
+  // backoff decides rather than a broken or hostile server.
   if (AllDigits(value)) {
-    if (value.size() > 9) return std::nullopt;  // absurd; let the caller's backoff decide
-    return std::chrono::seconds(*Number(value));
+    if (value.size() > 9) return std::nullopt;
+    std::chrono::seconds delta(*Number(value));
+    if (delta > kMaxRetryAfter) return std::nullopt;
+    return delta;
   }
-  std::optional<SysTime> when = ParseHttpDate(value);
+  std::optional<std::chrono::sys_seconds> when = ParseHttpDate(value);
   if (!when) return std::nullopt;
+  if (when->time_since_epoch().count() < 0) return std::nullopt;  // before 1970
+  std::chrono::sys_seconds now_s = std::chrono::floor<std::chrono::seconds>(now);
+  if (*when - now_s > kMaxRetryAfter) return std::nullopt;
   if (*when <= now) return std::chrono::seconds(0);
   return std::chrono::ceil<std::chrono::seconds>(*when - now);
 }
@@ -185,7 +229,7 @@ HttpResponse ScimTarget::Exchange(std::string_view method, const std::string& pa
   return resp;
 }
 
-TargetResponse ScimTarget::Convert(const HttpResponse& http, Body parse) {
+TargetResponse ScimTarget::Convert(const HttpResponse& http, Body parse, bool required) {
   TargetResponse t;
   switch (http.error) {
     case HttpError::kNone: t.transport = Transport::kOk; break;
@@ -204,16 +248,32 @@ TargetResponse ScimTarget::Convert(const HttpResponse& http, Body parse) {
   }
   t.etag = http.Header("etag");
   if (t.Ok()) {
-    std::string version;
-    if (parse == Body::kUser && !http.body.empty()) {
-      t.user = ParseUser(http.body, &version);
-    } else if (parse == Body::kGroup && !http.body.empty()) {
-      t.group = ParseGroup(http.body, &version);
+    std::string version, why;
+    std::string_view id;
+    if (parse == Body::kUser && (required || !http.body.empty())) {
+      t.user = ParseUser(http.body, &version, &why);
+      if (t.user) id = t.user->id;
+    } else if (parse == Body::kGroup && (required || !http.body.empty())) {
+      t.group = ParseGroup(http.body, &version, &why);
+      if (t.group) id = t.group->id;
+    } else {
+      return t;
     }
     if (t.etag.empty()) t.etag = version;
+    if (id.empty()) {
+      // The TargetResponse contract (connectors/target.h): a resource without an
+      // id is no resource. Kept as its 2xx status so that the caller sees the
+      // server's answer; `detail` says what was wrong with it.
+      if (why.empty()) why = "no \"id\" member";
+      t.user.reset();
+      t.group.reset();
+      if (required) t.detail = "no id in the response: " + BodyProblem(why, http.body);
+    }
     return t;
   }
-  if (!http.body.empty()) {
+  if (!http.error_text.empty()) {
+    t.detail = http.error_text;  // a redirect the client refused: where to, and why
+  } else if (!http.body.empty()) {
     ScimError e = ParseError(http.body);
     t.detail = std::move(e.detail);
     t.scim_type = std::move(e.scim_type);
@@ -231,7 +291,10 @@ TargetResponse ScimTarget::Convert(const HttpResponse& http, Body parse) {
 
 TargetResponse ScimTarget::Call(std::string_view method, const std::string& path, std::string body,
                                 Body parse, const std::string& if_match) {
-  return Convert(Exchange(method, path, std::move(body), if_match), parse);
+  // POST and GET answer with the resource; a PATCH may answer 204, or 200 without
+  // a body (RFC 7644 §3.5.2).
+  bool required = method == "POST" || method == "GET";
+  return Convert(Exchange(method, path, std::move(body), if_match), parse, required);
 }
 
 TargetResponse ScimTarget::CreateUser(const User& user) {
@@ -271,7 +334,7 @@ TargetResponse ScimTarget::ReadList(const std::string& path_and_query, std::vect
     std::string path = path_and_query + "&startIndex=" + std::to_string(start) +
                        "&count=" + std::to_string(options_.page_size);
     HttpResponse http = Exchange("GET", path, "", "");
-    last = Convert(http, Body::kNone);
+    last = Convert(http, Body::kNone, false);
     if (last.transport != Transport::kOk) return last;
     if (last.status == 404) {
       // Some targets answer a filter without hits (or a page past the end) with 404.
@@ -289,7 +352,7 @@ TargetResponse ScimTarget::ReadList(const std::string& path_and_query, std::vect
     }
     if (!page.valid) {
       last.status = 502;
-      last.detail = "invalid ListResponse: " + ParseError(http.body).detail;
+      last.detail = "invalid ListResponse: " + BodyProblem(page.error, http.body);
       return last;
     }
     std::vector<std::string> ids;

@@ -23,11 +23,16 @@
 //   * transport errors map one to one (HttpError -> Transport), detail = the
 //     client's error text;
 //   * non-2xx: detail/scim_type from the SCIM Error body (scim_json.h ParseError);
+//     for a redirect the client refused, detail = its error_text ("redirect to
+//     other-host.example refused: ...");
 //   * Retry-After (delta-seconds or HTTP-date, relative to clock.Now()) on any
 //     response that has one; ETag header (else meta.version) into `etag`;
-//   * a 2xx user/group body fills `user`/`group` when it parses (a 201 without a
-//     readable body keeps its status and leaves `user` empty: the executor treats
-//     that as "created, id unknown");
+//   * a 2xx user/group body fills `user`/`group` only when it is a JSON object
+//     with a non-empty `id`. A 2xx to a POST or GET without one (empty body, HTML,
+//     JSON without `id`, a body nested too deep) keeps its status, leaves
+//     `user`/`group` empty and sets detail = "no id in the response: <why>: <first
+//     200 bytes>" (see TargetResponse in connectors/target.h for what the executor
+//     makes of it). A PATCH may answer without a body: no detail then;
 //   * a 429 also halves the HttpClient's concurrency (never below 1).
 //
 // List reads (FindUsers/FindGroups) page with startIndex/count: startIndex
@@ -37,8 +42,8 @@
 // `max_pages`. Results are de-duplicated by id. A 404 on a list read means zero
 // matches (some targets answer a filter without hits that way). A 2xx page that is
 // not a trustworthy ListResponse is reported as status 502 with detail "invalid
-// ListResponse: ..." so that it can never read as "no match" (which would create a
-// duplicate) and the executor treats it as transient.
+// ListResponse: <why>: <first 200 bytes>" so that it can never read as "no match"
+// (which would create a duplicate) and the executor treats it as transient.
 //
 // Logging: one LogDebug "scim_request" line per request with method, path, status
 // (or transport error) and ms; at debug level also the request and response
@@ -72,9 +77,12 @@ struct ScimTargetOptions {
 
 // Parses a Retry-After value: delta-seconds ("120") or an HTTP-date in IMF-fixdate
 // ("Sun, 06 Nov 1994 08:49:37 GMT"), RFC 850 ("Sunday, 06-Nov-94 08:49:37 GMT") or
-// asctime ("Sun Nov  6 08:49:37 1994") form (RFC 9110 §10.2.3, §5.6.7). A date is
-// turned into seconds from `now` (rounded up; 0 if already past). Anything else:
-// nullopt.
+// asctime ("Sun Nov  6 08:49:37 1994") form (RFC 9110 §10.2.3, §5.6.7), each
+// strictly (commas, hyphens and digits only where the form has them). A date is
+// turned into seconds from `now` (rounded up; 0 if already past). Anything else
+// is nullopt, i.e. "absent": negative or fractional numbers, garbage, impossible
+// dates, dates before 1970, and any value more than kMaxRetryAfter ahead.
+inline constexpr std::chrono::seconds kMaxRetryAfter{24 * 3600};
 std::optional<std::chrono::seconds> ParseRetryAfter(std::string_view value, SysTime now);
 
 // Copies `headers` with the values of Authorization, Proxy-Authorization and
@@ -115,7 +123,8 @@ class ScimTarget final : public Target {
                       Body parse, const std::string& if_match = "");
   HttpResponse Exchange(std::string_view method, const std::string& path, std::string body,
                         const std::string& if_match);
-  TargetResponse Convert(const HttpResponse& http, Body parse);
+  // `required`: a 2xx must carry the resource (POST, GET), else detail says why.
+  TargetResponse Convert(const HttpResponse& http, Body parse, bool required);
   // Pages through a list read (see "List reads" above), appending to `out`.
   template <typename Page, typename Item>
   TargetResponse ReadList(const std::string& path_and_query, std::vector<Item>& out);

@@ -112,6 +112,7 @@ TEST_CASE("defaults of every key (DESIGN §8)") {
   CHECK(c.target.deprovision == DeprovisionMode::kDisable);
   CHECK(c.target.profile == TargetProfile::kGeneric);
   CHECK(c.target.max_retries == 3);
+  CHECK(c.target.max_response_size == 8 * 1024 * 1024);
   CHECK(c.safety.max_deletions == 500);
   CHECK(c.safety.max_deletion_percent == doctest::Approx(10.0));
   CHECK_FALSE(c.safety.allow_empty_source);
@@ -158,6 +159,7 @@ TEST_CASE("every key can be set") {
       "deprovision = \"delete\"\n"
       "profile = \"keeper\"\n"
       "max_retries = 5\n"
+      "max_response_size = \"32MiB\"\n"
       "[safety]\n"
       "max_deletions = 0\n"
       "max_deletion_percent = 2.5\n"
@@ -188,6 +190,7 @@ TEST_CASE("every key can be set") {
   CHECK(c.target.deprovision == DeprovisionMode::kDelete);
   CHECK(c.target.profile == TargetProfile::kKeeper);
   CHECK(c.target.max_retries == 5);
+  CHECK(c.target.max_response_size == 32 * 1024 * 1024);
   CHECK(c.safety.max_deletions == 0);
   CHECK(c.safety.max_deletion_percent == doctest::Approx(2.5));
   CHECK(c.safety.allow_empty_source);
@@ -337,6 +340,33 @@ TEST_CASE("target.reconcile: a period, always or never") {
   CHECK(ErrorOf(kBase + "reconcile = \"sometimes\"\n") ==
         "scimsync.toml:8: target.reconcile: invalid duration \"sometimes\" (expected e.g. "
         "\"90s\", \"40m\", \"2h\", \"1h30m\", \"500ms\")");
+}
+
+TEST_CASE("target.max_response_size: a size with a binary unit, or bytes") {
+  struct Row {
+    const char* value;  // as written in the file
+    std::size_t want;
+  };
+  for (Row row : {Row{"\"8MiB\"", 8u << 20}, Row{"\"512KiB\"", 512u << 10}, Row{"\"1GiB\"", 1u << 30},
+                  Row{"\"4096B\"", 4096}, Row{"\"1KiB\"", 1024}, Row{"65536", 65536}}) {
+    CAPTURE(std::string(row.value));
+    CHECK(Parse(kBase + "max_response_size = " + row.value + "\n").target.max_response_size ==
+          row.want);
+  }
+  const std::string expected = "expected a size such as \"8MiB\", \"512KiB\" or a number of bytes";
+  for (const char* bad : {"8MB", "8 MiB", "8mib", "MiB", "-1MiB", "1.5MiB", "8M", ""}) {
+    CAPTURE(std::string(bad));
+    CHECK(ErrorOf(kBase + "max_response_size = \"" + bad + "\"\n") ==
+          "scimsync.toml:8: target.max_response_size: " + expected + ", not \"" + bad + "\"");
+  }
+  CHECK(ErrorOf(kBase + "max_response_size = 1.5\n") ==
+        "scimsync.toml:8: target.max_response_size: " + expected);
+  for (const char* out : {"1023", "0", "-5", "\"2GiB\"", "\"1073741825B\"",
+                          "\"999999999999999999GiB\""}) {
+    CAPTURE(std::string(out));
+    CHECK(ErrorOf(kBase + "max_response_size = " + out + "\n") ==
+          "scimsync.toml:8: target.max_response_size: must be between 1KiB and 1GiB");
+  }
 }
 
 TEST_CASE("interval_jitter: percent or fraction") {

@@ -19,6 +19,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -34,12 +35,25 @@ struct SeenRequest {
 };
 
 struct Reply {
-  enum Kind { kRespond, kClose, kStall } kind = kRespond;
+  // kStream: no Content-Length; `stream_bytes` of 'x' written until done or the
+  // client hangs up, then the connection is closed.
+  enum Kind { kRespond, kClose, kStall, kStream } kind = kRespond;
   int status = 200;
   std::vector<std::string> headers;  // "Name: value"
   std::string body;
   std::chrono::milliseconds delay{0};  // before answering (kRespond) or closing (kStall)
+  std::size_t stream_bytes = 0;
 };
+
+// write() that never raises SIGPIPE when the client has gone.
+bool SendAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
 
 // A minimal HTTP/1.1 server on 127.0.0.1:<ephemeral>: one thread per connection,
 // keep-alive, Content-Length bodies only. Good enough for curl, and nothing else.
@@ -80,6 +94,7 @@ class LoopbackServer {
   }
   int connections() const { return accepted_.load(); }
   int max_in_flight() const { return max_in_flight_.load(); }
+  std::size_t streamed() const { return streamed_.load(); }  // body bytes of kStream replies sent
   std::vector<SeenRequest> requests() const {
     std::lock_guard lock(mu_);
     return requests_;
@@ -164,14 +179,24 @@ class LoopbackServer {
       Reply reply = handler_(req);
       if (reply.delay.count() > 0) std::this_thread::sleep_for(reply.delay);
       --in_flight_;
+      if (reply.kind == Reply::kStream) {
+        std::string out = "HTTP/1.1 " + std::to_string(reply.status) + " X\r\nConnection: close\r\n";
+        for (const auto& h : reply.headers) out += h + "\r\n";
+        out += "\r\n";
+        const std::string chunk(64 * 1024, 'x');
+        bool ok = SendAll(fd, out);
+        for (std::size_t sent = 0; ok && sent < reply.stream_bytes; sent += chunk.size()) {
+          ok = SendAll(fd, chunk);
+          if (ok) streamed_ += chunk.size();
+        }
+        return close(fd), void();
+      }
       if (reply.kind != Reply::kRespond) return close(fd), void();
       std::string out = "HTTP/1.1 " + std::to_string(reply.status) + " X\r\n";
       out += "Content-Length: " + std::to_string(reply.body.size()) + "\r\n";
       for (const auto& h : reply.headers) out += h + "\r\n";
       out += "\r\n" + reply.body;
-      if (write(fd, out.data(), out.size()) != static_cast<ssize_t>(out.size())) {
-        return close(fd), void();
-      }
+      if (!SendAll(fd, out)) return close(fd), void();
     }
   }
 
@@ -182,6 +207,7 @@ class LoopbackServer {
   std::atomic<int> accepted_{0};
   std::atomic<int> in_flight_{0};
   std::atomic<int> max_in_flight_{0};
+  std::atomic<std::size_t> streamed_{0};
   mutable std::mutex mu_;
   std::vector<SeenRequest> requests_;
   std::vector<std::thread> conns_;
@@ -249,6 +275,9 @@ TEST_CASE("HttpErrorFromCurl: the one translation of curl codes") {
       {CURLE_HTTP2, HttpError::kReset},
       {CURLE_OUT_OF_MEMORY, HttpError::kReset},  // unknown outcome: the safe default
       {CURLE_ABORTED_BY_CALLBACK, HttpError::kCancelled},
+      // A response over max_response_size: answered, so outcome unknown.
+      {CURLE_FILESIZE_EXCEEDED, HttpError::kReset},
+      {CURLE_WRITE_ERROR, HttpError::kReset},
   };
   for (const Row& row : rows) {
     CAPTURE(curl_easy_strerror(row.code));
@@ -352,13 +381,21 @@ TEST_CASE("CurlHttpClient: redirects never carry the token to another host") {
     return reply;
   });
   CurlHttpClient client(Options());
+  const std::string other_port = std::to_string(other.port());
+  const std::string own = "127.0.0.1:" + std::to_string(server.port());
 
   HttpResponse r = client.Send(Req("PATCH", server.url("/cross"), R"({"x":1})"));
   CHECK(r.error == HttpError::kNone);
   CHECK(r.status == 307);
   CHECK(r.Header("location") == elsewhere);
+  CHECK(r.error_text == "redirect to localhost:" + other_port +
+                            " refused: not the scheme, host and port of the request, "
+                            "which alone receive the token");
   r = client.Send(Req("PATCH", server.url("/other-port"), R"({"x":1})"));
   CHECK(r.status == 308);
+  CHECK(r.error_text == "redirect to 127.0.0.1:" + other_port +
+                            " refused: not the scheme, host and port of the request, "
+                            "which alone receive the token");
   CHECK(other.requests().empty());
 
   // Same scheme, host and port: followed with method, body and token.
@@ -371,11 +408,103 @@ TEST_CASE("CurlHttpClient: redirects never carry the token to another host") {
   CHECK(seen[3].method == "PATCH");
   CHECK(seen[3].body == R"({"x":1})");
   CHECK(seen[3].headers["authorization"] == std::string("Bearer ") + kToken);
+  CHECK(r.error_text.empty());
 
   // 303 would turn the PATCH into a GET: returned as it is.
   r = client.Send(Req("PATCH", server.url("/see-other"), R"({"x":1})"));
   CHECK(r.status == 303);
+  CHECK(r.error_text == "redirect to " + own +
+                            " refused: only 307 and 308 are followed (a 303 may turn the "
+                            "request into a GET)");
   CHECK(server.requests().size() == 5);
+}
+
+TEST_CASE("CurlHttpClient: a refused redirect names the Location's host, and only that") {
+  std::atomic<int> hops{0};
+  LoopbackServer server([&](const SeenRequest& r) {
+    Reply reply;
+    reply.status = 307;
+    if (r.path == "/loop") {
+      ++hops;
+      reply.headers = {"Location: /loop"};
+    } else if (r.path == "/creds") {
+      reply.headers = {"Location: https://user:pw-SECRET@Other-Host.example/cb?token=SECRET2"};
+    }  // "/none": a 307 without Location
+    return reply;
+  });
+  CurlHttpClient client(Options());
+  HttpResponse r = client.Send(Req("GET", server.url("/creds")));
+  CHECK(r.status == 307);
+  CHECK(r.error_text ==
+        "redirect to other-host.example refused: not the scheme, host and port of the request, "
+        "which alone receive the token");
+  CHECK(r.error_text.find("SECRET") == std::string::npos);
+
+  r = client.Send(Req("GET", server.url("/none")));
+  CHECK(r.status == 307);
+  CHECK(r.error_text == "redirect refused: no usable Location header");
+
+  r = client.Send(Req("POST", server.url("/loop"), "{}"));
+  CHECK(r.status == 307);
+  CHECK(hops == 6);  // the request and 5 followed hops
+  CHECK(r.error_text == "redirect to 127.0.0.1:" + std::to_string(server.port()) +
+                            " refused: more than 5 redirects");
+}
+
+TEST_CASE("CurlHttpClient: a body larger than max_response_size is cut off, not buffered") {
+  constexpr std::size_t kCap = 1 << 20;
+  constexpr std::size_t kHuge = std::size_t{256} << 20;
+  LoopbackServer server([&](const SeenRequest& r) {
+    Reply reply;
+    if (r.path == "/stream") {  // no Content-Length: only the write callback can stop it
+      reply.kind = Reply::kStream;
+      reply.status = 201;
+      reply.stream_bytes = kHuge;
+    } else if (r.path == "/declared") {  // Content-Length above the cap: refused up front
+      reply.body.assign(kCap + 1, 'y');
+    } else if (r.path == "/headers") {
+      for (int i = 0; i < 200; ++i) {
+        reply.headers.push_back("X-Pad-" + std::to_string(i) + ": " + std::string(100, 'h'));
+      }
+    } else if (r.path == "/exact") {
+      reply.body.assign(kCap, 'z');
+    }
+    return reply;
+  });
+  HttpClientOptions o = Options();
+  o.max_response_size = kCap;
+  CurlHttpClient client(o);
+  const std::string message =
+      "response larger than max_response_size (1048576 bytes): transfer aborted";
+
+  auto start = std::chrono::steady_clock::now();
+  HttpResponse r = client.Send(Req("POST", server.url("/stream"), "{}"));
+  CHECK(r.error == HttpError::kReset);  // the POST may have been committed: outcome unknown
+  CHECK(r.error_text == message);
+  CHECK(r.status == 0);
+  CHECK(r.body.empty());
+  CHECK(std::chrono::steady_clock::now() - start < 3s);
+  // The client hung up soon after the cap: what the server got out is the cap
+  // plus what the loopback socket buffers hold, far from all of it.
+  for (int i = 0; i < 100 && server.streamed() == 0; ++i) std::this_thread::sleep_for(10ms);
+  CHECK(server.streamed() < kHuge / 4);
+
+  r = client.Send(Req("GET", server.url("/declared")));
+  CHECK(r.error == HttpError::kReset);
+  CHECK(r.error_text == message);
+
+  HttpClientOptions small = Options();
+  small.max_response_size = 16 * 1024;
+  CurlHttpClient tight(small);
+  r = tight.Send(Req("GET", server.url("/headers")));  // about 21 KB of headers
+  CHECK(r.error == HttpError::kReset);
+  CHECK(r.error_text == "response larger than max_response_size (16384 bytes): transfer aborted");
+
+  // At the cap exactly: fine, and the client goes on working.
+  r = client.Send(Req("GET", server.url("/exact")));
+  CHECK(r.error == HttpError::kNone);
+  CHECK(r.status == 200);
+  CHECK(r.body.size() == kCap);
 }
 
 TEST_CASE("CurlHttpClient: concurrency is bounded by max_connections and SetMaxConcurrency") {

@@ -25,6 +25,20 @@ User Alice() {
 const char* const kUserPrefix =
     R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],)";
 
+// A user object whose "x" member nests `depth` containers in all, counting the
+// object itself: arrays, or objects when `objects` is set.
+std::string Nested(int depth, bool objects = false) {
+  std::string open = objects ? R"({"a":)" : "[";
+  std::string close = objects ? "}" : "]";
+  std::string body = R"({"id":"deep","x":)";
+  for (int i = 1; i < depth - 1; ++i) body += open;
+  body += depth > 1 ? (objects ? "{}" : "[]") : "0";
+  for (int i = 1; i < depth - 1; ++i) body += close;
+  return body + "}";
+}
+
+const std::string kTooDeep = "response body nests deeper than 64 levels";
+
 }  // namespace
 
 TEST_CASE("UserJson: every attribute, enterprise extension when department is set") {
@@ -286,6 +300,70 @@ TEST_CASE("ParseError: SCIM errors, other JSON, plain text") {
   CHECK(e.detail == long_body.substr(0, 199));
 
   CHECK(ParseError("").detail.empty());
+}
+
+TEST_CASE("Parsers: 400,000 nested brackets fail cleanly instead of overflowing the stack") {
+  // The recursive parser crashed with SIGSEGV here (issue 8, item 2).
+  const std::string brackets(400000, '[');
+  const std::string in_object = R"({"id":"x","Resources":)" + brackets;
+  const std::string closed = brackets + std::string(400000, ']');
+  for (const std::string* body : {&brackets, &in_object, &closed}) {
+    std::string error;
+    CHECK_FALSE(ParseUser(*body, nullptr, &error));
+    CHECK(error == kTooDeep);
+    CHECK_FALSE(ParseGroup(*body, nullptr, &error));
+    CHECK(error == kTooDeep);
+    UserPage users = ParseUserPage(*body);
+    CHECK_FALSE(users.valid);
+    CHECK(users.error == kTooDeep);
+    GroupPage groups = ParseGroupPage(*body);
+    CHECK_FALSE(groups.valid);
+    CHECK(groups.error == kTooDeep);
+    CHECK(ParseError(*body).detail == kTooDeep);  // not 200 bytes of brackets
+  }
+}
+
+TEST_CASE("Parsers: the depth limit is exactly kMaxJsonDepth levels, arrays and objects alike") {
+  static_assert(kMaxJsonDepth == 64);
+  for (bool objects : {false, true}) {
+    CAPTURE(objects);
+    std::string error = "unset";
+    auto ok = ParseUser(Nested(kMaxJsonDepth, objects), nullptr, &error);
+    REQUIRE(ok);
+    CHECK(ok->id == "deep");
+    CHECK(error.empty());
+    CHECK_FALSE(ParseUser(Nested(kMaxJsonDepth + 1, objects), nullptr, &error));
+    CHECK(error == kTooDeep);
+  }
+  CHECK(ParseGroup(Nested(kMaxJsonDepth)));
+  CHECK_FALSE(ParseGroup(Nested(kMaxJsonDepth + 1)));
+  // A list page: envelope, Resources array and resource count as three levels.
+  std::string page = R"({"totalResults":1,"Resources":[)" + Nested(kMaxJsonDepth - 2) + "]}";
+  CHECK(ParseUserPage(page).valid);
+  page = R"({"totalResults":1,"Resources":[)" + Nested(kMaxJsonDepth - 1) + "]}";
+  CHECK(ParseUserPage(page).error == kTooDeep);
+  // Depth comes back down: many shallow siblings are fine.
+  std::string wide = R"({"id":"w","x":[)";
+  for (int i = 0; i < 1000; ++i) wide += std::string(i ? "," : "") + "[[[]]]";
+  CHECK(ParseUser(wide + "]}"));
+}
+
+TEST_CASE("Parsers: why a body is not a resource, without quoting it") {
+  std::string error;
+  CHECK(ParseUser(R"({"id":"1"})", nullptr, &error));
+  CHECK(error.empty());
+  CHECK_FALSE(ParseUser("", nullptr, &error));
+  CHECK(error == "empty body");
+  CHECK_FALSE(ParseUser("<html>Bearer secret</html>", nullptr, &error));
+  CHECK(error == "not JSON (Invalid value. at byte 0)");
+  CHECK_FALSE(ParseGroup(R"({"id":"1")", nullptr, &error));
+  CHECK(error == "not JSON (Missing a comma or '}' after an object member. at byte 9)");
+  CHECK_FALSE(ParseGroup("[1]", nullptr, &error));
+  CHECK(error == "not a JSON object");
+  CHECK(ParseUserPage(R"({"totalResults":5})").error ==
+        "no Resources although totalResults is not 0");
+  CHECK(ParseGroupPage(R"({"Resources":{}})").error == "Resources is not an array");
+  CHECK(ParseGroupPage(R"({"Resources":[]})").error.empty());
 }
 
 }  // namespace scimsync

@@ -30,6 +30,13 @@ struct Fixture {
   ScimTarget target{http, ScimTargetOptions{.base_url = "https://scim.example.com/scim/v2/"}, clock};
 };
 
+Group Eng() {
+  Group g;
+  g.key = "g";
+  g.display_name = "G";
+  return g;
+}
+
 User Bob() {
   User u;
   u.key = "k-bob";
@@ -100,16 +107,80 @@ TEST_CASE("CreateUser: POST /Users with SCIM headers and the user JSON; 201 pars
   CHECK(f.target.WriteCount() == 1);
 }
 
-TEST_CASE("CreateUser: 201 without a readable body keeps its status and no user") {
+TEST_CASE("Creates and reads: a 2xx without an id keeps its status, no resource, detail says why") {
+  // Issue 8 item 5: the executor must be able to tell "created, id unknown" from
+  // a confirmed create. A JSON body without an id used to come back as a user
+  // with an empty id and no detail.
+  struct Row {
+    int status;
+    std::string body;
+    std::string detail;
+  };
+  const std::string deep(400000, '[');
+  const Row rows[] = {
+      {201, "", "no id in the response: empty body"},
+      {201, "<html>created</html>",
+       "no id in the response: not JSON (Invalid value. at byte 0): <html>created</html>"},
+      {201, R"({"userName":"bob","displayName":"Bob"})",
+       R"(no id in the response: no "id" member: {"userName":"bob","displayName":"Bob"})"},
+      {201, R"({"id":"","userName":"bob"})",
+       R"(no id in the response: no "id" member: {"id":"","userName":"bob"})"},
+      {200, R"({"id":{"nested":"object"}})",
+       R"(no id in the response: no "id" member: {"id":{"nested":"object"}})"},
+      {201, "[]", "no id in the response: not a JSON object: []"},
+      {201, deep, "no id in the response: response body nests deeper than 64 levels"},
+  };
+  for (const Row& row : rows) {
+    CAPTURE(row.body.substr(0, 60));
+    Fixture f;
+    f.http.PushStatus(row.status, row.body);
+    TargetResponse r = f.target.CreateUser(Bob());
+    CHECK(r.Ok());
+    CHECK(r.status == row.status);
+    CHECK_FALSE(r.user);
+    CHECK(r.detail == row.detail);
+    CHECK(r.Summary() == "HTTP " + std::to_string(row.status) + ": " + row.detail);
+
+    f.http.PushStatus(row.status, row.body);
+    r = f.target.CreateGroup(Eng());
+    CHECK(r.Ok());
+    CHECK_FALSE(r.group);
+    CHECK(r.detail == row.detail);
+
+    f.http.PushStatus(200, row.body);
+    r = f.target.GetUser("u1");
+    CHECK_FALSE(r.user);
+    CHECK(r.detail == row.detail);
+    f.http.PushStatus(200, row.body);
+    r = f.target.GetGroup("g1");
+    CHECK_FALSE(r.group);
+    CHECK(r.detail == row.detail);
+  }
+  // With an id: the resource, and no detail.
   Fixture f;
-  f.http.PushStatus(201, "");
-  TargetResponse r = f.target.CreateUser(Bob());
+  f.http.PushStatus(201, R"({"id":"g-1","displayName":"G"})");
+  TargetResponse r = f.target.CreateGroup(Eng());
+  REQUIRE(r.group);
+  CHECK(r.group->id == "g-1");
+  CHECK(r.detail.empty());
+}
+
+TEST_CASE("PATCH: a 204 or an empty 200 is a plain success; a body without an id gives no resource") {
+  Fixture f;
+  f.http.PushStatus(200, "");
+  TargetResponse r = f.target.RenameGroup("g1", "New");
   CHECK(r.Ok());
-  CHECK_FALSE(r.user);
-  f.http.PushStatus(201, "<html>created</html>");
-  r = f.target.CreateUser(Bob());
+  CHECK_FALSE(r.group);
+  CHECK(r.detail.empty());
+  f.http.PushStatus(200, R"({"displayName":"New"})");
+  r = f.target.RenameGroup("g1", "New");
   CHECK(r.Ok());
-  CHECK_FALSE(r.user);
+  CHECK_FALSE(r.group);
+  CHECK(r.detail.empty());
+  f.http.PushStatus(200, R"({"id":"u1","userName":"bob"})");
+  r = f.target.PatchUser("u1", {AttrChange{Attr::kTitle, "", "Boss"}});
+  REQUIRE(r.user);
+  CHECK(r.user->id == "u1");
 }
 
 TEST_CASE("URLs: base with path segments, ids percent-encoded as one segment") {
@@ -248,28 +319,84 @@ TEST_CASE("Transport failures map one to one and keep the client's text") {
   }
 }
 
-TEST_CASE("ParseRetryAfter: seconds, HTTP dates, garbage") {
+TEST_CASE("A refused redirect reads as where it went and why, not as a bare HTTP 307") {
+  Fixture f;
+  HttpResponse redirect = FakeHttpClient::Response(
+      307, "<html>moved</html>", {{"location", "https://other-host.example/scim/v2/Users"}});
+  redirect.error_text = "redirect to other-host.example refused: not the scheme, host and port "
+                        "of the request, which alone receive the token";
+  f.http.Push(redirect);
+  TargetResponse r = f.target.CreateUser(Bob());
+  CHECK_FALSE(r.Ok());
+  CHECK(r.Summary() ==
+        "HTTP 307: redirect to other-host.example refused: not the scheme, host and port of the "
+        "request, which alone receive the token");
+}
+
+TEST_CASE("ParseRetryAfter: seconds, HTTP dates; invalid or absurd values are absent") {
   TestClock c;  // now = Sun, 06 Nov 1994 08:49:30 GMT
-  CHECK(ParseRetryAfter("120", c.now) == 120s);
-  CHECK(ParseRetryAfter(" 0 ", c.now) == 0s);
-  CHECK(ParseRetryAfter("Sun, 06 Nov 1994 08:49:37 GMT", c.now) == 7s);
-  CHECK(ParseRetryAfter("Sunday, 06-Nov-94 08:49:37 GMT", c.now) == 7s);
-  CHECK(ParseRetryAfter("Sun Nov  6 08:49:37 1994", c.now) == 7s);
-  CHECK(ParseRetryAfter("Mon, 07 Nov 1994 08:49:30 GMT", c.now) == 86400s);
-  CHECK(ParseRetryAfter("Sun, 06 Nov 1994 08:00:00 GMT", c.now) == 0s);  // in the past
+  struct Row {
+    const char* value;
+    std::optional<std::chrono::seconds> want;  // nullopt: treated as absent
+  };
+  const std::optional<std::chrono::seconds> kAbsent;
+  const Row rows[] = {
+      // delta-seconds
+      {"120", 120s},
+      {" 0 ", 0s},
+      {"86400", 86400s},  // one day: the most we accept
+      {"86401", kAbsent},
+      {"999999999", kAbsent},
+      {"99999999999", kAbsent},
+      {"-5", kAbsent},
+      {"-0", kAbsent},
+      {"+5", kAbsent},
+      {"1.5", kAbsent},
+      {"1e3", kAbsent},
+      {"0x10", kAbsent},
+      {"5 5", kAbsent},
+      {"12abc", kAbsent},
+      {"", kAbsent},
+      {"soon", kAbsent},
+      // the three date forms
+      {"Sun, 06 Nov 1994 08:49:37 GMT", 7s},
+      {"Sunday, 06-Nov-94 08:49:37 GMT", 7s},
+      {"Sun Nov  6 08:49:37 1994", 7s},
+      {"Mon, 07 Nov 1994 08:49:30 GMT", 86400s},
+      {"Mon, 07 Nov 1994 08:49:31 GMT", kAbsent},  // more than a day ahead
+      {"Sun, 06 Nov 1994 08:00:00 GMT", 0s},       // in the past: retry now
+      {"Thu, 01 Jan 1970 00:00:00 GMT", 0s},
+      // absurd dates
+      {"Fri, 31 Dec 9999 23:59:59 GMT", kAbsent},  // overflowed into the past: read as 0
+      {"Sat, 01 Jan 0000 00:00:00 GMT", kAbsent},  // before 1970
+      {"Wed, 31 Dec 1969 23:59:59 GMT", kAbsent},
+      {"Sun, 32 Nov 1994 08:49:37 GMT", kAbsent},
+      {"Sun, 31 Feb 1994 08:49:37 GMT", kAbsent},
+      {"Sun, 06 Nov 1994 25:49:37 GMT", kAbsent},
+      {"Sun, 06 Foo 1994 08:49:37 GMT", kAbsent},
+      {"Sun, 06 Nov 1994 08:49:37 PST", kAbsent},
+      // malformed dates that a tokenizer splitting on '-' and ',' let through
+      {"Sun, 06 Nov -1994 08:49:37 GMT", kAbsent},
+      {"-Sun, 06 Nov 1994 08:49:37 GMT", kAbsent},
+      {"Sun,,, 06 Nov 1994 08:49:37 GMT", kAbsent},
+      {"Sun, 06-Nov-1994 08:49:37 GMT", kAbsent},
+      {"Sun 06-Nov-94 08:49:37 GMT", kAbsent},
+      {"Sun, 000000006 Nov 1994 08:49:37 GMT", kAbsent},
+      {"Sun, 06 Nov 94 08:49:37 GMT", kAbsent},
+      {"06 Nov 1994 08:49:37 GMT", kAbsent},
+      {"Sun, 06 Nov 1994 08:49:37 GMT GMT", kAbsent},
+  };
+  for (const Row& row : rows) {
+    std::string value = row.value;
+    CAPTURE(value);
+    CHECK(ParseRetryAfter(value, c.now) == row.want);
+  }
   TestClock later;
   later.now += 500ms;
   CHECK(ParseRetryAfter("Sun, 06 Nov 1994 08:49:37 GMT", later.now) == 7s);  // rounded up
   CHECK(ParseRetryAfter("Thu, 01 Jan 2026 00:00:10 GMT",
                         SysTime(std::chrono::sys_days(std::chrono::year{2026} / 1 / 1)
                                     .time_since_epoch())) == 10s);
-  for (const char* bad : {"", "soon", "-5", "1.5", "12abc", "99999999999",
-                          "Sun, 32 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 08:49:37 PST",
-                          "Sun, 06 Foo 1994 08:49:37 GMT", "Sun, 06 Nov 1994 25:49:37 GMT",
-                          "Sun, 31 Feb 1994 08:49:37 GMT", "06 Nov 1994 08:49:37 GMT"}) {
-    CAPTURE(bad);
-    CHECK_FALSE(ParseRetryAfter(bad, c.now).has_value());
-  }
 }
 
 TEST_CASE("429 and 503: Retry-After parsed against the clock; 429 halves the client's concurrency") {
@@ -404,8 +531,22 @@ TEST_CASE("List reads: 404 means no match; a broken page never reads as no match
   q = f.target.FindUsers("externalId", "k");
   CHECK_FALSE(q.response.Ok());
   CHECK(q.response.status == 502);
-  CHECK(q.response.Summary() == "HTTP 502: invalid ListResponse: <html><body>Gateway says hi</body></html>");
+  CHECK(q.response.Summary() ==
+        "HTTP 502: invalid ListResponse: not JSON (Invalid value. at byte 0): "
+        "<html><body>Gateway says hi</body></html>");
   CHECK(q.response.OutcomeUnknown());
+
+  // A page nested 400,000 levels deep: a clean failure of that read, not a crash.
+  f.http.PushStatus(200, R"({"totalResults":1,"Resources":)" + std::string(400000, '['));
+  q = f.target.FindUsers("externalId", "k");
+  CHECK(q.response.status == 502);
+  CHECK(q.response.detail == "invalid ListResponse: response body nests deeper than 64 levels");
+  CHECK(q.users.empty());
+
+  f.http.PushStatus(200, R"({"totalResults":2})");
+  q = f.target.FindUsers("externalId", "k");
+  CHECK(q.response.detail ==
+        R"(invalid ListResponse: no Resources although totalResults is not 0: {"totalResults":2})");
 
   f.http.PushStatus(200, R"({"totalResults":3,"Resources":[{"id":"a"}]})");
   f.http.PushStatus(503, "busy", {{"retry-after", "2"}});

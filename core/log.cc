@@ -1,9 +1,13 @@
 #include "core/log.h"
 
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <chrono>
 #include <cstdlib>
+#include <cstring>
 
 #include "core/redact.h"
 
@@ -66,6 +70,19 @@ void AppendJsonString(std::string& out, std::string_view v) {
   out += '"';
 }
 
+// RFC 3339 UTC with milliseconds: 2026-11-28T21:17:08.123Z.
+std::string Timestamp() {
+  auto now = std::chrono::system_clock::now();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch());
+  std::time_t secs = static_cast<std::time_t>(ms.count() / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>(ms.count() % 1000));
+  return buf;
+}
+
 int SyslogPriority(LogLevel l) {
   switch (l) {
     case LogLevel::kDebug: return 7;
@@ -95,8 +112,23 @@ std::optional<LogLevel> LogLevelByName(std::string_view name) {
   return std::nullopt;
 }
 
+bool IsJournalStream(int fd) {
+  const char* stream = std::getenv("JOURNAL_STREAM");
+  if (stream == nullptr) return false;
+  unsigned long long dev = 0, ino = 0;
+  if (std::sscanf(stream, "%llu:%llu", &dev, &ino) != 2) return false;
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return false;
+  return static_cast<unsigned long long>(st.st_dev) == dev &&
+         static_cast<unsigned long long>(st.st_ino) == ino;
+}
+
 Logger::Logger(Format format, LogLevel min_level, int fd)
-    : format_(format), min_level_(min_level), fd_(fd), prefix_(std::getenv("JOURNAL_STREAM") != nullptr) {}
+    : format_(format),
+      min_level_(min_level),
+      fd_(fd),
+      prefix_(IsJournalStream(fd)),
+      timestamps_(!prefix_) {}
 
 std::string Logger::Render(LogLevel level, std::string_view event, const LogFields& fields) const {
   std::string out;
@@ -109,12 +141,16 @@ std::string Logger::Render(LogLevel level, std::string_view event, const LogFiel
     AppendJsonString(out, LogLevelName(level));
     out += ",\"event\":";
     AppendJsonString(out, event);
-    if (cycle_ != 0) out += ",\"cycle\":\"" + std::to_string(cycle_) + "\"";
+    if (cycle_ != 0) out += ",\"cycle\":" + std::to_string(cycle_);
     for (const auto& [k, v] : fields) {
       out += ',';
       AppendJsonString(out, k);
       out += ':';
-      AppendJsonString(out, secrets->Apply(v));
+      if (v.kind() == LogValue::Kind::kText) {
+        AppendJsonString(out, secrets->Apply(v.text()));
+      } else {
+        out += v.text();  // a number or true/false, rendered by LogValue
+      }
     }
     out += '}';
   } else {
@@ -127,7 +163,7 @@ std::string Logger::Render(LogLevel level, std::string_view event, const LogFiel
       out += ' ';
       out += k;
       out += '=';
-      AppendLogfmtValue(out, secrets->Apply(v));
+      AppendLogfmtValue(out, v.kind() == LogValue::Kind::kText ? secrets->Apply(v.text()) : v.text());
     }
   }
   return out;
@@ -140,6 +176,10 @@ void Logger::Log(LogLevel level, std::string_view event, const LogFields& fields
   if (capture_ != nullptr) {
     capture_->push_back(std::move(line));
     return;
+  }
+  if (timestamps_) {
+    line = format_ == Format::kJson ? "{\"ts\":\"" + Timestamp() + "\"," + line.substr(1)
+                                    : "ts=" + Timestamp() + " " + line;
   }
   if (prefix_) line = "<" + std::to_string(SyslogPriority(level)) + ">" + line;
   line += '\n';

@@ -10,10 +10,12 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -23,7 +25,45 @@ enum class LogLevel { kDebug = 0, kInfo, kWarn, kError };
 std::string_view LogLevelName(LogLevel l);
 std::optional<LogLevel> LogLevelByName(std::string_view name);
 
-using LogFields = std::vector<std::pair<std::string, std::string>>;
+// One field value: text, or a number or a boolean, which the JSON format writes as
+// JSON numbers and booleans ("users_created":3, not "3"). logfmt writes all three
+// as they read. Text converts implicitly, so {"key", "E1"} and {"count", 3} both work.
+class LogValue {
+ public:
+  enum class Kind { kText, kNumber, kBool };
+  LogValue(std::string text) : text_(std::move(text)) {}  // NOLINT: implicit by design
+  LogValue(std::string_view text) : text_(text) {}        // NOLINT
+  LogValue(const char* text) : text_(text) {}             // NOLINT
+  LogValue(bool b) : text_(b ? "true" : "false"), kind_(Kind::kBool) {}  // NOLINT
+  template <typename N, typename = std::enable_if_t<std::is_arithmetic_v<N> &&
+                                                    !std::is_same_v<N, bool>>>
+  LogValue(N n) : text_(FormatNumber(n)), kind_(Kind::kNumber) {}  // NOLINT
+
+  const std::string& text() const { return text_; }
+  Kind kind() const { return kind_; }
+
+ private:
+  template <typename N>
+  static std::string FormatNumber(N n) {
+    if constexpr (std::is_integral_v<N>) {
+      return std::to_string(n);
+    } else {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.6g", static_cast<double>(n));
+      return buf;
+    }
+  }
+  std::string text_;
+  Kind kind_ = Kind::kText;
+};
+
+using LogFields = std::vector<std::pair<std::string, LogValue>>;
+
+// True when `fd` is the journal stream systemd connected us to: JOURNAL_STREAM
+// holds "device:inode" of that stream, and it is inherited by children whose
+// stderr may since have been redirected to a file (sd_journal_stream_fd(3),
+// systemd.exec(5) "$JOURNAL_STREAM"), so the variable alone proves nothing.
+bool IsJournalStream(int fd);
 
 class Logger {
  public:
@@ -38,14 +78,19 @@ class Logger {
 
   void SetFormat(Format f) { format_ = f; }
   void SetMinLevel(LogLevel l) { min_level_ = l; }
-  // Prefix lines with "<N>" (journald priority); default: on when JOURNAL_STREAM set.
+  // Prefix lines with "<N>" (journald priority); default: on when `fd` is the
+  // journal stream (IsJournalStream).
   void SetPriorityPrefix(bool on) { prefix_ = on; }
+  // Start each written line with its time, `ts=2026-11-28T21:17:08.123Z` (RFC 3339,
+  // UTC); default: on unless `fd` is the journal stream, which keeps its own.
+  void SetTimestamps(bool on) { timestamps_ = on; }
   // 0 clears it. Added as `cycle=<id>` to every line while set.
   void SetCycle(std::int64_t cycle_id) { cycle_ = cycle_id; }
   // Captures lines in memory instead of writing them (tests).
   void CaptureForTest(std::vector<std::string>* sink) { capture_ = sink; }
 
-  // Renders one line without the trailing newline (exposed for tests).
+  // Renders one line without the trailing newline and without the timestamp,
+  // which Log() adds when it writes (exposed for tests).
   std::string Render(LogLevel level, std::string_view event, const LogFields& fields) const;
 
  private:
@@ -53,6 +98,7 @@ class Logger {
   LogLevel min_level_;
   int fd_;
   bool prefix_;
+  bool timestamps_;
   std::int64_t cycle_ = 0;
   std::vector<std::string>* capture_ = nullptr;
   std::mutex mu_;

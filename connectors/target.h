@@ -71,23 +71,26 @@ class Target {
 
   virtual TargetResponse CreateUser(const User& user) = 0;
   virtual TargetResponse GetUser(const std::string& id) = 0;
-  // PATCH with the given changes. `if_match` sends If-Match when non-empty.
+  // PATCH with the given changes. Every PATCH and DELETE sends `if_match` as If-Match
+  // when it is non-empty.
   virtual TargetResponse PatchUser(const std::string& id, const std::vector<AttrChange>& changes,
                                    const std::string& if_match = "") = 0;
-  virtual TargetResponse DeleteUser(const std::string& id) = 0;
+  virtual TargetResponse DeleteUser(const std::string& id, const std::string& if_match = "") = 0;
   // `attr` is "externalId" or "userName"; value is matched with `eq`.
   virtual UserQuery FindUsers(std::string_view attr, std::string_view value) = 0;
 
   // Creates the group without members (members are added by PatchGroupMembers).
   virtual TargetResponse CreateGroup(const Group& group) = 0;
   virtual TargetResponse GetGroup(const std::string& id) = 0;  // excludes members
-  virtual TargetResponse RenameGroup(const std::string& id, const std::string& display_name) = 0;
+  virtual TargetResponse RenameGroup(const std::string& id, const std::string& display_name,
+                                     const std::string& if_match = "") = 0;
   // One PATCH: `add` of all of add_ids, then one `remove` with path
   // members[value eq "id"] per remove_id. Callers chunk.
   virtual TargetResponse PatchGroupMembers(const std::string& id,
                                            const std::vector<std::string>& add_ids,
-                                           const std::vector<std::string>& remove_ids) = 0;
-  virtual TargetResponse DeleteGroup(const std::string& id) = 0;
+                                           const std::vector<std::string>& remove_ids,
+                                           const std::string& if_match = "") = 0;
+  virtual TargetResponse DeleteGroup(const std::string& id, const std::string& if_match = "") = 0;
   // `attr` is "externalId" or "displayName".
   virtual GroupQuery FindGroups(std::string_view attr, std::string_view value) = 0;
 

@@ -11,7 +11,6 @@ namespace scimsync {
 ScimTargetOptions ToScimOptions(const TargetConfig& target) {
   ScimTargetOptions o;
   o.base_url = target.url;
-  o.max_connections = std::max(1, target.max_connections);
   return o;
 }
 

@@ -10,8 +10,7 @@
 
 namespace scimsync {
 
-// base_url = target.url as written (with or without trailing slash);
-// max_connections as configured (the starting concurrency a 429 halves).
+// base_url = target.url as written (with or without trailing slash).
 ScimTargetOptions ToScimOptions(const TargetConfig& target);
 
 // `token` is the secret read from token_file / token_env. request_timeout =

@@ -9,7 +9,7 @@
 //
 // Gates applied by the I/O thread before a queued request starts:
 //   * concurrency: at most SetMaxConcurrency(n) transfers in flight (1..max_connections;
-//     starts at max_connections). The SCIM target lowers it on a 429.
+//     starts at max_connections).
 //   * rate: with max_requests_per_second > 0, request starts are spaced evenly,
 //     1/rate apart (a token bucket holding one token: no bursts).
 // A request's timeouts (connect_timeout, request_timeout) start when it leaves the

@@ -177,8 +177,7 @@ std::vector<std::pair<std::string, std::string>> RedactHeaders(
 ScimTarget::ScimTarget(HttpClient& http, ScimTargetOptions options, Clock& clock)
     : http_(http),
       options_(std::move(options)),
-      clock_(clock),
-      concurrency_(std::max(1, options_.max_connections)) {
+      clock_(clock) {
   if (options_.page_size < 1) options_.page_size = 100;
   if (options_.max_pages < 1) options_.max_pages = 1;
 }
@@ -278,14 +277,6 @@ TargetResponse ScimTarget::Convert(const HttpResponse& http, Body parse, bool re
     t.detail = std::move(e.detail);
     t.scim_type = std::move(e.scim_type);
   }
-  if (t.status == 429) {
-    // The target asks for fewer requests at once: halve for the rest of this client's life.
-    int now = concurrency_.load();
-    int lower = std::max(1, now / 2);
-    if (lower < now && concurrency_.compare_exchange_strong(now, lower)) {
-      http_.SetMaxConcurrency(lower);
-    }
-  }
   return t;
 }
 
@@ -315,8 +306,8 @@ TargetResponse ScimTarget::PatchUser(const std::string& id, const std::vector<At
   return Call("PATCH", "Users/" + PercentEncode(id), UserPatchJson(changes), Body::kUser, if_match);
 }
 
-TargetResponse ScimTarget::DeleteUser(const std::string& id) {
-  return Call("DELETE", "Users/" + PercentEncode(id), "", Body::kNone);
+TargetResponse ScimTarget::DeleteUser(const std::string& id, const std::string& if_match) {
+  return Call("DELETE", "Users/" + PercentEncode(id), "", Body::kNone, if_match);
 }
 
 template <typename Page, typename Item>
@@ -385,24 +376,27 @@ TargetResponse ScimTarget::GetGroup(const std::string& id) {
   return Call("GET", "Groups/" + PercentEncode(id) + "?excludedAttributes=members", "", Body::kGroup);
 }
 
-TargetResponse ScimTarget::RenameGroup(const std::string& id, const std::string& display_name) {
-  return Call("PATCH", "Groups/" + PercentEncode(id), GroupRenameJson(display_name), Body::kGroup);
+TargetResponse ScimTarget::RenameGroup(const std::string& id, const std::string& display_name,
+                                       const std::string& if_match) {
+  return Call("PATCH", "Groups/" + PercentEncode(id), GroupRenameJson(display_name), Body::kGroup,
+              if_match);
 }
 
 TargetResponse ScimTarget::PatchGroupMembers(const std::string& id,
                                              const std::vector<std::string>& add_ids,
-                                             const std::vector<std::string>& remove_ids) {
+                                             const std::vector<std::string>& remove_ids,
+                                             const std::string& if_match) {
   if (add_ids.empty() && remove_ids.empty()) {
     TargetResponse t;
     t.status = 204;
     return t;
   }
   return Call("PATCH", "Groups/" + PercentEncode(id), MembersPatchJson(add_ids, remove_ids),
-              Body::kGroup);
+              Body::kGroup, if_match);
 }
 
-TargetResponse ScimTarget::DeleteGroup(const std::string& id) {
-  return Call("DELETE", "Groups/" + PercentEncode(id), "", Body::kNone);
+TargetResponse ScimTarget::DeleteGroup(const std::string& id, const std::string& if_match) {
+  return Call("DELETE", "Groups/" + PercentEncode(id), "", Body::kNone, if_match);
 }
 
 GroupQuery ScimTarget::FindGroups(std::string_view attr, std::string_view value) {

@@ -5,13 +5,14 @@
 // Requests
 //   POST   {base}/Users                      CreateUser    (body: scim_json.h UserJson)
 //   GET    {base}/Users/{id}                 GetUser
-//   PATCH  {base}/Users/{id}                 PatchUser     (If-Match when given)
+//   PATCH  {base}/Users/{id}                 PatchUser
 //   DELETE {base}/Users/{id}                 DeleteUser
 //   GET    {base}/Users?filter=..&startIndex=..&count=..            FindUsers
 //   POST   {base}/Groups                     CreateGroup   (no members)
 //   GET    {base}/Groups/{id}?excludedAttributes=members            GetGroup
 //   PATCH  {base}/Groups/{id}                RenameGroup, PatchGroupMembers
 //   DELETE {base}/Groups/{id}                DeleteGroup
+// PATCH and DELETE send If-Match when given one.
 //   GET    {base}/Groups?filter=..&excludedAttributes=members&...   FindGroups
 //   GET    {base}/Users?startIndex=1&count=1 Probe (proves URL, token and node id)
 // Every request carries Accept: application/scim+json; requests with a body also
@@ -33,7 +34,8 @@
 //     `user`/`group` empty and sets detail = "no id in the response: <why>: <first
 //     200 bytes>" (see TargetResponse in connectors/target.h for what the executor
 //     makes of it). A PATCH may answer without a body: no detail then;
-//   * a 429 also halves the HttpClient's concurrency (never below 1).
+//   * 429 and 503 are reported like any status: slowing down is the executor's
+//     decision (it runs fewer workers).
 //
 // List reads (FindUsers/FindGroups) page with startIndex/count: startIndex
 // advances by the number of Resources actually returned (servers cap `count`
@@ -70,7 +72,6 @@ namespace scimsync {
 
 struct ScimTargetOptions {
   std::string base_url;     // SCIM base, e.g. https://host/scim/v2 or Keeper's .../v2/<node_id>
-  int max_connections = 4;  // the client's starting concurrency; a 429 halves it
   int page_size = 100;      // `count` asked for on list reads
   int max_pages = 1000;     // safety cap on pages per list read
 };
@@ -101,15 +102,17 @@ class ScimTarget final : public Target {
   TargetResponse GetUser(const std::string& id) override;
   TargetResponse PatchUser(const std::string& id, const std::vector<AttrChange>& changes,
                            const std::string& if_match = "") override;
-  TargetResponse DeleteUser(const std::string& id) override;
+  TargetResponse DeleteUser(const std::string& id, const std::string& if_match = "") override;
   UserQuery FindUsers(std::string_view attr, std::string_view value) override;
 
   TargetResponse CreateGroup(const Group& group) override;
   TargetResponse GetGroup(const std::string& id) override;
-  TargetResponse RenameGroup(const std::string& id, const std::string& display_name) override;
+  TargetResponse RenameGroup(const std::string& id, const std::string& display_name,
+                             const std::string& if_match = "") override;
   TargetResponse PatchGroupMembers(const std::string& id, const std::vector<std::string>& add_ids,
-                                   const std::vector<std::string>& remove_ids) override;
-  TargetResponse DeleteGroup(const std::string& id) override;
+                                   const std::vector<std::string>& remove_ids,
+                                   const std::string& if_match = "") override;
+  TargetResponse DeleteGroup(const std::string& id, const std::string& if_match = "") override;
   GroupQuery FindGroups(std::string_view attr, std::string_view value) override;
 
   TargetResponse Probe() override;
@@ -133,7 +136,6 @@ class ScimTarget final : public Target {
   HttpClient& http_;
   ScimTargetOptions options_;
   Clock& clock_;
-  std::atomic<int> concurrency_;
   std::atomic<long> requests_{0};
   std::atomic<long> writes_{0};
 };

@@ -2,6 +2,9 @@
 // state store against FakeTarget (our Target interface, scripted) and a fake clock.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <optional>
+
 #include "core/log.h"
 #include "daemon/cycle.h"
 #include "daemon/executor.h"
@@ -38,10 +41,24 @@ struct Rig {
   FakeClock clock;
   std::unique_ptr<StateStore> state;
 
+  // Log lines of the test (static: the logger outlives the rig).
+  static std::vector<std::string>& Lines() {
+    static std::vector<std::string> lines;
+    return lines;
+  }
+  // The first captured line that contains every one of `parts`, or "".
+  static std::string Logged(std::initializer_list<std::string_view> parts) {
+    for (const auto& line : Lines()) {
+      bool all = true;
+      for (auto p : parts) all = all && line.find(p) != std::string::npos;
+      if (all) return line;
+    }
+    return {};
+  }
+
   Rig() {
-    static std::vector<std::string> log_lines;  // keep test output quiet
-    log_lines.clear();
-    Log().CaptureForTest(&log_lines);
+    Lines().clear();
+    Log().CaptureForTest(&Lines());  // keeps test output quiet
     config.target.url = "https://fake.example/scim/v2";
     config.target.max_connections = 1;  // deterministic call order
     config.mapping = Mapping::CsvDefaults();
@@ -66,6 +83,18 @@ struct Rig {
       if (u.key == key) return u;
     }
     return {};
+  }
+  KnownGroup GroupRow(const std::string& key) {
+    KnownState known = state->Load().value();
+    for (auto& g : known.groups) {
+      if (g.key == key) return g;
+    }
+    return {};
+  }
+  // E3 leaves the source (and the group).
+  void E3Leaves() {
+    source.dir.users.pop_back();
+    source.dir.groups[0].members = {"E1", "E2"};
   }
 };
 
@@ -298,4 +327,202 @@ TEST_CASE("a seat-blocked user who leaves the source is forgotten, not left in s
   CHECK(rig.state->NeedsAttention().value().empty());
   CHECK(rig.Row("E3").key.empty());
   CHECK(rig.target.users.size() == 2);
+}
+
+// ---------------------------------------------------------------------------
+// Every row of DESIGN §6 applies to every verb it names.
+
+constexpr std::size_t kActiveIx = static_cast<std::size_t>(Attr::kActive);
+
+std::optional<TargetResponse> NoOverride() { return std::nullopt; }
+
+TEST_CASE("412 and 428 on a disable PATCH: GET the ETag, retry once with If-Match") {
+  for (int status : {412, 428}) {
+    CAPTURE(status);
+    Rig rig;
+    rig.Sync();
+    std::string id = rig.Row("E3").target_id;
+    rig.E3Leaves();
+    rig.target.Script("PatchUser", FakeTarget::Http(status, "If-Match required"));
+    CycleReport r = rig.Sync();
+    CHECK(r.result == CycleResult::kOk);
+    CHECK(r.record.users_disabled == 1);
+    CHECK(r.record.failed == 0);
+    CHECK(rig.target.Count("GET " + id) == 1);
+    CHECK(rig.target.Count("PATCH " + id + " if-match W/\"" + id + "-") == 1);
+    CHECK(rig.target.users[id].values[kActiveIx] == "false");
+    CHECK(rig.Row("E3").status == ObjectStatus::kDisabled);
+  }
+}
+
+TEST_CASE("412 on a group rename and 428 on a member PATCH: retried once with If-Match") {
+  Rig rig;
+  rig.Sync();
+  std::string gid = rig.GroupRow("Staff").target_id;
+  rig.source.dir.groups[0].display_name = "All staff";
+  rig.source.dir.users.push_back(Person("E4", "p4@x.com"));
+  rig.source.dir.groups[0].members.push_back("E4");
+  rig.target.Script("RenameGroup", FakeTarget::Http(412, "ETag mismatch"));
+  rig.target.Script("PatchGroupMembers", FakeTarget::Http(428, "If-Match required"));
+  CycleReport r = rig.Sync();
+  CHECK(r.result == CycleResult::kOk);
+  CHECK(r.record.groups_updated == 1);
+  CHECK(r.record.members_added == 1);
+  CHECK(rig.target.Count("GET group " + gid) == 2);
+  CHECK(rig.target.Count("PATCH group " + gid + " name if-match W/\"" + gid + "-") == 1);
+  CHECK(rig.target.Count("PATCH group " + gid + " +1 -0 if-match W/\"" + gid + "-") == 1);
+  CHECK(rig.target.groups[gid].display_name == "All staff");
+  CHECK(rig.target.groups[gid].member_ids.size() == 4);
+  CHECK(rig.GroupRow("Staff").members.size() == 4);
+}
+
+TEST_CASE("412 and 428 on a DELETE of a user and of a group: retried once with If-Match") {
+  Rig rig;
+  rig.Sync();
+  std::string id = rig.Row("E3").target_id;
+  std::string gid = rig.GroupRow("Staff").target_id;
+  rig.config.target.deprovision = DeprovisionMode::kDelete;
+  rig.E3Leaves();
+  rig.target.Script("DeleteUser", FakeTarget::Http(412, "ETag mismatch"));
+  CycleReport r = rig.Sync(/*allow_deletions=*/true);
+  CHECK(r.result == CycleResult::kOk);
+  CHECK(r.record.users_deleted == 1);
+  CHECK(rig.target.Count("DELETE " + id + " if-match W/\"" + id + "-") == 1);
+  CHECK(rig.target.users.count(id) == 0);
+  CHECK(rig.Row("E3").status == ObjectStatus::kDeleted);
+
+  rig.source.dir.groups.clear();
+  rig.target.Script("DeleteGroup", FakeTarget::Http(428, "If-Match required"));
+  CycleReport g = rig.Sync(/*allow_deletions=*/true);
+  CHECK(g.result == CycleResult::kOk);
+  CHECK(g.record.groups_deleted == 1);
+  CHECK(rig.target.Count("DELETE group " + gid + " if-match W/\"" + gid + "-") == 1);
+  CHECK(rig.target.groups.empty());
+  CHECK(rig.GroupRow("Staff").key.empty());
+}
+
+TEST_CASE("a re-activation refused with 428 is seat-blocked and retried next cycle") {
+  Rig rig;
+  rig.Sync();
+  std::string id = rig.Row("E3").target_id;
+  User e3 = rig.source.dir.users[2];
+  rig.E3Leaves();
+  CHECK(rig.Sync().record.users_disabled == 1);
+  // The re-hire comes back while the licence has no free seat.
+  rig.source.dir.users.push_back(e3);
+  rig.source.dir.groups[0].members = {"E1", "E2", "E3"};
+  rig.target.Always("PatchUser", [] {
+    return std::optional<TargetResponse>(FakeTarget::Http(428, "Seats exceeded"));
+  });
+  CycleReport r = rig.Sync();
+  CHECK(r.result == CycleResult::kPartial);
+  CHECK(r.ExitCode() == 1);
+  CHECK(r.record.seat_blocked == 1);
+  CHECK(r.record.failed == 0);
+  // Tried as a precondition first (one If-Match retry), then taken as the seat limit.
+  CHECK(rig.target.Count("PATCH " + id + " if-match") == 1);
+  KnownUser row = rig.Row("E3");
+  CHECK(row.status == ObjectStatus::kSeatBlocked);
+  CHECK(row.target_id == id);
+  CHECK(row.next_retry == SysTime{});  // no backoff: next cycle tries again
+  CHECK_FALSE(Rig::Logged({"event=seats_exhausted", "seat_blocked=1"}).empty());
+
+  rig.target.Always("PatchUser", NoOverride);  // a seat is free again
+  CycleReport next = rig.Sync();
+  CHECK(next.result == CycleResult::kOk);
+  CHECK(next.record.users_updated == 1);
+  CHECK(rig.Row("E3").target_id == id);  // re-activated, never re-created
+  CHECK(rig.Row("E3").status == ObjectStatus::kSynced);
+  CHECK(rig.target.users[id].values[kActiveIx] == "true");
+  CHECK(rig.target.users.size() == 3);
+}
+
+TEST_CASE("a 503 lowers concurrency like a 429") {
+  Rig rig;
+  rig.config.target.max_connections = 4;
+  rig.target.Script("CreateUser", FakeTarget::Http(503, "busy"));
+  CycleReport r = rig.Sync();
+  CHECK(r.result == CycleResult::kOk);
+  CHECK(rig.target.users.size() == 3);
+  CHECK_FALSE(Rig::Logged({"event=rate_limited", "concurrency=2", "HTTP 503"}).empty());
+}
+
+TEST_CASE("a target that answers only 503 stops the cycle within the outage bound, 4 or 50 objects") {
+  for (int n : {4, 50}) {
+    CAPTURE(n);
+    Rig rig;
+    rig.config.target.max_connections = 4;  // the default
+    rig.source.dir.users.clear();
+    rig.source.dir.groups[0].members.clear();
+    for (int i = 1; i <= n; ++i) {
+      std::string key = "E" + std::to_string(i);
+      rig.source.dir.users.push_back(Person(key, "p" + std::to_string(i) + "@x.com"));
+      rig.source.dir.groups[0].members.push_back(key);
+    }
+    std::sort(rig.source.dir.users.begin(), rig.source.dir.users.end(),
+              [](const User& a, const User& b) { return a.key < b.key; });
+    std::sort(rig.source.dir.groups[0].members.begin(), rig.source.dir.groups[0].members.end());
+    auto down = [] { return std::optional<TargetResponse>(FakeTarget::Http(503, "down")); };
+    rig.target.Always("CreateUser", down);
+    rig.target.Always("CreateGroup", down);
+    CycleReport r = rig.Sync();
+    CHECK(r.result == CycleResult::kStopped);
+    CHECK(r.stop_code == ErrorCode::kUnavailable);
+    CHECK(r.stop_reason.rfind("target unavailable", 0) == 0);
+    // ExecutorOptions: max_outage 2 min, plus at most one capped wait in flight.
+    CHECK(rig.clock.Slept() <= std::chrono::minutes(2) + std::chrono::seconds(30));
+    INFO("down target, " << n << " objects: stopped after "
+                            << std::chrono::duration_cast<std::chrono::seconds>(rig.clock.Slept()).count()
+                            << " s of (fake) waiting, " << rig.target.RequestCount() << " requests: "
+                            << r.stop_reason);
+    // Nothing was created, nothing is left uncertain by a 503 that was never applied.
+    CHECK(rig.target.users.empty());
+  }
+}
+
+// ---------------------------------------------------------------------------
+// A 2xx to a create without an id (issue 8 item 5).
+
+TEST_CASE("a 201 without a user id is a failure of that user, resolved by lookup next cycle") {
+  Rig rig;
+  rig.target.Script("CreateUser", FakeTarget::Http(201), /*apply=*/true);  // no body parsed
+  CycleReport r = rig.Sync();
+  CHECK(r.result == CycleResult::kPartial);
+  CHECK(r.ExitCode() == 1);
+  CHECK(r.record.failed == 1);
+  CHECK(r.record.users_created == 2);
+  KnownUser row = rig.Row("E1");
+  CHECK(row.uncertain);
+  CHECK(row.target_id.empty());
+  CHECK(row.last_error ==
+        "the target answered HTTP 201 to the create but no user id could be read from the "
+        "response; the user will be looked up next cycle");
+  CHECK_FALSE(Rig::Logged({"level=warn", "event=user_failed", "key=E1"}).empty());
+
+  CycleReport next = rig.Sync();
+  CHECK(next.result == CycleResult::kOk);
+  CHECK(rig.target.users.size() == 3);  // found by externalId, never created twice
+  CHECK(rig.target.Count("POST E1") == 1);
+  CHECK_FALSE(rig.Row("E1").uncertain);
+  CHECK(rig.Row("E1").target_id == rig.target.FindUsers("externalId", "E1").users[0].id);
+}
+
+TEST_CASE("a 200 without a group id is a failure of that group, resolved by lookup next cycle") {
+  Rig rig;
+  rig.target.Script("CreateGroup", FakeTarget::Http(200), /*apply=*/true);
+  CycleReport r = rig.Sync();
+  CHECK(r.result == CycleResult::kPartial);
+  CHECK(r.ExitCode() == 1);
+  CHECK(r.record.failed == 1);
+  CHECK(rig.GroupRow("Staff").uncertain);
+  CHECK_FALSE(Rig::Logged({"level=warn", "event=group_failed", "key=Staff",
+                           "no group id could be read"})
+                  .empty());
+  CHECK(rig.target.Count("PATCH group") == 0);  // no members added to a group of unknown id
+
+  CycleReport next = rig.Sync();
+  CHECK(next.result == CycleResult::kOk);
+  CHECK(rig.target.groups.size() == 1);
+  CHECK(rig.target.Count("POST group Staff") == 1);
+  CHECK(rig.target.groups.begin()->second.member_ids.size() == 3);
 }

@@ -38,11 +38,21 @@ struct Wire {
     static std::vector<std::string> sink;
     Log().CaptureForTest(&sink);
   }
+  int failed = 0;  // ExecutorCounters::failed of the last Run
+
   Status Run(const Plan& plan) {
     ExecutorOptions o;
     o.max_connections = 1;
     Executor ex(target, *state, clock, o, known);
-    return ex.Run(plan);
+    Status s = ex.Run(plan);
+    failed = ex.counters().failed;
+    return s;
+  }
+  std::string Header(std::size_t request, const std::string& name) {
+    for (const auto& [k, v] : http.requests().at(request).headers) {
+      if (k == name) return v;
+    }
+    return "<none>";
   }
   std::vector<std::string> Requests() {
     std::vector<std::string> out;
@@ -145,4 +155,74 @@ TEST_CASE("401 stops at once and leaves no trace in the state") {
         "target refused the credentials: HTTP 401: invalid token (check target.token_file / "
         "token_env and the token's role)");
   CHECK(w.state->Load().value().users.empty());
+}
+
+namespace {
+
+Plan OneOp(OpKind kind, const std::string& key, std::vector<AttrChange> changes = {}) {
+  Operation op;
+  op.kind = kind;
+  op.key = key;
+  op.label = key;
+  op.changes = std::move(changes);
+  Plan p;
+  p.ops.push_back(op);
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("428 on a disable PATCH: GET for the ETag, then the same PATCH with If-Match") {
+  Wire w;
+  KnownUser row;
+  row.key = "E1";
+  row.target_id = "t-1";
+  row.values = Alice().values;
+  row.status = ObjectStatus::kSynced;
+  w.known.users = {row};
+  REQUIRE(w.state->PutUser(row).ok());
+  w.http.PushStatus(428, R"({"status":"428","detail":"If-Match required"})");
+  w.http.PushStatus(200, R"({"id":"t-1","userName":"alice@example.com","active":true})",
+                    {{"etag", "W/\"7\""}});
+  w.http.PushStatus(200, R"({"id":"t-1","userName":"alice@example.com","active":false})");
+  CHECK(w.Run(OneOp(OpKind::kDisableUser, "E1", {{Attr::kActive, "true", "false"}})).ok());
+  CHECK(w.Requests() == std::vector<std::string>{"PATCH /Users/t-1", "GET /Users/t-1",
+                                                 "PATCH /Users/t-1"});
+  CHECK(w.Header(0, "If-Match") == "<none>");
+  CHECK(w.Header(2, "If-Match") == "W/\"7\"");
+  CHECK(w.http.requests()[2].body == w.http.requests()[0].body);
+  CHECK(w.Row().status == ObjectStatus::kDisabled);
+  CHECK(w.http.unscripted() == 0);
+}
+
+TEST_CASE("412 on a group DELETE: GET for the ETag, then DELETE with If-Match") {
+  Wire w;
+  KnownGroup g;
+  g.key = "Staff";
+  g.target_id = "g-1";
+  g.display_name = "Staff";
+  g.status = ObjectStatus::kSynced;
+  w.known.groups = {g};
+  REQUIRE(w.state->PutGroup(g).ok());
+  w.http.PushStatus(412, R"({"status":"412","detail":"ETag mismatch"})");
+  w.http.PushStatus(200, R"({"id":"g-1","displayName":"Staff","meta":{"version":"W/\"3\""}})");
+  w.http.PushStatus(204);
+  CHECK(w.Run(OneOp(OpKind::kDeleteGroup, "Staff")).ok());
+  CHECK(w.Requests() == std::vector<std::string>{"DELETE /Groups/g-1",
+                                                 "GET /Groups/g-1?excludedAttributes=members",
+                                                 "DELETE /Groups/g-1"});
+  CHECK(w.Header(2, "If-Match") == "W/\"3\"");
+  CHECK(w.state->Load().value().groups.empty());
+}
+
+TEST_CASE("a 201 with an empty body: the user failed, left uncertain, the POST not repeated") {
+  Wire w;
+  w.http.PushStatus(201, "");
+  CHECK(w.Run(CreatePlan(Alice())).ok());
+  CHECK(w.Requests() == std::vector<std::string>{"POST /Users"});
+  CHECK(w.failed == 1);
+  KnownUser row = w.Row();
+  CHECK(row.uncertain);
+  CHECK(row.target_id.empty());
+  CHECK(row.last_error.find("no user id could be read") != std::string::npos);
 }

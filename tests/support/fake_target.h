@@ -2,7 +2,8 @@
 // tests. It behaves like a well-mannered SCIM server (ids, userName uniqueness
 // case-insensitive -> 409, filters by externalId/userName/displayName), and each
 // call can be overridden by a scripted response to play a real target's quirks.
-// Every call is recorded as "METHOD what" for assertions.
+// Every call is recorded as "METHOD what" for assertions, with " if-match <etag>"
+// when the request carried If-Match. GETs answer an ETag that changes every read.
 #pragma once
 
 #include <algorithm>
@@ -86,7 +87,7 @@ class FakeTarget final : public Target {
   }
   TargetResponse PatchUser(const std::string& id, const std::vector<AttrChange>& changes,
                            const std::string& if_match) override {
-    return Run("PatchUser", "PATCH " + id + (if_match.empty() ? "" : " if-match"), [&] {
+    return Run("PatchUser", "PATCH " + id + IfMatch(if_match), [&] {
       auto it = users.find(id);
       if (it == users.end()) return Http(404);
       for (const auto& c : changes) it->second.values[static_cast<std::size_t>(c.attr)] = c.new_value;
@@ -95,8 +96,8 @@ class FakeTarget final : public Target {
       return ok;
     });
   }
-  TargetResponse DeleteUser(const std::string& id) override {
-    return Run("DeleteUser", "DELETE " + id, [&] {
+  TargetResponse DeleteUser(const std::string& id, const std::string& if_match) override {
+    return Run("DeleteUser", "DELETE " + id + IfMatch(if_match), [&] {
       if (!users.erase(id)) return Http(404);
       return Http(204);
     });
@@ -134,11 +135,13 @@ class FakeTarget final : public Target {
       if (it == groups.end()) return Http(404);
       TargetResponse ok = Http(200);
       ok.group = it->second;
+      ok.etag = "W/\"" + id + "-" + std::to_string(++etag_) + "\"";
       return ok;
     });
   }
-  TargetResponse RenameGroup(const std::string& id, const std::string& name) override {
-    return Run("RenameGroup", "PATCH group " + id + " name", [&] {
+  TargetResponse RenameGroup(const std::string& id, const std::string& name,
+                             const std::string& if_match) override {
+    return Run("RenameGroup", "PATCH group " + id + " name" + IfMatch(if_match), [&] {
       auto it = groups.find(id);
       if (it == groups.end()) return Http(404);
       it->second.display_name = name;
@@ -146,10 +149,11 @@ class FakeTarget final : public Target {
     });
   }
   TargetResponse PatchGroupMembers(const std::string& id, const std::vector<std::string>& add,
-                                   const std::vector<std::string>& remove) override {
+                                   const std::vector<std::string>& remove,
+                                   const std::string& if_match) override {
     return Run("PatchGroupMembers",
                "PATCH group " + id + " +" + std::to_string(add.size()) + " -" +
-                   std::to_string(remove.size()),
+                   std::to_string(remove.size()) + IfMatch(if_match),
                [&] {
                  auto it = groups.find(id);
                  if (it == groups.end()) return Http(404);
@@ -161,8 +165,8 @@ class FakeTarget final : public Target {
                  return Http(204);
                });
   }
-  TargetResponse DeleteGroup(const std::string& id) override {
-    return Run("DeleteGroup", "DELETE group " + id, [&] {
+  TargetResponse DeleteGroup(const std::string& id, const std::string& if_match) override {
+    return Run("DeleteGroup", "DELETE group " + id + IfMatch(if_match), [&] {
       if (!groups.erase(id)) return Http(404);
       return Http(204);
     });
@@ -189,6 +193,10 @@ class FakeTarget final : public Target {
   }
 
  private:
+  // Calls record " if-match <etag>" when one was sent.
+  static std::string IfMatch(const std::string& etag) {
+    return etag.empty() ? "" : " if-match " + etag;
+  }
   TargetResponse Run(const std::string& call, const std::string& what,
                      const std::function<TargetResponse()>& real) {
     std::lock_guard lock(mu_);

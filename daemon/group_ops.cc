@@ -1,0 +1,348 @@
+#include "daemon/group_ops.h"
+
+#include <algorithm>
+
+#include "core/log.h"
+
+namespace scimsync {
+
+GroupOps::GroupOps(Target& target, RequestRunner& runner, StateOverlay& overlay,
+                   const ExecutorOptions& options, Clock& clock, ExecutorCounters& counters)
+    : target_(target),
+      runner_(runner),
+      overlay_(overlay),
+      options_(options),
+      clock_(clock),
+      counters_(counters) {}
+
+void GroupOps::Fail(KnownGroup row, const TargetResponse& r, bool permanent) {
+  row.last_error = r.Summary();
+  row.attempts += 1;
+  if (permanent) {
+    row.status = ObjectStatus::kFailed;
+    row.next_retry = FailedRetryAt(options_, clock_.Now(), row.attempts);
+  }
+  counters_.failed++;
+  LogWarn(permanent ? "group_failed" : "group_deferred",
+          {{"key", row.key}, {"group", row.display_name}, {"error", row.last_error}});
+  overlay_.PutGroup(row);
+}
+
+void GroupOps::Lost(const KnownGroup& row) {
+  LogWarn("group_missing_on_target", {{"key", row.key}, {"id", row.target_id}});
+  overlay_.ForgetGroup(row.key);  // the next plan creates it again with its members
+}
+
+void GroupOps::Adopt(KnownGroup row, const RemoteGroup& remote, const std::string& fallback_name,
+                     const char* event) {
+  row.target_id = remote.id;
+  row.display_name = remote.display_name.empty() ? fallback_name : remote.display_name;
+  // What the target holds is the truth; ids we cannot map are not ours.
+  row.members = overlay_.UserKeys(remote.member_ids);
+  row.status = ObjectStatus::kSynced;
+  row.uncertain = false;
+  row.last_error.clear();
+  row.attempts = 0;
+  overlay_.PutGroup(row);
+  LogInfo(event, {{"key", row.key}, {"group", row.display_name}, {"id", row.target_id}});
+}
+
+// Matching a group that may already exist (DESIGN §3): by externalId first, then by
+// displayName. Stops at the first attribute that matches anything.
+GroupOps::Lookup GroupOps::LookUp(const std::string& key, const std::string& display_name) {
+  Lookup q;
+  q.answer.action = Action::kDone;
+  q.answer.response.status = 200;  // nothing to look up by
+  for (std::string_view attr : {"externalId", "displayName"}) {
+    const std::string& value = attr == "externalId" ? key : display_name;
+    if (value.empty()) continue;
+    q.groups.clear();
+    q.answer = runner_.Send(Verb::kFind, "find group " + value, [&] {
+      GroupQuery inner = target_.FindGroups(attr, value);
+      q.groups = std::move(inner.groups);
+      return inner.response;
+    });
+    if (q.answer.action != Action::kDone || !q.groups.empty()) return q;
+  }
+  return q;
+}
+
+void GroupOps::Create(const Operation& op) {
+  KnownGroup row = overlay_.Group(op.key);
+  const KnownGroup before = row;
+  if (runner_.Stopping()) return;
+  if (row.display_name.empty()) row.display_name = op.group.display_name;
+  row.uncertain = true;
+  if (row.status == ObjectStatus::kDeleted) row.target_id.clear();
+  overlay_.PutGroup(row);
+
+  Answer a = runner_.Send(Verb::kCreateGroup, "create group " + op.label,
+                          [&] { return target_.CreateGroup(op.group); });
+  const TargetResponse& r = a.response;
+  switch (a.action) {
+    case Action::kDone: {
+      counters_.groups_created++;
+      RemoteGroup g = *r.group;
+      g.member_ids.clear();  // created without members
+      g.display_name = op.group.display_name;
+      Adopt(row, g, op.group.display_name, "group_created");
+      return;
+    }
+    case Action::kUnconfirmed:
+      // Created, but we cannot tell its id: a failure of this group, left
+      // uncertain so the next cycle finds it by filter.
+      row.last_error = "the target answered " + r.Summary() +
+                       " to the create but no group id could be read from the response; "
+                       "the group will be looked up next cycle";
+      row.attempts += 1;
+      counters_.failed++;
+      LogWarn("group_failed",
+              {{"key", row.key}, {"group", row.display_name}, {"error", row.last_error}});
+      overlay_.PutGroup(row);
+      return;
+    case Action::kAdopt: {
+      row.uncertain = false;
+      Lookup q = LookUp(op.key, op.group.display_name);
+      if (q.answer.action != Action::kDone) {
+        if (q.answer.action == Action::kStopAuth || q.answer.action == Action::kCancelled) {
+          overlay_.PutGroup(row);
+          return;
+        }
+        Fail(row, q.answer.response, q.answer.action == Action::kReject);
+        return;
+      }
+      if (q.groups.size() == 1) {
+        Adopt(row, q.groups[0], op.group.display_name, "group_adopted");
+        return;
+      }
+      row.status = ObjectStatus::kConflict;
+      row.last_error =
+          r.Summary() + "; lookup by externalId and displayName found no single group";
+      row.next_retry = FailedRetryAt(options_, clock_.Now(), ++row.attempts);
+      counters_.conflicts++;
+      LogWarn("group_conflict", {{"key", row.key}, {"error", row.last_error}});
+      overlay_.PutGroup(row);
+      return;
+    }
+    case Action::kSeatBlock:
+      // Tried again next cycle, like a seat-blocked user.
+      row.status = ObjectStatus::kSeatBlocked;
+      row.uncertain = false;
+      row.last_error = r.Summary();
+      counters_.seat_blocked++;
+      overlay_.PutGroup(row);
+      return;
+    case Action::kTransient:
+    case Action::kThrottle:
+      row.uncertain = a.maybe_applied;
+      Fail(row, r, /*permanent=*/false);
+      return;
+    case Action::kUnreachable:
+    case Action::kStopAuth:
+    case Action::kCancelled:
+      if (!a.maybe_applied) {
+        overlay_.PutGroup(before);  // nothing reached the target
+        return;
+      }
+      Fail(row, r, /*permanent=*/false);  // stays uncertain
+      return;
+    case Action::kReject:
+    case Action::kGone:
+    case Action::kReResolve:
+    case Action::kRetryWithIfMatch:
+    case Action::kShrinkChunk:
+      row.uncertain = a.maybe_applied;
+      Fail(row, r, /*permanent=*/true);
+      return;
+  }
+}
+
+void GroupOps::Update(const Operation& op) {
+  KnownGroup row = overlay_.Group(op.key);
+  if (row.target_id.empty()) return Create(op);
+  Answer a = runner_.SendWithIfMatch(
+      Verb::kRenameGroup, "rename group " + op.label,
+      [&](const std::string& etag, const TargetResponse*) {
+        return target_.RenameGroup(row.target_id, op.group.display_name, etag);
+      },
+      [&] { return target_.GetGroup(row.target_id); });
+  switch (a.action) {
+    case Action::kDone:
+      row.display_name = op.group.display_name;
+      row.status = ObjectStatus::kSynced;
+      row.last_error.clear();
+      row.attempts = 0;
+      overlay_.PutGroup(row);
+      counters_.groups_updated++;
+      LogInfo("group_renamed", {{"key", row.key}, {"group", row.display_name}});
+      return;
+    case Action::kReResolve:
+    case Action::kGone:
+      return Lost(row);
+    case Action::kTransient:
+    case Action::kThrottle:
+    case Action::kUnreachable:
+      return Fail(row, a.response, /*permanent=*/false);
+    case Action::kStopAuth:
+    case Action::kCancelled:
+      return;
+    case Action::kReject:
+    case Action::kUnconfirmed:
+    case Action::kAdopt:
+    case Action::kSeatBlock:
+    case Action::kRetryWithIfMatch:
+    case Action::kShrinkChunk:
+      return Fail(row, a.response, /*permanent=*/true);
+  }
+}
+
+void GroupOps::PatchMembers(const Operation& op, bool add) {
+  const KnownGroup row = overlay_.Group(op.key);
+  if (row.target_id.empty() || row.uncertain) return;  // create failed: next cycle
+  std::vector<std::string> keys, ids, absent;
+  for (const auto& k : op.members) {
+    // Add: only users certainly on the target (others: next cycle). Remove: a user
+    // not on the target is in no group there.
+    std::string id = add ? overlay_.LiveUserId(k) : overlay_.User(k).target_id;
+    if (id.empty()) {
+      if (!add) absent.push_back(k);
+      continue;
+    }
+    keys.push_back(k);
+    ids.push_back(id);
+  }
+  if (!absent.empty()) overlay_.RemoveMembers(row.key, absent);
+  const Verb verb = add ? Verb::kAddMembers : Verb::kRemoveMembers;
+  const std::string what = std::string(add ? "add members to " : "remove members from ") + op.label;
+  std::size_t chunk = static_cast<std::size_t>(std::max(1, options_.members_per_request));
+  std::size_t i = 0;
+  while (i < ids.size() && !runner_.Stopping()) {
+    const std::size_t n = std::min(chunk, ids.size() - i);
+    const auto from = static_cast<std::ptrdiff_t>(i), to = static_cast<std::ptrdiff_t>(i + n);
+    const std::vector<std::string> part_ids(ids.begin() + from, ids.begin() + to);
+    const std::vector<std::string> part_keys(keys.begin() + from, keys.begin() + to);
+    Answer a = runner_.SendWithIfMatch(
+        verb, what,
+        [&](const std::string& etag, const TargetResponse*) {
+          return add ? target_.PatchGroupMembers(row.target_id, part_ids, {}, etag)
+                     : target_.PatchGroupMembers(row.target_id, {}, part_ids, etag);
+        },
+        [&] { return target_.GetGroup(row.target_id); });
+    switch (a.action) {
+      case Action::kDone:
+        if (add) {
+          overlay_.AddMembers(row.key, part_keys);
+          counters_.members_added += static_cast<int>(n);
+        } else {
+          overlay_.RemoveMembers(row.key, part_keys);
+          counters_.members_removed += static_cast<int>(n);
+        }
+        i += n;
+        continue;
+      case Action::kShrinkChunk:
+        if (chunk > 1) {
+          chunk = std::max<std::size_t>(1, chunk / 2);
+          LogWarn("request_too_large", {{"group", row.display_name},
+                                        {"members_per_request", std::to_string(chunk)}});
+          continue;
+        }
+        return Fail(overlay_.Group(op.key), a.response, /*permanent=*/true);
+      case Action::kReResolve:
+      case Action::kGone:
+        return Lost(row);
+      case Action::kTransient:
+      case Action::kThrottle:
+      case Action::kUnreachable:
+        return Fail(overlay_.Group(op.key), a.response, /*permanent=*/false);
+      case Action::kStopAuth:
+      case Action::kCancelled:
+        return;
+      case Action::kReject:
+      case Action::kUnconfirmed:
+      case Action::kAdopt:
+      case Action::kSeatBlock:
+      case Action::kRetryWithIfMatch:
+        return Fail(overlay_.Group(op.key), a.response, /*permanent=*/true);
+    }
+  }
+  if (i > 0) {
+    LogInfo(add ? "members_added" : "members_removed",
+            {{"group", row.display_name}, {"count", std::to_string(i)}});
+  }
+}
+
+void GroupOps::Delete(const Operation& op) {
+  KnownGroup row = overlay_.Group(op.key);
+  if (row.target_id.empty()) return overlay_.ForgetGroup(row.key);
+  Answer a = runner_.SendWithIfMatch(
+      Verb::kDeleteGroup, "delete group " + op.label,
+      [&](const std::string& etag, const TargetResponse*) {
+        return target_.DeleteGroup(row.target_id, etag);
+      },
+      [&] { return target_.GetGroup(row.target_id); });
+  switch (a.action) {
+    case Action::kDone:
+    case Action::kGone:
+      overlay_.ForgetGroup(row.key);
+      counters_.groups_deleted++;
+      LogInfo("group_deleted", {{"key", row.key}, {"group", row.display_name}});
+      return;
+    case Action::kTransient:
+    case Action::kThrottle:
+    case Action::kUnreachable:
+      return Fail(row, a.response, /*permanent=*/false);
+    case Action::kStopAuth:
+    case Action::kCancelled:
+      return;
+    case Action::kReject:
+    case Action::kUnconfirmed:
+    case Action::kAdopt:
+    case Action::kSeatBlock:
+    case Action::kReResolve:
+    case Action::kRetryWithIfMatch:
+    case Action::kShrinkChunk:
+      return Fail(row, a.response, /*permanent=*/true);
+  }
+}
+
+void GroupOps::Resolve(const Operation& op) {
+  KnownGroup row = overlay_.Group(op.key);
+  std::optional<RemoteGroup> remote;
+  auto unresolved = [&](const Answer& a) {
+    // Stays uncertain; the next cycle tries again.
+    if (a.action == Action::kStopAuth || a.action == Action::kCancelled) return;
+    row.last_error = a.response.Summary();
+    overlay_.PutGroup(row);
+  };
+  if (!row.target_id.empty()) {
+    Answer a = runner_.Send(Verb::kGet, "read group " + op.label,
+                            [&] { return target_.GetGroup(row.target_id); });
+    if (a.action == Action::kDone) {
+      remote = a.response.group;
+    } else if (a.action != Action::kGone) {
+      return unresolved(a);
+    }
+  }
+  if (!remote) {
+    Lookup q = LookUp(row.key, row.display_name);
+    if (q.answer.action != Action::kDone) return unresolved(q.answer);
+    if (q.groups.size() == 1) remote = q.groups[0];
+  }
+  counters_.resolved++;
+  if (!remote) {
+    overlay_.ForgetGroup(row.key);  // never created: the next plan creates it
+    LogInfo("group_resolved", {{"key", row.key}, {"found", "0"}});
+    return;
+  }
+  const bool same = row.target_id == remote->id;
+  row.target_id = remote->id;
+  row.uncertain = false;
+  row.status = ObjectStatus::kSynced;
+  // Reads exclude members: keep what we know of the same group.
+  if (!same || !remote->member_ids.empty()) row.members = overlay_.UserKeys(remote->member_ids);
+  if (!remote->display_name.empty()) row.display_name = remote->display_name;
+  overlay_.PutGroup(row);
+  LogInfo("group_resolved", {{"key", row.key}, {"id", row.target_id}});
+}
+
+}  // namespace scimsync

@@ -1,0 +1,449 @@
+#include "daemon/user_ops.h"
+
+#include "core/log.h"
+
+namespace scimsync {
+namespace {
+
+constexpr std::size_t kActive = static_cast<std::size_t>(Attr::kActive);
+constexpr std::size_t kUserName = static_cast<std::size_t>(Attr::kUserName);
+
+// Values after applying `changes` to `values`.
+AttrValues Applied(AttrValues values, const std::vector<AttrChange>& changes) {
+  for (const auto& c : changes) values[static_cast<std::size_t>(c.attr)] = c.new_value;
+  return values;
+}
+
+// A returning user: the plan turns a disabled user active again.
+bool IsReactivation(const std::vector<AttrChange>& changes) {
+  for (const auto& c : changes) {
+    if (c.attr == Attr::kActive && c.old_value == "false" && c.new_value != "false") return true;
+  }
+  return false;
+}
+
+TargetResponse NothingToSend() {
+  TargetResponse r;
+  r.status = 204;
+  return r;
+}
+
+}  // namespace
+
+UserOps::UserOps(Target& target, RequestRunner& runner, StateOverlay& overlay,
+                 const ExecutorOptions& options, Clock& clock, ExecutorCounters& counters)
+    : target_(target),
+      runner_(runner),
+      overlay_(overlay),
+      options_(options),
+      clock_(clock),
+      counters_(counters) {}
+
+std::string UserOps::seat_detail() const {
+  std::lock_guard lock(mu_);
+  return seat_detail_;
+}
+
+// ---------------------------------------------------------------------------
+// Outcomes shared by the operations
+
+void UserOps::Synced(KnownUser& row, const AttrValues& values) {
+  row.values = values;
+  row.status = values[kActive] == "false" ? ObjectStatus::kDisabled : ObjectStatus::kSynced;
+  row.uncertain = false;
+  row.last_error.clear();
+  row.attempts = 0;
+  row.next_retry = SysTime{};
+  row.failed_hash = 0;
+  overlay_.PutUser(row);
+}
+
+void UserOps::SeatBlock(KnownUser row, const std::string& error) {
+  if (!seats_exhausted_.exchange(true)) {
+    std::lock_guard lock(mu_);
+    seat_detail_ = error;
+  }
+  row.status = ObjectStatus::kSeatBlocked;
+  row.uncertain = false;
+  row.last_error = error;
+  counters_.seat_blocked++;
+  overlay_.PutUser(row);
+}
+
+void UserOps::Fail(KnownUser row, const User* desired, const TargetResponse& r, bool permanent) {
+  row.last_error = r.Summary();
+  row.attempts += 1;
+  if (permanent) {
+    // The target refused this object: retry when its source changes, or after a
+    // growing backoff.
+    row.status = ObjectStatus::kFailed;
+    row.next_retry = FailedRetryAt(options_, clock_.Now(), row.attempts);
+    row.failed_hash = desired ? SourceHash(*desired) : 0;
+  } else {
+    // Transient: next cycle tries again (no backoff window across cycles; the
+    // daemon interval is the backoff). Existing rows keep their status.
+    if (row.status == ObjectStatus::kSynced || row.status == ObjectStatus::kPending) {
+      row.status = row.target_id.empty() ? ObjectStatus::kPending : ObjectStatus::kFailed;
+    }
+    row.next_retry = SysTime{};
+    row.failed_hash = 0;
+  }
+  counters_.failed++;
+  (permanent ? LogWarn : LogDebug)(
+      "user_failed", {{"key", row.key},
+                      {"user", desired ? desired->Get(Attr::kUserName) : row.values[kUserName]},
+                      {"error", row.last_error}});
+  if (!permanent) LogWarn("user_deferred", {{"key", row.key}, {"error", row.last_error}});
+  overlay_.PutUser(row);
+}
+
+void UserOps::Conflict(KnownUser row, const User& desired, const std::string& message) {
+  row.status = ObjectStatus::kConflict;
+  row.uncertain = false;
+  row.last_error = message;
+  row.attempts += 1;
+  row.next_retry = FailedRetryAt(options_, clock_.Now(), row.attempts);
+  row.failed_hash = SourceHash(desired);
+  counters_.conflicts++;
+  LogWarn("user_conflict", {{"key", row.key},
+                            {"user", desired.Get(Attr::kUserName)},
+                            {"error", message}});
+  overlay_.PutUser(row);
+}
+
+// ---------------------------------------------------------------------------
+// Create, adopt
+
+void UserOps::Create(const User& desired) {
+  KnownUser row = overlay_.User(desired.key);
+  const bool existed = overlay_.HasUser(desired.key);
+  const KnownUser before = row;
+  // Nothing reached the target: put the row back exactly as it was.
+  auto restore = [&] {
+    if (existed) {
+      overlay_.PutUser(before);
+    } else {
+      overlay_.DropUser(before.key);
+    }
+  };
+  if (seats_exhausted_) {
+    // A 428 earlier in this run: the licence has no seats; do not hammer it.
+    SeatBlock(row, "waiting for a free licence seat: " + seat_detail());
+    return;
+  }
+  if (runner_.Stopping()) return;
+  // Written before the POST: if we crash or lose the response, the next cycle
+  // looks the user up instead of creating a duplicate.
+  row.uncertain = true;
+  if (row.status == ObjectStatus::kDeleted) row.target_id.clear();
+  overlay_.PutUser(row);
+
+  const std::string name = desired.Get(Attr::kUserName);
+  Answer a = runner_.Send(Verb::kCreateUser, "create user " + name,
+                          [&] { return target_.CreateUser(desired); });
+  const TargetResponse& r = a.response;
+  switch (a.action) {
+    case Action::kDone:
+      row.target_id = r.user->id;
+      Synced(row, desired.values);
+      counters_.users_created++;
+      LogInfo("user_created", {{"key", row.key}, {"user", name}, {"id", row.target_id}});
+      return;
+    case Action::kUnconfirmed:
+      // The target says it created the user but we cannot tell its id: a failure
+      // of this object, left uncertain so the next cycle finds it by filter.
+      row.last_error = "the target answered " + r.Summary() +
+                       " to the create but no user id could be read from the response; "
+                       "the user will be looked up next cycle";
+      row.attempts += 1;
+      counters_.failed++;
+      LogWarn("user_failed", {{"key", row.key}, {"user", name}, {"error", row.last_error}});
+      overlay_.PutUser(row);
+      return;
+    case Action::kAdopt:
+      row.uncertain = false;
+      overlay_.PutUser(row);
+      Adopt(desired, r.Summary());
+      return;
+    case Action::kSeatBlock:
+      SeatBlock(row, r.Summary());
+      return;
+    case Action::kTransient:
+    case Action::kThrottle:
+      row.uncertain = a.maybe_applied;
+      Fail(row, &desired, r, /*permanent=*/false);
+      return;
+    case Action::kUnreachable:
+    case Action::kStopAuth:
+    case Action::kCancelled:
+      if (!a.maybe_applied) return restore();
+      Fail(row, &desired, r, /*permanent=*/false);  // stays uncertain
+      return;
+    case Action::kReject:
+    case Action::kGone:
+    case Action::kReResolve:
+    case Action::kRetryWithIfMatch:
+    case Action::kShrinkChunk:
+      row.uncertain = a.maybe_applied;
+      Fail(row, &desired, r, /*permanent=*/true);
+      return;
+  }
+}
+
+// Matching a user that may already exist (DESIGN §3): by externalId first, then by
+// userName. Stops at the first attribute that matches anything.
+UserOps::Lookup UserOps::LookUp(const std::string& key, const std::string& user_name) {
+  Lookup q;
+  q.answer.action = Action::kDone;
+  q.answer.response.status = 200;  // nothing to look up by
+  for (std::string_view attr : {"externalId", "userName"}) {
+    const std::string& value = attr == "externalId" ? key : user_name;
+    if (value.empty()) continue;
+    q.users.clear();
+    q.answer = runner_.Send(Verb::kFind, "find user " + value, [&] {
+      UserQuery inner = target_.FindUsers(attr, value);
+      q.users = std::move(inner.users);
+      return inner.response;
+    });
+    if (q.answer.action != Action::kDone || !q.users.empty()) return q;
+  }
+  return q;
+}
+
+void UserOps::Adopt(const User& desired, const std::string& why) {
+  KnownUser row = overlay_.User(desired.key);
+  Lookup q = LookUp(desired.key, desired.Get(Attr::kUserName));
+  if (q.answer.action != Action::kDone) {
+    if (q.answer.action == Action::kStopAuth || q.answer.action == Action::kCancelled) return;
+    Fail(row, &desired, q.answer.response, q.answer.action == Action::kReject);
+    return;
+  }
+  if (q.users.size() != 1) {
+    Conflict(row, desired,
+             why + "; lookup by externalId and userName found " + std::to_string(q.users.size()) +
+                 " users, so nothing was adopted");
+    return;
+  }
+  const RemoteUser& remote = q.users.front();
+  if (!remote.external_id.empty() && remote.external_id != desired.key) {
+    Conflict(row, desired,
+             why + "; userName belongs to target user " + remote.id + " with externalId \"" +
+                 remote.external_id + "\"");
+    return;
+  }
+  row.target_id = remote.id;
+  row.values = remote.values;
+  row.status = ObjectStatus::kSynced;
+  row.uncertain = false;
+  overlay_.PutUser(row);
+  counters_.users_adopted++;
+  LogInfo("user_adopted", {{"key", row.key},
+                           {"user", desired.Get(Attr::kUserName)},
+                           {"id", row.target_id},
+                           {"reason", why}});
+  Patch(row, desired, Verb::kPatchUser, remote.values,
+        DiffUser(remote.values, desired.values, options_.keep));
+}
+
+// ---------------------------------------------------------------------------
+// Update
+
+void UserOps::Update(const Operation& op) {
+  KnownUser row = overlay_.User(op.key);
+  if (row.target_id.empty()) return Create(op.user);
+  const bool reactivate = IsReactivation(op.changes);
+  if (reactivate && seats_exhausted_) {
+    SeatBlock(row, "waiting for a free licence seat: " + seat_detail());
+    return;
+  }
+  Patch(row, op.user, reactivate ? Verb::kReactivateUser : Verb::kPatchUser, row.values,
+        op.changes);
+}
+
+void UserOps::Patch(KnownUser row, const User& desired, Verb verb, AttrValues have,
+                    std::vector<AttrChange> changes) {
+  const std::string name = desired.Get(Attr::kUserName);
+  if (changes.empty()) {
+    // Already as desired (an adopted user that matches): nothing to send.
+    AttrValues values = desired.values;
+    for (std::size_t i = 0; i < kAttrCount; ++i) {
+      if (options_.keep[i] && desired.values[i].empty()) values[i] = have[i];
+    }
+    Synced(row, values);
+    return;
+  }
+  Answer a = runner_.SendWithIfMatch(
+      verb, std::string(VerbName(verb)) + " " + name,
+      [&](const std::string& etag, const TargetResponse* current) {
+        if (current && current->user) {
+          // Re-plan against what the target holds now.
+          have = current->user->values;
+          changes = DiffUser(have, desired.values, options_.keep);
+          if (changes.empty()) return NothingToSend();
+        }
+        return target_.PatchUser(row.target_id, changes, etag);
+      },
+      [&] { return target_.GetUser(row.target_id); });
+  const TargetResponse& r = a.response;
+  switch (a.action) {
+    case Action::kDone:
+      Synced(row, Applied(have, changes));
+      counters_.users_updated++;
+      LogInfo(verb == Verb::kReactivateUser ? "user_reactivated" : "user_updated",
+              {{"key", row.key}, {"user", name}, {"id", row.target_id},
+               {"changes", std::to_string(changes.size())}});
+      return;
+    case Action::kReResolve:
+      // Gone from the target (deleted there by hand): create it again (a 409
+      // then finds it if it was only renamed).
+      LogWarn("user_missing_on_target", {{"key", row.key}, {"id", row.target_id}});
+      row.target_id.clear();
+      row.status = ObjectStatus::kPending;
+      overlay_.PutUser(row);
+      Create(desired);
+      return;
+    case Action::kSeatBlock:
+      SeatBlock(row, r.Summary());
+      return;
+    case Action::kTransient:
+    case Action::kThrottle:
+    case Action::kUnreachable:
+      Fail(row, &desired, r, /*permanent=*/false);
+      return;
+    case Action::kStopAuth:
+    case Action::kCancelled:
+      return;
+    case Action::kReject:
+    case Action::kUnconfirmed:
+    case Action::kGone:
+    case Action::kAdopt:
+    case Action::kRetryWithIfMatch:
+    case Action::kShrinkChunk:
+      Fail(row, &desired, r, /*permanent=*/true);
+      return;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Deprovision
+
+void UserOps::Deprovision(const Operation& op) {
+  KnownUser row = overlay_.User(op.key);
+  const bool del = op.kind == OpKind::kDeleteUser;
+  if (row.target_id.empty()) {
+    row.status = del ? ObjectStatus::kDeleted : ObjectStatus::kDisabled;
+    overlay_.PutUser(row);
+    return;
+  }
+  const Verb verb = del ? Verb::kDeleteUser : Verb::kDisableUser;
+  const std::vector<AttrChange> changes = {
+      {Attr::kActive, row.values[kActive].empty() ? "true" : row.values[kActive], "false"}};
+  Answer a = runner_.SendWithIfMatch(
+      verb, std::string(VerbName(verb)) + " " + op.label,
+      [&](const std::string& etag, const TargetResponse*) {
+        return del ? target_.DeleteUser(row.target_id, etag)
+                   : target_.PatchUser(row.target_id, changes, etag);
+      },
+      [&] { return target_.GetUser(row.target_id); });
+  switch (a.action) {
+    case Action::kDone:
+    case Action::kGone:
+      if (del || a.action == Action::kGone) {
+        // Gone: the target drops its memberships with it.
+        overlay_.RemoveFromAllGroups(row.key);
+        row.target_id.clear();
+        row.status = ObjectStatus::kDeleted;
+        counters_.users_deleted++;
+      } else {
+        row.values[kActive] = "false";
+        row.status = ObjectStatus::kDisabled;
+        counters_.users_disabled++;
+      }
+      row.uncertain = false;
+      row.last_error.clear();
+      row.attempts = 0;
+      row.next_retry = SysTime{};
+      overlay_.PutUser(row);
+      LogInfo(row.status == ObjectStatus::kDeleted ? "user_deleted" : "user_disabled",
+              {{"key", row.key}, {"user", op.label}});
+      return;
+    case Action::kTransient:
+    case Action::kThrottle:
+    case Action::kUnreachable:
+      Fail(row, nullptr, a.response, /*permanent=*/false);
+      return;
+    case Action::kStopAuth:
+    case Action::kCancelled:
+      return;
+    case Action::kReject:
+    case Action::kUnconfirmed:
+    case Action::kAdopt:
+    case Action::kSeatBlock:
+    case Action::kReResolve:
+    case Action::kRetryWithIfMatch:
+    case Action::kShrinkChunk:
+      Fail(row, nullptr, a.response, /*permanent=*/true);
+      return;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Resolve
+
+void UserOps::Resolve(const Operation& op) {
+  KnownUser row = overlay_.User(op.key);
+  std::optional<RemoteUser> remote;
+  auto unresolved = [&](const Answer& a) {
+    // Stays uncertain; the next cycle tries again.
+    if (a.action == Action::kStopAuth || a.action == Action::kCancelled) return;
+    row.last_error = a.response.Summary();
+    overlay_.PutUser(row);
+  };
+  if (!row.target_id.empty()) {
+    Answer a = runner_.Send(Verb::kGet, "read user " + op.label,
+                            [&] { return target_.GetUser(row.target_id); });
+    if (a.action == Action::kDone) {
+      remote = a.response.user;
+    } else if (a.action == Action::kGone) {
+      row.target_id.clear();
+    } else {
+      return unresolved(a);
+    }
+  }
+  int matches = 0;
+  if (!remote) {
+    std::string user_name = row.values[kUserName];
+    if (user_name.empty()) user_name = op.user.Get(Attr::kUserName);
+    Lookup q = LookUp(row.key, user_name);
+    if (q.answer.action != Action::kDone) return unresolved(q.answer);
+    matches = static_cast<int>(q.users.size());
+    if (matches == 1 && (q.users[0].external_id.empty() || q.users[0].external_id == row.key)) {
+      remote = q.users[0];
+    }
+  }
+  counters_.resolved++;
+  row.uncertain = false;
+  if (remote) {
+    row.target_id = remote->id;
+    row.values = remote->values;
+    row.status = remote->values[kActive] == "false" ? ObjectStatus::kDisabled
+                                                    : ObjectStatus::kSynced;
+    row.last_error.clear();
+    LogInfo("user_resolved", {{"key", row.key}, {"id", row.target_id}});
+  } else if (matches > 0) {
+    row.status = ObjectStatus::kConflict;
+    row.last_error = "lookup found " + std::to_string(matches) +
+                     " target users that could be this one; not adopted";
+    row.next_retry = FailedRetryAt(options_, clock_.Now(), ++row.attempts);
+    counters_.conflicts++;
+    LogWarn("user_conflict", {{"key", row.key}, {"error", row.last_error}});
+  } else {
+    // Not on the target: the create never happened. The next plan creates it.
+    row.target_id.clear();
+    row.status = ObjectStatus::kPending;
+    LogInfo("user_resolved", {{"key", row.key}, {"id", ""}, {"found", "0"}});
+  }
+  overlay_.PutUser(row);
+}
+
+}  // namespace scimsync

@@ -1,0 +1,83 @@
+// UserOps: the user operations of a plan, each one object from request to state
+// row. Requests go through the RequestRunner; what an answer means is the Action of
+// the policy table (daemon/response_policy.h); rows go to the StateOverlay.
+//
+//   Create      POST, the row marked uncertain first (a lost answer costs a lookup,
+//               never a duplicate). done: synced. unconfirmed (2xx without an id):
+//               failed, left uncertain for the next cycle's lookup. adopt (409): find
+//               by externalId then userName; one match whose externalId is empty or
+//               ours: adopt its id, PATCH the difference; else conflict with backoff.
+//               seat-block (428): seat-blocked, and no more creates or re-activations
+//               this run. Nothing sent (refused connection, 401, stop): the row is put
+//               back as it was.
+//   Update      PATCH only the planned changes; a re-activation (active false ->
+//               true) is its own verb: refused for seats it is seat-blocked like a
+//               create. re-read-and-retry: GET, re-diff against what the target
+//               holds, PATCH once more with If-Match. re-resolve (404): re-create.
+//   Deprovision PATCH active=false, or DELETE; gone (404) counts as deleted; also
+//               retried with If-Match on 412/428.
+//   Resolve     an uncertain user: GET by id, else look up by externalId, userName;
+//               adopt a single match whose externalId is empty or ours.
+// Any user: reject -> failed with backoff (retried when its source changes);
+// transient/throttle after the runner's retries -> deferred to the next cycle.
+//
+// Thread-safe: operations on different users run concurrently.
+#pragma once
+
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "connectors/target.h"
+#include "core/clock.h"
+#include "core/plan.h"
+#include "core/planner.h"
+#include "daemon/executor_counters.h"
+#include "daemon/executor_options.h"
+#include "daemon/request_runner.h"
+#include "daemon/state_overlay.h"
+
+namespace scimsync {
+
+class UserOps {
+ public:
+  UserOps(Target& target, RequestRunner& runner, StateOverlay& overlay,
+          const ExecutorOptions& options, Clock& clock, ExecutorCounters& counters);
+
+  void Create(const User& desired);
+  void Update(const Operation& op);
+  void Deprovision(const Operation& op);
+  void Resolve(const Operation& op);
+
+  // True once the target refused a create or re-activation for lack of seats.
+  bool seats_exhausted() const { return seats_exhausted_.load(); }
+  std::string seat_detail() const;
+
+ private:
+  struct Lookup {
+    Answer answer;
+    std::vector<RemoteUser> users;
+  };
+  Lookup LookUp(const std::string& key, const std::string& user_name);
+  void Adopt(const User& desired, const std::string& why);
+  // PATCHes `changes` (from `have`) with the If-Match retry; records the outcome.
+  void Patch(KnownUser row, const User& desired, Verb verb, AttrValues have,
+             std::vector<AttrChange> changes);
+  void Synced(KnownUser& row, const AttrValues& values);
+  void SeatBlock(KnownUser row, const std::string& error);
+  void Fail(KnownUser row, const User* desired, const TargetResponse& r, bool permanent);
+  void Conflict(KnownUser row, const User& desired, const std::string& message);
+
+  Target& target_;
+  RequestRunner& runner_;
+  StateOverlay& overlay_;
+  const ExecutorOptions& options_;
+  Clock& clock_;
+  ExecutorCounters& counters_;
+  std::atomic<bool> seats_exhausted_{false};
+  mutable std::mutex mu_;  // guards seat_detail_
+  std::string seat_detail_;
+};
+
+}  // namespace scimsync

@@ -14,6 +14,8 @@
 //                                     the same person is a duplicate, as on lax targets)
 //   uniqueGroupNameCi                409 on a group whose displayName differs only by case;
 //                                     Groups `displayName eq` then matches any case too
+//   uniqueGroupNames (default true)  false: no displayName uniqueness at all (two groups may
+//                                     share a name; `displayName eq` then finds both)
 //   seatLimit N                       428 on POST /Users, and on a PATCH/PUT that re-activates
 //                                     a user (active: true), once N active users exist (Keeper)
 //   deleteLocks                       DELETE /Users/x sets active=false instead (Keeper)
@@ -56,7 +58,8 @@
 //                       ("PATCH /Groups": n, ...), patchOps {add, remove, replace},
 //                       membersAdded, membersRemoved (member values in PATCH add/remove ops),
 //                       usersDisabled, usersEnabled (writes that set active false/true),
-//                       faults (answers made by the hostile switches)
+//                       faults (answers made by the hostile switches), lists {Users, Groups}
+//                       (unfiltered list reads, i.e. pages of a whole-target read)
 //   GET /admin/writes   the last 1000 writes: {method, path, status, ops: ["remove members", ...]}
 //   POST /admin/reset   counters and the write log
 //   POST /admin/config  switches (JSON, merged)
@@ -88,8 +91,8 @@ const host = arg('--host', '127.0.0.1');
 const port = Number(arg('--port', '0'));
 
 const DEFAULTS = {
-  uniqueUserNameCi: true, uniqueUserNames: true, uniqueGroupNameCi: false, seatLimit: 0,
-  deleteLocks: false, pageCap: 0, etags: false, etagRequired: false, rate429Every: 0,
+  uniqueUserNameCi: true, uniqueUserNames: true, uniqueGroupNameCi: false, uniqueGroupNames: true,
+  seatLimit: 0, deleteLocks: false, pageCap: 0, etags: false, etagRequired: false, rate429Every: 0,
   rateRetryAfter: 1, fail503Every: 0, dropAfterCommitEvery: 0, latencyMs: 0, down: false,
   // hostile
   faultMatch: '', faultEvery: 1, faultLimit: 0, errorStatus: 0, errorBody: 'scim',
@@ -229,7 +232,7 @@ function paged(resource, all) {
 }
 function groupFilter(f) {
   const a = f.attr.toLowerCase();
-  if (a === 'displayname' && switches.uniqueGroupNameCi) {
+  if (a === 'displayname' && (switches.uniqueGroupNameCi || !switches.uniqueGroupNames)) {
     return [...groups.values()].filter((g) => sameGroupName(g.displayName, f.value));
   }
   const idx = a === 'displayname' ? byGroupName : a === 'externalid' ? byGroupExt : null;
@@ -306,8 +309,9 @@ SCIMMY.Resources.declare(SCIMMY.Resources.Group, {
     const data = plain(instance);
     const old = resource.id ? groups.get(resource.id) : undefined;
     if (resource.id && !old) throw new SCIMMY.Types.Error(404, null, `Resource ${resource.id} not found`);
-    const clash = switches.uniqueGroupNameCi
-      ? [...groups.values()].find((x) => sameGroupName(x.displayName, data.displayName))?.id
+    const clash = !switches.uniqueGroupNames ? undefined
+      : switches.uniqueGroupNameCi
+        ? [...groups.values()].find((x) => sameGroupName(x.displayName, data.displayName))?.id
       : byGroupName.get(data.displayName);
     if (clash && clash !== resource.id) {
       throw new SCIMMY.Types.Error(409, 'uniqueness', `group ${data.displayName} already exists`);
@@ -340,7 +344,8 @@ let writeLog;
 function resetStats() {
   stats = { requests: 0, writes: 0, byMethod: { GET: 0, POST: 0, PATCH: 0, PUT: 0, DELETE: 0 },
     byStatus: {}, dropped: 0, byRoute: {}, patchOps: { add: 0, remove: 0, replace: 0 },
-    membersAdded: 0, membersRemoved: 0, usersDisabled: 0, usersEnabled: 0, faults: 0 };
+    membersAdded: 0, membersRemoved: 0, usersDisabled: 0, usersEnabled: 0, faults: 0,
+    lists: { Users: 0, Groups: 0 } };
   writeLog = [];
 }
 resetStats();
@@ -493,6 +498,7 @@ app.use('/scim/v2', (req, res, next) => {
   stats.requests++;
   stats.byMethod[req.method] = (stats.byMethod[req.method] || 0) + 1;
   stats.byRoute[routeKey] = (stats.byRoute[routeKey] || 0) + 1;
+  if (req.method === 'GET' && r.type && r.id === undefined && !req.query.filter) stats.lists[r.type]++;
   let logEntry = null;
   if (write) {
     stats.writes++;

@@ -27,17 +27,20 @@ function tmpDir(name = 'scimsync') {
   return d;
 }
 
-function request(port, method, urlPath, body) {
+function request(port, method, urlPath, body, headers = {}, full = false) {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : JSON.stringify(body);
     const req = http.request({ host: '127.0.0.1', port, method, path: urlPath,
-      headers: data ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } : {},
+      headers: { ...headers,
+        ...(data ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } : {}) },
     }, (res) => {
       let s = '';
       res.setEncoding('utf8');
       res.on('data', (c) => { s += c; });
       res.on('end', () => {
-        try { resolve(s ? JSON.parse(s) : null); } catch (e) { reject(new Error(`${urlPath}: ${s}`)); }
+        let parsed;
+        try { parsed = s ? JSON.parse(s) : null; } catch (e) { return reject(new Error(`${urlPath}: ${s}`)); }
+        return resolve(full ? { status: res.statusCode, body: parsed } : parsed);
       });
     });
     req.on('error', reject);
@@ -77,6 +80,10 @@ async function startScimServer(options = {}) {
     writes: () => request(port, 'GET', '/admin/writes'),
     seed: (body) => request(port, 'POST', '/admin/seed', body),
     clear: () => request(port, 'POST', '/admin/clear', {}),
+    // A SCIM request with the bearer token, as an administrator editing the target by hand
+    // (counted like any client's): scim('PATCH', '/Users/<id>', body) -> {status, body}.
+    scim: (method, urlPath, body) => request(port, method, `/scim/v2${urlPath}`, body,
+      { Authorization: `Bearer ${token}` }, true),
     stop: () => new Promise((resolve) => {
       if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
       proc.once('exit', () => resolve());

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
-#include <unordered_set>
 
 #include "connectors/scim/scim_json.h"
 #include "core/log.h"
@@ -134,7 +133,14 @@ ScimTarget::ScimTarget(HttpClient& http, ScimTargetOptions options, Clock& clock
     : http_(http),
       options_(std::move(options)),
       clock_(clock),
-      concurrency_(std::max(1, options_.max_connections)) {
+      concurrency_(std::max(1, options_.max_connections)),
+      reader_(
+          [this](const std::string& path) {
+            HttpResponse http = Exchange("GET", path, "", "");
+            Fetched f{Convert(http, Body::kNone), std::move(http.body)};
+            return f;
+          },
+          clock) {
   if (options_.page_size < 1) options_.page_size = 100;
   if (options_.max_pages < 1) options_.max_pages = 1;
 }
@@ -256,61 +262,21 @@ TargetResponse ScimTarget::DeleteUser(const std::string& id) {
   return Call("DELETE", "Users/" + PercentEncode(id), "", Body::kNone);
 }
 
-template <typename Page, typename Item>
-TargetResponse ScimTarget::ReadList(const std::string& path_and_query, std::vector<Item>& out) {
-  std::unordered_set<std::string> seen;
-  std::vector<std::string> previous_ids;
-  long start = 1;
-  TargetResponse last;
-  for (int page_no = 0;; ++page_no) {
-    if (page_no >= options_.max_pages) {
-      LogWarn("scim_paging_capped", {{"path", std::string(PathForLog(path_and_query))},
-                                     {"pages", std::to_string(page_no)}});
-      break;
-    }
-    std::string path = path_and_query + "&startIndex=" + std::to_string(start) +
-                       "&count=" + std::to_string(options_.page_size);
-    HttpResponse http = Exchange("GET", path, "", "");
-    last = Convert(http, Body::kNone);
-    if (last.transport != Transport::kOk) return last;
-    if (last.status == 404) {
-      // Some targets answer a filter without hits (or a page past the end) with 404.
-      last.status = 200;
-      last.detail.clear();
-      last.scim_type.clear();
-      return last;
-    }
-    if (!last.Ok()) return last;
-    Page page;
-    if constexpr (std::is_same_v<Item, RemoteUser>) {
-      page = ParseUserPage(http.body);
-    } else {
-      page = ParseGroupPage(http.body);
-    }
-    if (!page.valid) {
-      last.status = 502;
-      last.detail = "invalid ListResponse: " + ParseError(http.body).detail;
-      return last;
-    }
-    std::vector<std::string> ids;
-    ids.reserve(page.resources.size());
-    for (const auto& r : page.resources) ids.push_back(r.id);
-    if (!ids.empty() && ids == previous_ids) break;  // the server ignored startIndex
-    for (auto& r : page.resources) {
-      if (r.id.empty() || !seen.insert(r.id).second) continue;
-      out.push_back(std::move(r));
-    }
-    if (page.returned == 0) break;
-    start += static_cast<long>(page.returned);
-    if (page.total_results && start - 1 >= *page.total_results) break;
-    previous_ids = std::move(ids);
-  }
-  return last;
+PagingOptions ScimTarget::LookupPaging() const {
+  PagingOptions p;
+  p.page_size = options_.page_size;
+  p.max_pages = options_.max_pages;
+  p.tries = 1;  // the executor retries a failed lookup as a whole
+  p.first_page_404_is_empty = true;
+  return p;
 }
 
 UserQuery ScimTarget::FindUsers(std::string_view attr, std::string_view value) {
+  ListRead<RemoteUser> read =
+      reader_.ListUsers("Users?filter=" + PercentEncode(EqFilter(attr, value)), LookupPaging());
   UserQuery q;
-  q.response = ReadList<UserPage>("Users?filter=" + PercentEncode(EqFilter(attr, value)), q.users);
+  q.response = std::move(read.response);
+  q.users = std::move(read.items);
   return q;
 }
 
@@ -343,11 +309,17 @@ TargetResponse ScimTarget::DeleteGroup(const std::string& id) {
 }
 
 GroupQuery ScimTarget::FindGroups(std::string_view attr, std::string_view value) {
-  GroupQuery q;
-  q.response = ReadList<GroupPage>(
+  ListRead<RemoteGroup> read = reader_.ListGroups(
       "Groups?filter=" + PercentEncode(EqFilter(attr, value)) + "&excludedAttributes=members",
-      q.groups);
+      LookupPaging());
+  GroupQuery q;
+  q.response = std::move(read.response);
+  q.groups = std::move(read.items);
   return q;
+}
+
+Result<TargetSnapshot> ScimTarget::ReadSnapshot(const SnapshotOptions& options) {
+  return reader_.ReadSnapshot(options, options_.page_size);
 }
 
 TargetResponse ScimTarget::Probe() {

@@ -24,7 +24,7 @@
 //     gave totalResults T and n resources, at most 2 * ceil(T / n) + 10 pages (room
 //     for the target to double during the read). Passing either FAILS the read.
 //   * Any request that fails fails the whole read. A 2xx page that is not a
-//     trustworthy ListResponse (scim_json.h ParsePage) or that trips a rule above is
+//     trustworthy ListResponse (scim_json.h ParseUserPage) or that trips a rule above is
 //     reported as status 502 with detail "invalid ListResponse: ..." (so a lookup
 //     never reads it as "no match", and the executor treats it as transient) and
 //     `untrustworthy` set.

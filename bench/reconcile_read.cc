@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
   }
   long memberships = 0;
   for (const RemoteGroup& g : snap->groups) memberships += static_cast<long>(g.member_ids.size());
-  std::printf("users=%zu groups=%zu memberships=%ld requests=%ld seconds=%.3f\n", snap->users.size(),
-              snap->groups.size(), memberships, target.RequestCount(), seconds);
+  std::printf("users=%zu groups=%zu memberships=%ld requests=%ld seconds=%.3f\n",
+              snap->users.size(), snap->groups.size(), memberships, target.RequestCount(), seconds);
   return 0;
 }

@@ -242,7 +242,7 @@ Result<TargetSnapshot> TargetReader::ReadSnapshot(const SnapshotOptions& options
   if (users.short_by > 0 || groups.short_by > 0) {
     LogWarn("target_read_short", {{"users_short_by", ToStr(users.short_by)},
                                   {"groups_short_by", ToStr(groups.short_by)},
-                                  {"detail", "an empty page came before totalResults was reached"}});
+                                  {"detail", "an empty page came before totalResults"}});
   }
   const auto ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Steady() - started).count();

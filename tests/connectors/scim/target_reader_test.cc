@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <cstring>
 #include <functional>
 #include <map>
 
@@ -58,8 +59,8 @@ struct Server {
     long n = std::min(asked, cap);
     std::string body = "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:ListResponse\"],";
     if (total) body += "\"totalResults\":" + std::to_string(all.size()) + ",";
-    body += "\"startIndex\":" + std::to_string(start) + ",\"itemsPerPage\":" + std::to_string(asked) +
-            ",\"Resources\":[";
+    body += "\"startIndex\":" + std::to_string(start) +
+            ",\"itemsPerPage\":" + std::to_string(asked) + ",\"Resources\":[";
     for (long i = start - 1; i < static_cast<long>(all.size()) && i < start - 1 + n; ++i) {
       if (i != start - 1) body += ",";
       body += all[static_cast<std::size_t>(i)];
@@ -94,14 +95,16 @@ struct Fixture {
   }
   std::vector<std::string> Requests() const {
     std::vector<std::string> out;
-    for (const auto& r : http.requests()) out.push_back(r.url.substr(std::string("https://t/scim/v2/").size()));
+    for (const auto& r : http.requests()) {
+      out.push_back(r.url.substr(std::strlen("https://t/scim/v2/")));
+    }
     return out;
   }
 };
 
 }  // namespace
 
-TEST_CASE("ReadSnapshot: page caps: the server returns 50 when asked 100 and says itemsPerPage 100") {
+TEST_CASE("ReadSnapshot: page caps: the server returns 50 when asked 100, itemsPerPage says 100") {
   Fixture f;
   f.server.users = UsersJson(0, 230);
   f.server.groups = {GroupJson("g1", {"u100001", "u100000"}), GroupJson("g0", {})};
@@ -150,7 +153,8 @@ TEST_CASE("ReadSnapshot: an empty target is an empty snapshot (Resources absent 
 
   Fixture g;
   g.server.by_path["Users"] = FakeHttpClient::Response(200, R"({"totalResults":0})");
-  g.server.by_path["Groups"] = FakeHttpClient::Response(200, R"({"totalResults":0,"Resources":[]})");
+  g.server.by_path["Groups"] =
+      FakeHttpClient::Response(200, R"({"totalResults":0,"Resources":[]})");
   s = g.target.ReadSnapshot({});
   REQUIRE(s.ok());
   CHECK(s->users.empty());
@@ -304,7 +308,8 @@ TEST_CASE("ReadSnapshot: any failed request fails the whole read, naming page an
     REQUIRE_FALSE(s.ok());
     CHECK(s.status().code() == ErrorCode::kTimeout);
     CHECK(s.status().message() ==
-          "target read failed: GET Groups page 1 (startIndex=1): timeout: timed out (after 3 tries)");
+          "target read failed: GET Groups page 1 (startIndex=1): timeout: timed out (after 3 "
+          "tries)");
   }
   SUBCASE("401 is not retried; 404 on the first page is not an empty target") {
     Fixture f;
@@ -342,9 +347,10 @@ TEST_CASE("ReadSnapshot: members_per_group lists without members, then GETs each
   f.server.by_path["Groups/g%2F3"] = FakeHttpClient::Response(200, GroupJson("g/3", {"u100001"}));
   Result<TargetSnapshot> s = f.target.ReadSnapshot({.members_per_group = true});
   REQUIRE(s.ok());
-  CHECK(f.Requests() == std::vector<std::string>{"Users?startIndex=1&count=100",
-                                                 "Groups?excludedAttributes=members&startIndex=1&count=100",
-                                                 "Groups/g1", "Groups/g2", "Groups/g%2F3"});
+  CHECK(f.Requests() ==
+        std::vector<std::string>{"Users?startIndex=1&count=100",
+                                 "Groups?excludedAttributes=members&startIndex=1&count=100",
+                                 "Groups/g1", "Groups/g2", "Groups/g%2F3"});
   REQUIRE(s->groups.size() == 2);  // g2 was deleted during the read
   CHECK(s->groups[0].id == "g/3");
   CHECK(s->groups[0].member_ids == std::vector<std::string>{"u100001"});
@@ -356,7 +362,8 @@ TEST_CASE("ReadSnapshot: members_per_group lists without members, then GETs each
     f.server.by_path["Groups/g2"] = FakeHttpClient::Response(503, "busy");
     s = f.target.ReadSnapshot({.members_per_group = true});
     REQUIRE_FALSE(s.ok());
-    CHECK(s.status().message() == "target read failed: GET Groups/g2: HTTP 503: busy (after 3 tries)");
+    CHECK(s.status().message() ==
+          "target read failed: GET Groups/g2: HTTP 503: busy (after 3 tries)");
     f.server.by_path["Groups/g2"] = FakeHttpClient::Response(200, GroupJson("g9", {}));
     s = f.target.ReadSnapshot({.members_per_group = true});
     REQUIRE_FALSE(s.ok());

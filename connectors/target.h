@@ -65,6 +65,16 @@ struct GroupQuery {
   std::vector<RemoteGroup> groups;
 };
 
+// How ReadSnapshot reads the target. Defaults suit any RFC 7644 server.
+struct SnapshotOptions {
+  // false: group members come inline with the group list (GET /Groups?startIndex=..).
+  // true: the list asks for excludedAttributes=members and each group's members are
+  // read with one GET /Groups/{id} (Keeper's advice for large teams).
+  bool members_per_group = false;
+  // `count` asked for per page; 0 = the target's own list page size (default 100).
+  int page_size = 0;
+};
+
 class Target {
  public:
   virtual ~Target() = default;
@@ -93,6 +103,10 @@ class Target {
   virtual TargetResponse DeleteGroup(const std::string& id, const std::string& if_match = "") = 0;
   // `attr` is "externalId" or "displayName".
   virtual GroupQuery FindGroups(std::string_view attr, std::string_view value) = 0;
+
+  // Every user and every group (with members) the target holds, read whole: any
+  // failed request or untrustworthy page fails the read (no partial snapshot).
+  virtual Result<TargetSnapshot> ReadSnapshot(const SnapshotOptions& options) = 0;
 
   // GET /ServiceProviderConfig (or a users list of count=1): for `check`.
   virtual TargetResponse Probe() = 0;

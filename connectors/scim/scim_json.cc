@@ -550,4 +550,10 @@ ScimError ParseError(std::string_view body) {
   return err;
 }
 
+std::string DescribeBadBody(const std::string& why, std::string_view body) {
+  std::string snippet = ParseError(body).detail;
+  if (snippet.empty() || snippet == why) return why;
+  return why + ": " + snippet;
+}
+
 }  // namespace scimsync

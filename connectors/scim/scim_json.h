@@ -124,4 +124,8 @@ struct ScimError {
 };
 ScimError ParseError(std::string_view body);
 
+// "<why>: <the body's first 200 bytes>" for a body that is not what was expected
+// (the snippet left out when it adds nothing), as ParseError renders a non-SCIM body.
+std::string DescribeBadBody(const std::string& why, std::string_view body);
+
 }  // namespace scimsync

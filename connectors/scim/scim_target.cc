@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
-#include <unordered_set>
 
 #include "connectors/scim/scim_json.h"
 #include "core/log.h"
@@ -134,13 +133,6 @@ std::string_view PathForLog(const std::string& path) {
   return std::string_view(path).substr(0, 500);
 }
 
-// "<why>: <the body's first 200 bytes>" (the snippet left out when it adds nothing).
-std::string BodyProblem(const std::string& why, std::string_view body) {
-  std::string snippet = ParseError(body).detail;
-  if (snippet.empty() || snippet == why) return why;
-  return why + ": " + snippet;
-}
-
 }  // namespace
 
 std::optional<std::chrono::seconds> ParseRetryAfter(std::string_view value, SysTime now) {
@@ -177,7 +169,14 @@ std::vector<std::pair<std::string, std::string>> RedactHeaders(
 ScimTarget::ScimTarget(HttpClient& http, ScimTargetOptions options, Clock& clock)
     : http_(http),
       options_(std::move(options)),
-      clock_(clock) {
+      clock_(clock),
+      reader_(
+          [this](const std::string& path) {
+            HttpResponse http = Exchange("GET", path, "", "");
+            Fetched f{Convert(http, Body::kNone), std::move(http.body)};
+            return f;
+          },
+          clock) {
   if (options_.page_size < 1) options_.page_size = 100;
   if (options_.max_pages < 1) options_.max_pages = 1;
 }
@@ -266,7 +265,7 @@ TargetResponse ScimTarget::Convert(const HttpResponse& http, Body parse, bool re
       if (why.empty()) why = "no \"id\" member";
       t.user.reset();
       t.group.reset();
-      if (required) t.detail = "no id in the response: " + BodyProblem(why, http.body);
+      if (required) t.detail = "no id in the response: " + DescribeBadBody(why, http.body);
     }
     return t;
   }
@@ -310,61 +309,21 @@ TargetResponse ScimTarget::DeleteUser(const std::string& id, const std::string& 
   return Call("DELETE", "Users/" + PercentEncode(id), "", Body::kNone, if_match);
 }
 
-template <typename Page, typename Item>
-TargetResponse ScimTarget::ReadList(const std::string& path_and_query, std::vector<Item>& out) {
-  std::unordered_set<std::string> seen;
-  std::vector<std::string> previous_ids;
-  long start = 1;
-  TargetResponse last;
-  for (int page_no = 0;; ++page_no) {
-    if (page_no >= options_.max_pages) {
-      LogWarn("scim_paging_capped", {{"path", std::string(PathForLog(path_and_query))},
-                                     {"pages", std::to_string(page_no)}});
-      break;
-    }
-    std::string path = path_and_query + "&startIndex=" + std::to_string(start) +
-                       "&count=" + std::to_string(options_.page_size);
-    HttpResponse http = Exchange("GET", path, "", "");
-    last = Convert(http, Body::kNone, false);
-    if (last.transport != Transport::kOk) return last;
-    if (last.status == 404) {
-      // Some targets answer a filter without hits (or a page past the end) with 404.
-      last.status = 200;
-      last.detail.clear();
-      last.scim_type.clear();
-      return last;
-    }
-    if (!last.Ok()) return last;
-    Page page;
-    if constexpr (std::is_same_v<Item, RemoteUser>) {
-      page = ParseUserPage(http.body);
-    } else {
-      page = ParseGroupPage(http.body);
-    }
-    if (!page.valid) {
-      last.status = 502;
-      last.detail = "invalid ListResponse: " + BodyProblem(page.error, http.body);
-      return last;
-    }
-    std::vector<std::string> ids;
-    ids.reserve(page.resources.size());
-    for (const auto& r : page.resources) ids.push_back(r.id);
-    if (!ids.empty() && ids == previous_ids) break;  // the server ignored startIndex
-    for (auto& r : page.resources) {
-      if (r.id.empty() || !seen.insert(r.id).second) continue;
-      out.push_back(std::move(r));
-    }
-    if (page.returned == 0) break;
-    start += static_cast<long>(page.returned);
-    if (page.total_results && start - 1 >= *page.total_results) break;
-    previous_ids = std::move(ids);
-  }
-  return last;
+PagingOptions ScimTarget::LookupPaging() const {
+  PagingOptions p;
+  p.page_size = options_.page_size;
+  p.max_pages = options_.max_pages;
+  p.tries = 1;  // the executor retries a failed lookup as a whole
+  p.first_page_404_is_empty = true;
+  return p;
 }
 
 UserQuery ScimTarget::FindUsers(std::string_view attr, std::string_view value) {
+  ListRead<RemoteUser> read =
+      reader_.ListUsers("Users?filter=" + PercentEncode(EqFilter(attr, value)), LookupPaging());
   UserQuery q;
-  q.response = ReadList<UserPage>("Users?filter=" + PercentEncode(EqFilter(attr, value)), q.users);
+  q.response = std::move(read.response);
+  q.users = std::move(read.items);
   return q;
 }
 
@@ -400,11 +359,17 @@ TargetResponse ScimTarget::DeleteGroup(const std::string& id, const std::string&
 }
 
 GroupQuery ScimTarget::FindGroups(std::string_view attr, std::string_view value) {
-  GroupQuery q;
-  q.response = ReadList<GroupPage>(
+  ListRead<RemoteGroup> read = reader_.ListGroups(
       "Groups?filter=" + PercentEncode(EqFilter(attr, value)) + "&excludedAttributes=members",
-      q.groups);
+      LookupPaging());
+  GroupQuery q;
+  q.response = std::move(read.response);
+  q.groups = std::move(read.items);
   return q;
+}
+
+Result<TargetSnapshot> ScimTarget::ReadSnapshot(const SnapshotOptions& options) {
+  return reader_.ReadSnapshot(options, options_.page_size);
 }
 
 TargetResponse ScimTarget::Probe() {

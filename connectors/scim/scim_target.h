@@ -37,15 +37,19 @@
 //   * 429 and 503 are reported like any status: slowing down is the executor's
 //     decision (it runs fewer workers).
 //
-// List reads (FindUsers/FindGroups) page with startIndex/count: startIndex
-// advances by the number of Resources actually returned (servers cap `count`
-// silently), and reading stops at totalResults, on an empty page, on a page whose
-// ids equal the previous page's (servers that ignore startIndex), or after
-// `max_pages`. Results are de-duplicated by id. A 404 on a list read means zero
-// matches (some targets answer a filter without hits that way). A 2xx page that is
-// not a trustworthy ListResponse is reported as status 502 with detail "invalid
-// ListResponse: <why>: <first 200 bytes>" so that it can never read as "no match"
-// (which would create a duplicate) and the executor treats it as transient.
+// List reads (FindUsers/FindGroups, ReadSnapshot) page through TargetReader
+// (target_reader.h), which holds every paging rule: startIndex advances by the
+// resources actually returned, results are de-duplicated by id, and a page that
+// repeats earlier results, a page that is not a trustworthy ListResponse, or more
+// than `max_pages` pages FAIL the read (status 502, detail "invalid ListResponse:
+// ...") so that a lookup never guesses from a list it could not see whole. A 404 on
+// a lookup means zero matches (some targets answer a filter without hits that way).
+// Lookups send each page once (the executor retries); ReadSnapshot retries each
+// page up to 3 times on transient answers.
+//   GET    {base}/Users?startIndex=..&count=..                       ReadSnapshot
+//   GET    {base}/Groups?startIndex=..&count=..  (members inline)    ReadSnapshot
+//   GET    {base}/Groups?excludedAttributes=members&... then GET {base}/Groups/{id}
+//                                                 (SnapshotOptions::members_per_group)
 //
 // Logging: one LogDebug "scim_request" line per request with method, path, status
 // (or transport error) and ms; at debug level also the request and response
@@ -65,6 +69,7 @@
 #include <vector>
 
 #include "connectors/scim/http_client.h"
+#include "connectors/scim/target_reader.h"
 #include "connectors/target.h"
 #include "core/clock.h"
 
@@ -73,7 +78,7 @@ namespace scimsync {
 struct ScimTargetOptions {
   std::string base_url;     // SCIM base, e.g. https://host/scim/v2 or Keeper's .../v2/<node_id>
   int page_size = 100;      // `count` asked for on list reads
-  int max_pages = 1000;     // safety cap on pages per list read
+  int max_pages = 1000;     // safety cap on pages per lookup (ReadSnapshot: kSnapshotMaxPages)
 };
 
 // Parses a Retry-After value: delta-seconds ("120") or an HTTP-date in IMF-fixdate
@@ -115,6 +120,8 @@ class ScimTarget final : public Target {
   TargetResponse DeleteGroup(const std::string& id, const std::string& if_match = "") override;
   GroupQuery FindGroups(std::string_view attr, std::string_view value) override;
 
+  Result<TargetSnapshot> ReadSnapshot(const SnapshotOptions& options) override;
+
   TargetResponse Probe() override;
   long RequestCount() const override { return requests_.load(); }
   long WriteCount() const override { return writes_.load(); }
@@ -126,11 +133,8 @@ class ScimTarget final : public Target {
                       Body parse, const std::string& if_match = "");
   HttpResponse Exchange(std::string_view method, const std::string& path, std::string body,
                         const std::string& if_match);
-  // `required`: a 2xx must carry the resource (POST, GET), else detail says why.
-  TargetResponse Convert(const HttpResponse& http, Body parse, bool required);
-  // Pages through a list read (see "List reads" above), appending to `out`.
-  template <typename Page, typename Item>
-  TargetResponse ReadList(const std::string& path_and_query, std::vector<Item>& out);
+  TargetResponse Convert(const HttpResponse& http, Body parse, bool required = false);
+  PagingOptions LookupPaging() const;
 
   std::unique_ptr<HttpClient> owned_http_;  // set by the owning constructor only
   HttpClient& http_;
@@ -138,6 +142,7 @@ class ScimTarget final : public Target {
   Clock& clock_;
   std::atomic<long> requests_{0};
   std::atomic<long> writes_{0};
+  TargetReader reader_;  // pages through lists with Exchange/Convert
 };
 
 }  // namespace scimsync

@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -181,6 +182,18 @@ class FakeTarget final : public Target {
     });
     return q;
   }
+  // The maps as they are, or `snapshot_error` when set.
+  Result<TargetSnapshot> ReadSnapshot(const SnapshotOptions&) override {
+    std::lock_guard lock(mu_);
+    calls.push_back("READ snapshot");
+    if (snapshot_error) return *snapshot_error;
+    TargetSnapshot s;
+    for (const auto& [id, u] : users) s.users.push_back(u);
+    for (const auto& [id, g] : groups) s.groups.push_back(g);
+    return s;
+  }
+  std::optional<Status> snapshot_error;
+
   TargetResponse Probe() override { return Http(200); }
   long RequestCount() const override { return requests_; }
   long WriteCount() const override { return writes_; }

@@ -482,17 +482,18 @@ TEST_CASE("Paging: an empty page stops even when totalResults promises more") {
   CHECK(Query(f.http.last().url)["startIndex"] == 4);
 }
 
-TEST_CASE("Paging: a server that ignores startIndex (repeated page) stops the read") {
+TEST_CASE("Paging: a server that ignores startIndex (repeated page) fails the read") {
   Fixture f;
   std::string page = R"({"totalResults":5,"Resources":[{"id":"a"},{"id":"b"}]})";
   f.http.SetHandler([&](const HttpRequest&) { return FakeHttpClient::Response(200, page); });
   UserQuery q = f.target.FindUsers("userName", "x");
-  CHECK(q.response.Ok());
-  CHECK(q.users.size() == 2);
+  CHECK_FALSE(q.response.Ok());
+  CHECK(q.response.status == 502);
+  CHECK(q.users.empty());
   CHECK(f.http.request_count() == 2);
 }
 
-TEST_CASE("Paging: shifting pages are de-duplicated by id; max_pages caps endless lists") {
+TEST_CASE("Paging: shifting pages are de-duplicated by id; max_pages fails endless lists") {
   Fixture f;
   f.http.PushStatus(200, R"({"totalResults":4,"Resources":[{"id":"a"},{"id":"b"}]})");
   f.http.PushStatus(200, R"({"totalResults":4,"Resources":[{"id":"b"},{"id":"c"}]})");
@@ -510,8 +511,9 @@ TEST_CASE("Paging: shifting pages are de-duplicated by id; max_pages caps endles
         200, R"({"Resources":[{"id":"x)" + std::to_string(n) + R"("}]})");
   });
   q = target.FindUsers("userName", "x");
-  CHECK(q.response.Ok());
-  CHECK(q.users.size() == 3);
+  CHECK_FALSE(q.response.Ok());
+  CHECK(q.response.detail == "invalid ListResponse: still not at the end after 3 pages (startIndex=4)");
+  CHECK(q.users.empty());
   CHECK(http.request_count() == 3);
   CHECK(Query(http.last().url)["count"] == 2);
 }

@@ -3,6 +3,7 @@
 // operation (what `plan` prints and golden tests compare); the executor runs it.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,9 +34,20 @@ enum class OpKind {
   kDisableUser,    // PATCH active=false
   kDeleteUser,     // DELETE
   kDeleteGroup,
+  // Identity (issue 10), planned only from a target snapshot except kAdoptGroup,
+  // which also carries a case-only group rename. Appended so the kinds above keep
+  // their order; see "What the executor does" at the end of core/planner.h.
+  kAdoptUser,      // bind to an existing target user and PATCH it (externalId, diff)
+  kBindUser,       // record what the target holds; no request
+  kConflictUser,   // record a conflict; no request, never written to the target
+  kAdoptGroup,     // bind to an existing target group and PATCH it (externalId, name)
+  kBindGroup,      // record what the target holds; no request
+  kConflictGroup,  // record a conflict; no request
 };
 std::string_view OpKindName(OpKind k);
 Phase PhaseOf(OpKind k);
+// False for the kinds that never send a write request (resolve, bind, conflict).
+bool WritesTarget(OpKind k);
 
 struct AttrChange {
   Attr attr;
@@ -54,6 +66,36 @@ struct Operation {
                                      // kUpdateGroup: displayName (for rendering);
                                      // kDisableUser: active -> "false"
   std::vector<std::string> members;  // kAddMembers / kRemoveMembers: user keys, sorted
+
+  // ---- from three-sided planning (issue 10); empty unless stated ----
+  // kRemoveMembers: target ids of members no source key is bound to (unmanaged
+  // users added to a managed group on the target), removed by id; sorted.
+  std::vector<std::string> member_ids;
+  // The externalId this op writes (adopt ops; updates that repair an externalId
+  // changed on the target); empty: externalId is not written.
+  std::string external_id;
+  std::string external_id_was;  // what the target held (rendering only); empty: none
+  // kAdoptGroup of a case-only rename: the state row of this key moves to `key`.
+  std::string previous_key;
+  // Non-empty: this op repairs a difference between the state and the target (a
+  // hand edit on the target), e.g. "department changed on the target"; the
+  // executor logs event=drift_repaired key=... what=<drift> and counts it.
+  std::string drift;
+  // Adopt/bind: how the object was matched ("by externalId", ...); conflict: why
+  // nothing was adopted, naming both keys or ids.
+  std::string detail;
+  // What the target holds, when planned from a snapshot (users: its values before
+  // this op; the state row records them with `changes` applied).
+  std::optional<AttrValues> target_values;
+  // Group ops in phase 3 step 1: the user keys the target group holds before this
+  // plan's add/remove-members; the state row's member list is set to this.
+  std::optional<std::vector<std::string>> target_members;
+};
+
+// A target object no source object is bound to: never modified or deleted.
+struct UnmanagedObject {
+  std::string id;
+  std::string name;  // userName or displayName
 };
 
 struct PlanSummary {
@@ -62,6 +104,12 @@ struct PlanSummary {
   int members_add = 0, members_remove = 0;
   int resolve = 0;
   int deferred = 0;  // failed/conflict objects still in their backoff window
+  // Three-sided planning (zero without a snapshot):
+  int adopt = 0;      // adopt-user + adopt-group
+  int bind = 0;       // bind-user + bind-group (no request)
+  int conflicts = 0;  // conflict-user + conflict-group
+  int drift = 0;      // operations that repair a hand edit on the target (op.drift)
+  int unmanaged_users = 0, unmanaged_groups = 0;
 };
 
 struct Plan {
@@ -71,6 +119,8 @@ struct Plan {
   bool deletions_blocked = false;
   int deletions_wanted = 0;  // destructive operations the guard held back
   std::vector<std::string> notes;  // human-readable remarks (guard, deferrals)
+  // Target objects bound to no source object (with a snapshot), sorted by name, id.
+  std::vector<UnmanagedObject> unmanaged_users, unmanaged_groups;
 
   bool empty() const { return ops.empty(); }
 };

@@ -137,6 +137,13 @@ void Executor::Execute(const Operation& op) {
     case OpKind::kAddMembers: return AddMembers(op);
     case OpKind::kRemoveMembers: return RemoveMembers(op);
     case OpKind::kDeleteGroup: return DeleteGroup(op);
+    // Issue 10 kinds (core/planner.h, "What the executor does"): not run yet.
+    case OpKind::kAdoptUser:
+    case OpKind::kBindUser:
+    case OpKind::kConflictUser:
+    case OpKind::kAdoptGroup:
+    case OpKind::kBindGroup:
+    case OpKind::kConflictGroup: return;
   }
 }
 

@@ -27,23 +27,23 @@ enum class OpKind {
   kResolveGroup,
   kCreateUser,
   kUpdateUser,     // includes re-activation (active false -> true)
+  kAdoptUser,      // bind to an existing target user and PATCH it (externalId, diff)
+  kBindUser,       // record what the target holds; no request
+  kConflictUser,   // record a conflict; no request, never written to the target
   kCreateGroup,
   kUpdateGroup,    // displayName change
+  kAdoptGroup,     // bind to an existing target group and PATCH it (externalId, name)
+  kBindGroup,      // record what the target holds; no request
+  kConflictGroup,  // record a conflict; no request
   kAddMembers,
   kRemoveMembers,
   kDisableUser,    // PATCH active=false
   kDeleteUser,     // DELETE
   kDeleteGroup,
-  // Identity (issue 10), planned only from a target snapshot except kAdoptGroup,
-  // which also carries a case-only group rename. Appended so the kinds above keep
-  // their order; see "What the executor does" at the end of core/planner.h.
-  kAdoptUser,      // bind to an existing target user and PATCH it (externalId, diff)
-  kBindUser,       // record what the target holds; no request
-  kConflictUser,   // record a conflict; no request, never written to the target
-  kAdoptGroup,     // bind to an existing target group and PATCH it (externalId, name)
-  kBindGroup,      // record what the target holds; no request
-  kConflictGroup,  // record a conflict; no request
 };
+// Adopt, bind and conflict kinds come from three-sided planning (issue 10; only
+// with a target snapshot, except kAdoptGroup, which also carries a case-only group
+// rename). What the executor does with them: the end of core/planner.h.
 std::string_view OpKindName(OpKind k);
 Phase PhaseOf(OpKind k);
 // False for the kinds that never send a write request (resolve, bind, conflict).
@@ -130,15 +130,28 @@ struct Plan {
 //   update-user    k123 alice@example.com emails.work: "a@x" -> "b@x", title: "CTO" -> (none)
 //   add-members    g7 Sales +2 members (k123 k124)
 //   resolve-user   k9 bob@example.com by id 2819c223
-// then the notes, each prefixed with "# ", then one summary line:
+//   adopt-user     k5 carol@example.com u-17 (by userName) externalId: (none) -> "k5"
+//   bind-user      k6 dan@example.com u-18 (by externalId)
+//   conflict-user  k7 eve@example.com (target user u-19 ... has externalId "k9"; not adopted)
+//   update-user    k8 fay@example.com department: "Ops" -> "IT" [drift: department changed
+//                  on the target]                              (one line in the output)
+//   remove-members g7 Sales -2 members (k123 id:u-44) [drift: 2 members added on the target]
+// (adopt/bind: target id and how it was matched; externalId writes first among the
+// changes; member ids without a source key as "id:<id>"; a repair ends with
+// "[drift: ...]"), then the notes, each prefixed with "# ", then one summary line:
 //   # plan: 4 operations (users +1 ~1 -0, groups +0 ~0 -0, members +2 -0, resolve 1)
-// (", resolve N" and ", deferred N" only when non-zero). Values are quoted with
-// JSON escaping (control characters as \u00XX), so an operation is always one line.
+// (", resolve N", ", deferred N", ", adopt N", ", bind N", ", conflicts N",
+// ", drift N" and ", unmanaged users N groups M" only when non-zero). Values are
+// quoted with JSON escaping (control characters as \u00XX), so an operation is
+// always one line.
 std::string Describe(const Plan& plan);
 // The same as a JSON document (hand-written: core links no JSON library):
 // {"operations":[{"phase","op","key","label","target_id","changes":[{"attr","old","new"}],
-// "members":[...]}],"summary":{...},"deletions_blocked","deletions_wanted","notes":[...]};
-// absent values (target_id, old, new) are null.
+// "members":[...],"member_ids":[...],"previous_key","detail","drift"}],"summary":{...},
+// "deletions_blocked","deletions_wanted","notes":[...],
+// "unmanaged":{"users":[{"id","name"}],"groups":[...]}}; an externalId write is a
+// change with attr "externalId"; absent values (target_id, old, new, previous_key,
+// detail, drift) are null.
 std::string DescribeJson(const Plan& plan);
 
 }  // namespace scimsync

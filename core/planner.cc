@@ -863,9 +863,9 @@ class PlanBuilder {
     }
     if (s.conflicts > 0) {
       plan_.notes.push_back(
-          "conflict: " + Count(s.conflicts, "object matches", "objects match") +
-          " a target object it may not adopt; nothing is written to them (see the conflict "
-          "lines)");
+          "conflict: " +
+          Count(s.conflicts, "object matches a target object", "objects match target objects") +
+          " that may not be adopted; nothing is written to either side (see the conflict lines)");
     }
 
     std::sort(ops.begin(), ops.end(), [](const Operation& a, const Operation& b) {

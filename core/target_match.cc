@@ -122,7 +122,9 @@ std::vector<Match> MatchTargets(const std::vector<MatchSeeker>& seekers,
   }
 
   // Rule 3: one target object, several source objects by name.
-  for (const auto& [t, list] : claims) {
+  for (const auto& claim : claims) {
+    const std::size_t t = claim.first;
+    const std::vector<std::size_t>& list = claim.second;
     auto better = [&](std::size_t a, std::size_t b) {
       bool ea = seekers[a].name == targets[t].name, eb = seekers[b].name == targets[t].name;
       if (ea != eb) return ea;

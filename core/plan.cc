@@ -11,22 +11,35 @@ struct OpKindInfo {
   OpKind kind;
   std::string_view name;
   Phase phase;
+  bool writes;  // may send a write request to the target
 };
 
 // Indexed by OpKind; the names are part of the `plan` output contract.
-constexpr std::array<OpKindInfo, 11> kOpKinds = {{
-    {OpKind::kResolveUser, "resolve-user", Phase::kResolve},
-    {OpKind::kResolveGroup, "resolve-group", Phase::kResolve},
-    {OpKind::kCreateUser, "create-user", Phase::kUsers},
-    {OpKind::kUpdateUser, "update-user", Phase::kUsers},
-    {OpKind::kCreateGroup, "create-group", Phase::kGroups},
-    {OpKind::kUpdateGroup, "update-group", Phase::kGroups},
-    {OpKind::kAddMembers, "add-members", Phase::kGroups},
-    {OpKind::kRemoveMembers, "remove-members", Phase::kRemoveMembers},
-    {OpKind::kDisableUser, "disable-user", Phase::kDeprovision},
-    {OpKind::kDeleteUser, "delete-user", Phase::kDeprovision},
-    {OpKind::kDeleteGroup, "delete-group", Phase::kDeleteGroups},
+constexpr std::array<OpKindInfo, 17> kOpKinds = {{
+    {OpKind::kResolveUser, "resolve-user", Phase::kResolve, false},
+    {OpKind::kResolveGroup, "resolve-group", Phase::kResolve, false},
+    {OpKind::kCreateUser, "create-user", Phase::kUsers, true},
+    {OpKind::kUpdateUser, "update-user", Phase::kUsers, true},
+    {OpKind::kAdoptUser, "adopt-user", Phase::kUsers, true},
+    {OpKind::kBindUser, "bind-user", Phase::kUsers, false},
+    {OpKind::kConflictUser, "conflict-user", Phase::kUsers, false},
+    {OpKind::kCreateGroup, "create-group", Phase::kGroups, true},
+    {OpKind::kUpdateGroup, "update-group", Phase::kGroups, true},
+    {OpKind::kAdoptGroup, "adopt-group", Phase::kGroups, true},
+    {OpKind::kBindGroup, "bind-group", Phase::kGroups, false},
+    {OpKind::kConflictGroup, "conflict-group", Phase::kGroups, false},
+    {OpKind::kAddMembers, "add-members", Phase::kGroups, true},
+    {OpKind::kRemoveMembers, "remove-members", Phase::kRemoveMembers, true},
+    {OpKind::kDisableUser, "disable-user", Phase::kDeprovision, true},
+    {OpKind::kDeleteUser, "delete-user", Phase::kDeprovision, true},
+    {OpKind::kDeleteGroup, "delete-group", Phase::kDeleteGroups, true},
 }};
+static_assert([] {
+  for (std::size_t i = 0; i < kOpKinds.size(); ++i) {
+    if (static_cast<std::size_t>(kOpKinds[i].kind) != i) return false;
+  }
+  return true;
+}(), "kOpKinds is indexed by OpKind");
 
 // Width of the kind column in Describe: the longest name plus one space.
 constexpr std::size_t kKindColumn = 15;
@@ -75,30 +88,84 @@ void AppendJsonValue(std::string& out, std::string_view s) {
   }
 }
 
-void AppendChanges(std::string& out, const std::vector<AttrChange>& changes) {
-  for (std::size_t i = 0; i < changes.size(); ++i) {
-    out += i == 0 ? " " : ", ";
-    out += Info(changes[i].attr).name;
-    out += ": ";
-    AppendValue(out, changes[i].old_value);
-    out += " -> ";
-    AppendValue(out, changes[i].new_value);
+// The name shown for an externalId write, beside the kAttrs names.
+constexpr std::string_view kExternalIdName = "externalId";
+
+void AppendChange(std::string& out, bool first, std::string_view name, std::string_view old_value,
+                  std::string_view new_value) {
+  out += first ? " " : ", ";
+  out += name;
+  out += ": ";
+  AppendValue(out, old_value);
+  out += " -> ";
+  AppendValue(out, new_value);
+}
+
+// The externalId write (if any) first, then the attribute changes.
+void AppendChanges(std::string& out, const Operation& op) {
+  bool first = true;
+  if (!op.external_id.empty()) {
+    AppendChange(out, first, kExternalIdName, op.external_id_was, op.external_id);
+    first = false;
+  }
+  for (const auto& c : op.changes) {
+    AppendChange(out, first, Info(c.attr).name, c.old_value, c.new_value);
+    first = false;
   }
 }
 
-void AppendMembers(std::string& out, char sign, const std::vector<std::string>& members) {
+// Member keys, then the target ids of members without a key as "id:<id>".
+void AppendMembers(std::string& out, char sign, const Operation& op) {
+  std::size_t n = op.members.size() + op.member_ids.size();
   out += ' ';
   out += sign;
-  out += std::to_string(members.size());
+  out += std::to_string(n);
   out += " members";
-  if (members.size() <= kMaxListedMembers && !members.empty()) {
+  if (n <= kMaxListedMembers && n > 0) {
     out += " (";
-    for (std::size_t i = 0; i < members.size(); ++i) {
-      if (i > 0) out += ' ';
-      AppendEscaped(out, members[i]);
+    bool first = true;
+    for (const auto& m : op.members) {
+      if (!first) out += ' ';
+      AppendEscaped(out, m);
+      first = false;
+    }
+    for (const auto& id : op.member_ids) {
+      if (!first) out += ' ';
+      out += "id:";
+      AppendEscaped(out, id);
+      first = false;
     }
     out += ')';
   }
+}
+
+void AppendDetail(std::string& out, const Operation& op) {
+  if (op.detail.empty()) return;
+  out += " (";
+  AppendEscaped(out, op.detail);
+  out += ')';
+}
+
+void AppendJsonList(std::string& out, const std::vector<std::string>& v) {
+  out += '[';
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (i > 0) out += ',';
+    AppendQuoted(out, v[i]);
+  }
+  out += ']';
+}
+
+void AppendUnmanaged(std::string& out, const std::vector<UnmanagedObject>& v) {
+  out += '[';
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (i > 0) out += ',';
+    out += "{\"id\":";
+    AppendQuoted(out, v[i].id);
+    out += ",\"name\":";
+    AppendQuoted(out, v[i].name);
+    out += '}';
+  }
+  out += ']';
 }
 
 std::string SummaryLine(const Plan& plan) {
@@ -112,6 +179,14 @@ std::string SummaryLine(const Plan& plan) {
   out += ", members +" + std::to_string(s.members_add) + " -" + std::to_string(s.members_remove);
   if (s.resolve > 0) out += ", resolve " + std::to_string(s.resolve);
   if (s.deferred > 0) out += ", deferred " + std::to_string(s.deferred);
+  if (s.adopt > 0) out += ", adopt " + std::to_string(s.adopt);
+  if (s.bind > 0) out += ", bind " + std::to_string(s.bind);
+  if (s.conflicts > 0) out += ", conflicts " + std::to_string(s.conflicts);
+  if (s.drift > 0) out += ", drift " + std::to_string(s.drift);
+  if (s.unmanaged_users > 0 || s.unmanaged_groups > 0) {
+    out += ", unmanaged users " + std::to_string(s.unmanaged_users) + " groups " +
+           std::to_string(s.unmanaged_groups);
+  }
   out += ")";
   return out;
 }
@@ -121,6 +196,8 @@ std::string SummaryLine(const Plan& plan) {
 std::string_view OpKindName(OpKind k) { return kOpKinds[static_cast<std::size_t>(k)].name; }
 
 Phase PhaseOf(OpKind k) { return kOpKinds[static_cast<std::size_t>(k)].phase; }
+
+bool WritesTarget(OpKind k) { return kOpKinds[static_cast<std::size_t>(k)].writes; }
 
 std::string Describe(const Plan& plan) {
   std::string out;
@@ -147,16 +224,36 @@ std::string Describe(const Plan& plan) {
         break;
       case OpKind::kUpdateUser:
       case OpKind::kUpdateGroup:
-        AppendChanges(out, op.changes);
+        AppendChanges(out, op);
         break;
       case OpKind::kAddMembers:
-        AppendMembers(out, '+', op.members);
+        AppendMembers(out, '+', op);
         break;
       case OpKind::kRemoveMembers:
-        AppendMembers(out, '-', op.members);
+        AppendMembers(out, '-', op);
+        break;
+      case OpKind::kAdoptUser:
+      case OpKind::kAdoptGroup:
+      case OpKind::kBindUser:
+      case OpKind::kBindGroup:
+        if (!op.target_id.empty()) {
+          out += ' ';
+          AppendEscaped(out, op.target_id);
+        }
+        AppendDetail(out, op);
+        AppendChanges(out, op);
+        break;
+      case OpKind::kConflictUser:
+      case OpKind::kConflictGroup:
+        AppendDetail(out, op);
         break;
       default:
         break;
+    }
+    if (!op.drift.empty()) {
+      out += " [drift: ";
+      AppendEscaped(out, op.drift);
+      out += ']';
     }
     out += '\n';
   }
@@ -185,22 +282,32 @@ std::string DescribeJson(const Plan& plan) {
     out += ",\"target_id\":";
     AppendJsonValue(out, op.target_id);
     out += ",\"changes\":[";
-    for (std::size_t c = 0; c < op.changes.size(); ++c) {
-      if (c > 0) out += ',';
+    bool first = true;
+    auto change = [&](std::string_view name, std::string_view old_value,
+                      std::string_view new_value) {
+      if (!first) out += ',';
+      first = false;
       out += "{\"attr\":";
-      AppendQuoted(out, Info(op.changes[c].attr).name);
+      AppendQuoted(out, name);
       out += ",\"old\":";
-      AppendJsonValue(out, op.changes[c].old_value);
+      AppendJsonValue(out, old_value);
       out += ",\"new\":";
-      AppendJsonValue(out, op.changes[c].new_value);
+      AppendJsonValue(out, new_value);
       out += '}';
-    }
-    out += "],\"members\":[";
-    for (std::size_t m = 0; m < op.members.size(); ++m) {
-      if (m > 0) out += ',';
-      AppendQuoted(out, op.members[m]);
-    }
-    out += "]}";
+    };
+    if (!op.external_id.empty()) change(kExternalIdName, op.external_id_was, op.external_id);
+    for (const auto& c : op.changes) change(Info(c.attr).name, c.old_value, c.new_value);
+    out += "],\"members\":";
+    AppendJsonList(out, op.members);
+    out += ",\"member_ids\":";
+    AppendJsonList(out, op.member_ids);
+    out += ",\"previous_key\":";
+    AppendJsonValue(out, op.previous_key);
+    out += ",\"detail\":";
+    AppendJsonValue(out, op.detail);
+    out += ",\"drift\":";
+    AppendJsonValue(out, op.drift);
+    out += '}';
   }
   const PlanSummary& s = plan.summary;
   auto field = [&out](std::string_view name, int v, bool first = false) {
@@ -222,6 +329,12 @@ std::string DescribeJson(const Plan& plan) {
   field("members_remove", s.members_remove);
   field("resolve", s.resolve);
   field("deferred", s.deferred);
+  field("adopt", s.adopt);
+  field("bind", s.bind);
+  field("conflicts", s.conflicts);
+  field("drift", s.drift);
+  field("unmanaged_users", s.unmanaged_users);
+  field("unmanaged_groups", s.unmanaged_groups);
   out += "},\"deletions_blocked\":";
   out += plan.deletions_blocked ? "true" : "false";
   out += ",\"deletions_wanted\":" + std::to_string(plan.deletions_wanted);
@@ -230,7 +343,11 @@ std::string DescribeJson(const Plan& plan) {
     if (n > 0) out += ',';
     AppendQuoted(out, plan.notes[n]);
   }
-  out += "]}";
+  out += "],\"unmanaged\":{\"users\":";
+  AppendUnmanaged(out, plan.unmanaged_users);
+  out += ",\"groups\":";
+  AppendUnmanaged(out, plan.unmanaged_groups);
+  out += "}}";
   return out;
 }
 

@@ -690,5 +690,590 @@ TEST_CASE("DiffUser: exact comparison, keep, active defaults to true") {
   CHECK(d[0].new_value == "false");
 }
 
+
+// ---- three-sided planning (issue 10) -------------------------------------------
+
+RemoteUser RemoteOf(const User& u, const std::string& id, bool external_id = true) {
+  RemoteUser r;
+  r.id = id;
+  if (external_id) r.external_id = u.key;
+  r.values = u.values;
+  return r;
+}
+
+// What the target holds after a perfect sync of `dir` (ids as in AfterSync).
+TargetSnapshot TargetAfterSync(const Directory& dir) {
+  TargetSnapshot t;
+  for (const auto& u : dir.users) t.users.push_back(RemoteOf(u, "id-" + u.key));
+  for (const auto& g : dir.groups) {
+    RemoteGroup r;
+    r.id = "gid-" + g.key;
+    r.external_id = g.key;
+    r.display_name = g.display_name;
+    for (const auto& m : g.members) r.member_ids.push_back("id-" + m);
+    t.groups.push_back(r);
+  }
+  return t;
+}
+
+PlanOptions Read(const TargetSnapshot& t) {
+  PlanOptions o;
+  o.snapshot = &t;
+  return o;
+}
+
+RemoteUser* FindRemote(TargetSnapshot& t, const std::string& id) {
+  for (auto& u : t.users) {
+    if (u.id == id) return &u;
+  }
+  return nullptr;
+}
+
+RemoteGroup* FindRemoteGroup(TargetSnapshot& t, const std::string& id) {
+  for (auto& g : t.groups) {
+    if (g.id == id) return &g;
+  }
+  return nullptr;
+}
+
+void Set(RemoteUser* u, Attr a, std::string v) {
+  u->values[static_cast<std::size_t>(a)] = std::move(v);
+}
+
+bool WritesNothing(const Plan& p) {
+  return std::none_of(p.ops.begin(), p.ops.end(),
+                      [](const Operation& op) { return WritesTarget(op.kind); });
+}
+
+TEST_CASE("snapshot: source, state and target agree: nothing to do") {
+  Directory d = Base();
+  TargetSnapshot t = TargetAfterSync(d);
+  Plan p = MakePlan(d, AfterSync(d), Read(t));
+  CHECK(p.empty());
+  CHECK(Describe(p) == "# plan: 0 operations (users +0 ~0 -0, groups +0 ~0 -0, members +0 -0)\n");
+  // A target that leaves `active` out says nothing about it.
+  for (auto& u : t.users) Set(&u, Attr::kActive, "");
+  CHECK(MakePlan(d, AfterSync(d), Read(t)).empty());
+}
+
+TEST_CASE("snapshot: department changed and phone removed by hand are repaired") {
+  Directory d = Base();
+  d.users[0].Set(Attr::kPhone, "+1 555 0100");
+  KnownState k = AfterSync(d);
+  TargetSnapshot t = TargetAfterSync(d);
+  Set(FindRemote(t, "id-E2"), Attr::kDepartment, "Ops");
+  Set(FindRemote(t, "id-E1"), Attr::kPhone, "");
+  d.users[2].Set(Attr::kTitle, "Boss");  // and a source change, not drift
+  Plan p = MakePlan(d, k, Read(t));
+  CHECK(Describe(p) ==
+        "update-user    E1 ann@x.com phoneNumbers.work: (none) -> \"+1 555 0100\" "
+        "[drift: phoneNumbers.work removed on the target]\n"
+        "update-user    E2 bob@x.com department: \"Ops\" -> \"Sales\" "
+        "[drift: department changed on the target]\n"
+        "update-user    E3 cy@x.com title: (none) -> \"Boss\"\n"
+        "# plan: 3 operations (users +0 ~3 -0, groups +0 ~0 -0, members +0 -0, drift 2)\n");
+  CHECK(p.summary.drift == 2);
+  // The executor records the target's values with the changes applied.
+  REQUIRE(p.ops[1].target_values);
+  CHECK((*p.ops[1].target_values)[static_cast<std::size_t>(Attr::kDepartment)] == "Ops");
+  CHECK(p.ops[1].target_id == "id-E2");
+  // Without the snapshot the same state sees nothing but the source change.
+  CHECK(Plain(d, k) ==
+        "update-user    E3 cy@x.com title: (none) -> \"Boss\"\n"
+        "# plan: 1 operations (users +0 ~1 -0, groups +0 ~0 -0, members +0 -0)\n");
+}
+
+TEST_CASE("snapshot: active flipped by hand is flipped back") {
+  Directory d = Base();
+  KnownState k = AfterSync(d);
+  TargetSnapshot t = TargetAfterSync(d);
+  Set(FindRemote(t, "id-E1"), Attr::kActive, "false");
+  CHECK(Describe(MakePlan(d, k, Read(t))) ==
+        "update-user    E1 ann@x.com active: \"false\" -> \"true\" "
+        "[drift: active set to false on the target]\n"
+        "# plan: 1 operations (users +0 ~1 -0, groups +0 ~0 -0, members +0 -0, drift 1)\n");
+
+  // A leaver scimsync disabled, enabled again by hand: disabled again.
+  Directory left = Base();
+  left.users.erase(left.users.begin() + 1);
+  left.groups[1].members = {"E1", "E3"};
+  KnownState disabled = AfterSync(left);
+  KnownUser e2 = Synced(Base().users[1], "id-E2");
+  e2.status = ObjectStatus::kDisabled;
+  e2.values[static_cast<std::size_t>(Attr::kActive)] = "false";
+  disabled.users.insert(disabled.users.begin() + 1, e2);
+  TargetSnapshot enabled = TargetAfterSync(left);
+  enabled.users.push_back(RemoteOf(Base().users[1], "id-E2"));  // active "true"
+  CHECK(Plain(left, disabled) ==
+        "# plan: 0 operations (users +0 ~0 -0, groups +0 ~0 -0, members +0 -0)\n");
+  CHECK(Describe(MakePlan(left, disabled, Read(enabled))) ==
+        "disable-user   E2 bob@x.com [drift: active set to true on the target]\n"
+        "# plan: 1 operations (users +0 ~0 -1, groups +0 ~0 -0, members +0 -0, drift 1)\n");
+
+  // A leaver disabled by hand before scimsync got to it: only recorded.
+  KnownState synced = disabled;
+  synced.users[1] = Synced(Base().users[1], "id-E2");
+  Set(&enabled.users.back(), Attr::kActive, "false");
+  Plan p = MakePlan(left, synced, Read(enabled));
+  CHECK(Describe(p) ==
+        "bind-user      E2 bob@x.com id-E2 (state updated from the target)\n"
+        "# plan: 1 operations (users +0 ~0 -0, groups +0 ~0 -0, members +0 -0, bind 1)\n");
+  CHECK(WritesNothing(p));
+}
+
+TEST_CASE("snapshot: a user deleted by hand is created again and its memberships restored") {
+  Directory d = Base();
+  KnownState k = AfterSync(d);
+  TargetSnapshot t = TargetAfterSync(d);
+  t.users.erase(t.users.begin() + 1);  // E2 gone, and with it its memberships
+  FindRemoteGroup(t, "gid-Staff")->member_ids = {"id-E1", "id-E3"};
+  Plan p = MakePlan(d, k, Read(t));
+  CHECK(Describe(p) ==
+        "create-user    E2 bob@x.com [drift: deleted on the target]\n"
+        "bind-group     Staff Staff gid-Staff (state updated from the target)\n"
+        "add-members    Staff Staff +1 members (E2) [drift: 1 member removed on the target]\n"
+        "# plan: 3 operations (users +1 ~0 -0, groups +0 ~0 -0, members +1 -0, bind 1, "
+        "drift 2)\n");
+  CHECK(p.ops[0].target_id.empty());
+  // The state's member list becomes what the target holds; add-members then adds.
+  REQUIRE(p.ops[1].target_members);
+  CHECK(*p.ops[1].target_members == std::vector<std::string>{"E1", "E3"});
+}
+
+TEST_CASE("snapshot: a leaver deleted by hand is only recorded") {
+  Directory d = Base();
+  KnownState k = AfterSync(d);
+  TargetSnapshot t = TargetAfterSync(d);
+  t.users.erase(t.users.begin() + 1);
+  FindRemoteGroup(t, "gid-Staff")->member_ids = {"id-E1", "id-E3"};
+  d.users.erase(d.users.begin() + 1);
+  d.groups[1].members = {"E1", "E3"};
+  for (const auto& o : {Read(t), [&] {
+                          PlanOptions del = DeleteMode();
+                          del.snapshot = &t;
+                          return del;
+                        }()}) {
+    Plan p = MakePlan(d, k, o);
+    CHECK(Describe(p) ==
+          "bind-user      E2 bob@x.com (not on the target)\n"
+          "bind-group     Staff Staff gid-Staff (state updated from the target)\n"
+          "# plan: 2 operations (users +0 ~0 -0, groups +0 ~0 -0, members +0 -0, bind 2)\n");
+    CHECK(WritesNothing(p));
+  }
+}
+
+TEST_CASE("snapshot: member removed by hand is added back, members added by hand removed") {
+  Directory d = Base();
+  KnownState k = AfterSync(d);
+  TargetSnapshot t = TargetAfterSync(d);
+  FindRemoteGroup(t, "gid-Staff")->member_ids = {"id-E1", "id-E3"};       // E2 removed
+  FindRemoteGroup(t, "gid-Admins")->member_ids = {"id-E3", "id-E1", "u-x"};  // E1, u-x added
+  RemoteUser outsider;
+  outsider.id = "u-x";
+  outsider.values[static_cast<std::size_t>(Attr::kUserName)] = "zed@x.com";
+  t.users.push_back(outsider);
+  Plan p = MakePlan(d, k, Read(t));
+  CHECK(Describe(p) ==
+        "bind-group     Admins Admins gid-Admins (state updated from the target)\n"
+        "bind-group     Staff Staff gid-Staff (state updated from the target)\n"
+        "add-members    Staff Staff +1 members (E2) [drift: 1 member removed on the target]\n"
+        "remove-members Admins Admins -2 members (E1 id:u-x) "
+        "[drift: 2 members added on the target]\n"
+        "# plan: 4 operations (users +0 ~0 -0, groups +0 ~0 -0, members +1 -2, bind 2, "
+        "drift 2, unmanaged users 1 groups 0)\n");
+  CHECK(p.ops[3].member_ids == std::vector<std::string>{"u-x"});
+  // The outsider is reported, never touched itself.
+  REQUIRE(p.unmanaged_users.size() == 1);
+  CHECK(p.unmanaged_users[0].id == "u-x");
+  CHECK(p.unmanaged_users[0].name == "zed@x.com");
+
+  // foreign_members = keep: hand-added members stay; what scimsync put there and the
+  // source removed still goes.
+  PlanOptions keep = Read(t);
+  keep.foreign_members = ForeignMembers::kKeep;
+  d.groups[0].members = {};  // E3 leaves Admins in the source
+  CHECK(Describe(MakePlan(d, k, keep)) ==
+        "bind-group     Admins Admins gid-Admins (state updated from the target)\n"
+        "bind-group     Staff Staff gid-Staff (state updated from the target)\n"
+        "add-members    Staff Staff +1 members (E2) [drift: 1 member removed on the target]\n"
+        "remove-members Admins Admins -1 members (E3)\n"
+        "# plan: 4 operations (users +0 ~0 -0, groups +0 ~0 -0, members +1 -1, bind 2, "
+        "drift 1, unmanaged users 1 groups 0)\n");
+}
+
+TEST_CASE("snapshot: a group deleted or renamed by hand is repaired") {
+  Directory d = Base();
+  KnownState k = AfterSync(d);
+  TargetSnapshot t = TargetAfterSync(d);
+  t.groups.erase(t.groups.begin());  // Admins deleted by hand
+  FindRemoteGroup(t, "gid-Staff")->display_name = "Everyone";
+  Plan p = MakePlan(d, k, Read(t));
+  CHECK(Describe(p) ==
+        "create-group   Admins Admins [drift: deleted on the target]\n"
+        "update-group   Staff Staff displayName: \"Everyone\" -> \"Staff\" "
+        "[drift: displayName changed on the target]\n"
+        "add-members    Admins Admins +1 members (E3)\n"
+        "# plan: 3 operations (users +0 ~0 -0, groups +1 ~1 -0, members +1 -0, drift 2)\n");
+  CHECK(p.ops[0].target_id.empty());
+  REQUIRE(p.ops[1].target_members);
+  CHECK(p.ops[1].target_members->size() == 3);
+
+  // A group that left the source and was deleted by hand is only forgotten.
+  d.groups.erase(d.groups.begin());
+  CHECK(Describe(MakePlan(d, k, Read(t))) ==
+        "update-group   Staff Staff displayName: \"Everyone\" -> \"Staff\" "
+        "[drift: displayName changed on the target]\n"
+        "bind-group     Admins Admins (not on the target)\n"
+        "# plan: 2 operations (users +0 ~0 -0, groups +0 ~1 -0, members +0 -0, bind 1, "
+        "drift 1)\n");
+}
+
+TEST_CASE("snapshot: an externalId changed by hand is written back, an empty one is not") {
+  Directory d = Base();
+  KnownState k = AfterSync(d);
+  TargetSnapshot t = TargetAfterSync(d);
+  FindRemote(t, "id-E1")->external_id = "someone-else";
+  FindRemote(t, "id-E2")->external_id.clear();  // a target that does not store it
+  FindRemoteGroup(t, "gid-Staff")->external_id = "x";
+  Plan p = MakePlan(d, k, Read(t));
+  CHECK(Describe(p) ==
+        "update-user    E1 ann@x.com externalId: \"someone-else\" -> \"E1\" "
+        "[drift: externalId changed on the target]\n"
+        "update-group   Staff Staff externalId: \"x\" -> \"Staff\" "
+        "[drift: externalId changed on the target]\n"
+        "# plan: 2 operations (users +0 ~1 -0, groups +0 ~1 -0, members +0 -0, drift 2)\n");
+}
+
+TEST_CASE("snapshot: lost state file and unchanged source: bind only, no write request") {
+  Directory d = Base();
+  TargetSnapshot t = TargetAfterSync(d);
+  Plan p = MakePlan(d, KnownState{}, Read(t));
+  CHECK(Describe(p) ==
+        "bind-user      E1 ann@x.com id-E1 (by externalId)\n"
+        "bind-user      E2 bob@x.com id-E2 (by externalId)\n"
+        "bind-user      E3 cy@x.com id-E3 (by externalId)\n"
+        "bind-group     Admins Admins gid-Admins (by externalId)\n"
+        "bind-group     Staff Staff gid-Staff (by externalId)\n"
+        "# plan: 5 operations (users +0 ~0 -0, groups +0 ~0 -0, members +0 -0, bind 5)\n");
+  CHECK(WritesNothing(p));
+  REQUIRE(p.ops[4].target_members);
+  CHECK(*p.ops[4].target_members == std::vector<std::string>{"E1", "E2", "E3"});
+  REQUIRE(p.ops[0].target_values);
+  CHECK(*p.ops[0].target_values == d.users[0].values);
+  // The same from a state file whose rows lost their target ids.
+  KnownState no_ids = AfterSync(d);
+  for (auto& u : no_ids.users) u.target_id.clear();
+  for (auto& g : no_ids.groups) g.target_id.clear();
+  CHECK(Describe(MakePlan(d, no_ids, Read(t))) == Describe(p));
+}
+
+TEST_CASE("snapshot: adoption by externalId and by userName writes the key as externalId") {
+  Directory d = Base();
+  d.groups.clear();
+  TargetSnapshot t;
+  User renamed = d.users[0];
+  renamed.Set(Attr::kUserName, "ann.old@x.com");
+  t.users.push_back(RemoteOf(renamed, "u-1"));  // externalId E1, an old userName
+  User shouting = d.users[1];
+  shouting.Set(Attr::kUserName, "BOB@x.com");
+  t.users.push_back(RemoteOf(shouting, "u-2", /*external_id=*/false));  // pre-existing
+  Plan p = MakePlan(d, KnownState{}, Read(t));
+  CHECK(Describe(p) ==
+        "create-user    E3 cy@x.com\n"
+        "adopt-user     E1 ann@x.com u-1 (by externalId) userName: \"ann.old@x.com\" -> "
+        "\"ann@x.com\"\n"
+        "adopt-user     E2 bob@x.com u-2 (by userName) externalId: (none) -> \"E2\", userName: "
+        "\"BOB@x.com\" -> \"bob@x.com\"\n"
+        "# plan: 3 operations (users +1 ~0 -0, groups +0 ~0 -0, members +0 -0, adopt 2)\n");
+  CHECK(p.ops[2].external_id == "E2");
+  CHECK(p.ops[2].target_id == "u-2");
+  CHECK(p.ops[1].external_id.empty());
+  // userName already equal: only the externalId is written.
+  t.users[1].values = d.users[1].values;
+  CHECK(Describe(MakePlan(d, KnownState{}, Read(t))).find(
+            "adopt-user     E2 bob@x.com u-2 (by userName) externalId: (none) -> \"E2\"\n") !=
+        std::string::npos);
+}
+
+TEST_CASE("snapshot: conflicts are reported with both keys and never written") {
+  Directory d = Base();
+  d.groups.clear();
+  d.users.push_back(MakeUser("E4", "dee@x.com"));
+  d.users.push_back(MakeUser("E5", "dan@x.com"));
+  d.users.push_back(MakeUser("E6", "Dan@x.com"));
+  KnownState k;
+  // E7 left long ago; scimsync disabled it; bob@x.com was its address.
+  KnownUser e7 = Synced(MakeUser("E7", "bob@x.com", "Sales", false), "u-2");
+  e7.status = ObjectStatus::kDisabled;
+  k.users.push_back(e7);
+  TargetSnapshot t;
+  RemoteUser other = RemoteOf(d.users[0], "u-1", false);
+  other.external_id = "E9";  // ann@x.com belongs to another source key
+  t.users.push_back(other);
+  t.users.push_back(RemoteOf(MakeUser("E7", "bob@x.com", "Sales", false), "u-2"));
+  t.users.push_back(RemoteOf(d.users[2], "u-3", false));
+  t.users.push_back(RemoteOf(MakeUser("X", "CY@x.com"), "u-4", false));  // cy@ twice
+  t.users.push_back(RemoteOf(d.users[3], "u-5"));                         // externalId E4
+  t.users.push_back(RemoteOf(d.users[3], "u-6"));                         // twice
+  t.users.push_back(RemoteOf(d.users[4], "u-7", false));  // dan@x.com: E5 and E6 match
+  Plan p = MakePlan(d, k, Read(t));
+  CHECK(Describe(p) ==
+        "adopt-user     E5 dan@x.com u-7 (by userName) externalId: (none) -> \"E5\"\n"
+        "conflict-user  E1 ann@x.com (target user u-1 with userName \\\"ann@x.com\\\" has "
+        "externalId \\\"E9\\\"; not adopted)\n"
+        "conflict-user  E2 bob@x.com (userName \\\"bob@x.com\\\" belongs to target user u-2, "
+        "bound to source key E7; not adopted)\n"
+        "conflict-user  E3 cy@x.com (2 target users have userName \\\"cy@x.com\\\" (u-3, u-4); "
+        "none adopted)\n"
+        "conflict-user  E4 dee@x.com (2 target users have externalId \\\"E4\\\" (u-5, u-6); "
+        "none adopted)\n"
+        "conflict-user  E6 Dan@x.com (userName \\\"Dan@x.com\\\" also matches source key E5, "
+        "which adopts target user u-7; not adopted)\n"
+        "# conflict: 5 objects match target objects that may not be adopted; nothing is "
+        "written to either side (see the conflict lines)\n"
+        "# plan: 6 operations (users +0 ~0 -0, groups +0 ~0 -0, members +0 -0, adopt 1, "
+        "conflicts 5, unmanaged users 5 groups 0)\n");
+  CHECK(p.ops[1].target_id.empty());
+  CHECK(p.summary.conflicts == 5);
+  // Conflicts are never written, and their target objects are unmanaged.
+  CHECK(p.unmanaged_users.size() == 5);
+  CHECK(p.unmanaged_users[0].name == "CY@x.com");
+}
+
+TEST_CASE("snapshot: a conflict row is checked again at once, without waiting") {
+  Directory d = Base();
+  d.groups.clear();
+  KnownState k;
+  KnownUser c;
+  c.key = "E1";
+  c.status = ObjectStatus::kConflict;
+  c.failed_hash = SourceHash(d.users[0]);
+  c.next_retry = SysTime(hours(5));
+  k.users.push_back(c);
+  TargetSnapshot t;
+  t.users.push_back(RemoteOf(d.users[0], "u-1", false));  // the other externalId was removed
+  PlanOptions o = Read(t);
+  o.now = SysTime(hours(1));
+  CHECK(Describe(MakePlan(d, k, o)).find(
+            "adopt-user     E1 ann@x.com u-1 (by userName) externalId: (none) -> \"E1\"\n") !=
+        std::string::npos);
+  o.snapshot = nullptr;  // from the state alone it waits
+  CHECK(MakePlan(d, k, o).summary.deferred == 1);
+}
+
+TEST_CASE("snapshot: groups with one displayName are two target groups") {
+  Directory d;
+  Group g1 = MakeGroup("G1", {});
+  g1.display_name = "Staff";
+  Group g2 = MakeGroup("G2", {});
+  g2.display_name = "Staff";
+  d.groups = {g1, g2};
+  // One pre-existing "Staff" on the target: the lowest key adopts it, the other is
+  // created (a target that refuses a second "Staff" makes that a conflict).
+  TargetSnapshot one;
+  RemoteGroup staff;
+  staff.id = "gid-1";
+  staff.display_name = "Staff";
+  one.groups.push_back(staff);
+  Plan p = MakePlan(d, KnownState{}, Read(one));
+  CHECK(Describe(p) ==
+        "create-group   G2 Staff\n"
+        "adopt-group    G1 Staff gid-1 (by displayName) externalId: (none) -> \"G1\"\n"
+        "# plan: 2 operations (users +0 ~0 -0, groups +1 ~0 -0, members +0 -0, adopt 1)\n");
+
+  // Two target groups named Staff with our externalIds (after that sync, state lost):
+  // each binds its own.
+  TargetSnapshot two;
+  RemoteGroup s1 = staff, s2 = staff;
+  s1.external_id = "G1";
+  s2.id = "gid-2";
+  s2.external_id = "G2";
+  two.groups = {s2, s1};
+  CHECK(Describe(MakePlan(d, KnownState{}, Read(two))) ==
+        "bind-group     G1 Staff gid-1 (by externalId)\n"
+        "bind-group     G2 Staff gid-2 (by externalId)\n"
+        "# plan: 2 operations (users +0 ~0 -0, groups +0 ~0 -0, members +0 -0, bind 2)\n");
+
+  // G2 leaves the source: only its own group is deleted.
+  KnownState k = AfterSync(d);
+  k.groups[0].target_id = "gid-1";
+  k.groups[1].target_id = "gid-2";
+  Directory one_left = d;
+  one_left.groups.pop_back();
+  CHECK(Describe(MakePlan(one_left, k, Read(two))) ==
+        "delete-group   G2 Staff\n"
+        "# plan: 1 operations (users +0 ~0 -0, groups +0 ~0 -1, members +0 -0)\n");
+
+  // A source group named Staff and two pre-existing ones without externalId: never
+  // guessed.
+  two.groups[0].external_id.clear();
+  two.groups[1].external_id.clear();
+  Directory single = d;
+  single.groups.pop_back();
+  CHECK(Describe(MakePlan(single, KnownState{}, Read(two))) ==
+        "conflict-group G1 Staff (2 target groups have displayName \\\"Staff\\\" (gid-1, gid-2); "
+        "none adopted)\n"
+        "# conflict: 1 object matches a target object that may not be adopted; nothing is "
+        "written to either side (see the conflict lines)\n"
+        "# plan: 1 operations (users +0 ~0 -0, groups +0 ~0 -0, members +0 -0, conflicts 1, "
+        "unmanaged users 0 groups 2)\n");
+}
+
+TEST_CASE("case-only group rename is one update of the same group, without and with snapshot") {
+  Directory d = Base();
+  d.groups[1].key = "Sales";
+  d.groups[1].display_name = "Sales";
+  d.groups[1].members = {"E1", "E2"};
+  std::sort(d.groups.begin(), d.groups.end(),
+            [](const Group& a, const Group& b) { return a.key < b.key; });
+  KnownState k = AfterSync(d);
+  TargetSnapshot t = TargetAfterSync(d);
+  Directory renamed = d;
+  renamed.groups[1].key = "sales";
+  renamed.groups[1].display_name = "sales";
+  renamed.groups[1].members = {"E1", "E2", "E3"};
+  const std::string want =
+      "adopt-group    sales sales gid-Sales (key was Sales) externalId: \"Sales\" -> \"sales\", "
+      "displayName: \"Sales\" -> \"sales\"\n"
+      "add-members    sales sales +1 members (E3)\n"
+      "# plan: 2 operations (users +0 ~0 -0, groups +0 ~0 -0, members +1 -0, adopt 1)\n";
+  Plan p = MakePlan(renamed, k, PlanOptions{});
+  CHECK(Describe(p) == want);
+  CHECK(p.ops[0].previous_key == "Sales");
+  CHECK(p.ops[0].target_id == "gid-Sales");
+  REQUIRE(p.ops[0].target_members);
+  CHECK(*p.ops[0].target_members == std::vector<std::string>{"E1", "E2"});
+  CHECK(p.ops[1].target_id == "gid-Sales");
+  // No delete of the old key, no remove of anyone: no membership is lost.
+  CHECK(Describe(MakePlan(renamed, k, Read(t))) == want);
+  // Also when the new key already has a row from a create the target refused.
+  KnownState refused = k;
+  KnownGroup lower;
+  lower.key = "sales";
+  lower.display_name = "sales";
+  lower.status = ObjectStatus::kConflict;
+  refused.groups.push_back(lower);
+  CHECK(Plain(renamed, refused) == want);
+}
+
+TEST_CASE("snapshot: unmanaged users and groups are counted and never touched") {
+  Directory d = Base();
+  KnownState k = AfterSync(d);
+  TargetSnapshot t = TargetAfterSync(d);
+  RemoteUser zed;
+  zed.id = "u-z";
+  zed.values[static_cast<std::size_t>(Attr::kUserName)] = "zed@x.com";
+  RemoteUser amy = zed;
+  amy.id = "u-a";
+  amy.values[static_cast<std::size_t>(Attr::kUserName)] = "amy@x.com";
+  t.users.push_back(zed);
+  t.users.push_back(amy);
+  RemoteGroup outsiders;
+  outsiders.id = "g-o";
+  outsiders.display_name = "Outsiders";
+  outsiders.member_ids = {"u-z", "id-E1"};  // holds a managed user too
+  t.groups.push_back(outsiders);
+  Plan p = MakePlan(d, k, Read(t));
+  CHECK(Describe(p) ==
+        "# plan: 0 operations (users +0 ~0 -0, groups +0 ~0 -0, members +0 -0, unmanaged "
+        "users 2 groups 1)\n");
+  REQUIRE(p.unmanaged_users.size() == 2);
+  CHECK(p.unmanaged_users[0].id == "u-a");
+  CHECK(p.unmanaged_users[1].id == "u-z");
+  REQUIRE(p.unmanaged_groups.size() == 1);
+  CHECK(p.unmanaged_groups[0].name == "Outsiders");
+  CHECK(p.summary.unmanaged_users == 2);
+  CHECK(p.summary.unmanaged_groups == 1);
+  // Without a snapshot nothing is known about them.
+  CHECK(MakePlan(d, k, PlanOptions{}).unmanaged_users.empty());
+}
+
+TEST_CASE("snapshot: a stale state row is refreshed without a request") {
+  Directory d = Base();
+  KnownState k = AfterSync(d);
+  k.users[0].values[static_cast<std::size_t>(Attr::kTitle)] = "Old";  // fixed by hand since
+  k.users[1].status = ObjectStatus::kFailed;  // backoff over; the target holds it already
+  TargetSnapshot t = TargetAfterSync(d);
+  Plan p = MakePlan(d, k, Read(t));
+  CHECK(Describe(p) ==
+        "bind-user      E1 ann@x.com id-E1 (state updated from the target)\n"
+        "bind-user      E2 bob@x.com id-E2 (state updated from the target)\n"
+        "# plan: 2 operations (users +0 ~0 -0, groups +0 ~0 -0, members +0 -0, bind 2)\n");
+  CHECK(WritesNothing(p));
+}
+
+TEST_CASE("snapshot: the deletion guard counts repairs that deprovision") {
+  // Ten users the source marks inactive were activated again by hand.
+  Directory d = Many(20);
+  for (int i = 0; i < 10; ++i) d.users[static_cast<std::size_t>(i)].Set(Attr::kActive, "false");
+  KnownState k = AfterSync(d);
+  for (int i = 0; i < 10; ++i) k.users[static_cast<std::size_t>(i)].status = ObjectStatus::kDisabled;
+  TargetSnapshot t = TargetAfterSync(d);
+  for (int i = 0; i < 10; ++i) Set(&t.users[static_cast<std::size_t>(i)], Attr::kActive, "true");
+  Plan p = MakePlan(d, k, Read(t));
+  CHECK(p.deletions_blocked);
+  CHECK(p.deletions_wanted == 10);
+  CHECK(p.summary.users_update == 0);
+  PlanOptions allow = Read(t);
+  allow.allow_deletions = true;
+  Plan allowed = MakePlan(d, k, allow);
+  CHECK(allowed.summary.users_update == 10);
+  CHECK(allowed.summary.drift == 10);
+  CHECK(allowed.ops[0].drift == "active set to true on the target");
+}
+
+TEST_CASE("snapshot: the plan does not depend on the order of any input") {
+  Directory d = Base();
+  d.users.push_back(MakeUser("E5", "dan@x.com"));
+  d.users.push_back(MakeUser("E6", "Dan@x.com"));
+  Group sales = MakeGroup("Sales", {"E5"});
+  d.groups.push_back(sales);
+  Canonicalize(d);
+  KnownState k = AfterSync(d);
+  TargetSnapshot t = TargetAfterSync(d);
+  // State lost for E5, E6 and Sales; the target has one dan@ (no externalId), a
+  // hand-added outsider in Staff, Admins deleted by hand.
+  std::erase_if(k.users, [](const KnownUser& u) { return u.key == "E5" || u.key == "E6"; });
+  std::erase_if(k.groups, [](const KnownGroup& g) { return g.key == "Sales"; });
+  std::erase_if(t.users, [](const RemoteUser& u) { return u.id == "id-E6"; });
+  FindRemote(t, "id-E5")->external_id.clear();
+  FindRemote(t, "id-E5")->values[static_cast<std::size_t>(Attr::kUserName)] = "DAN@x.com";
+  RemoteUser zed;
+  zed.id = "u-z";
+  t.users.push_back(zed);
+  FindRemoteGroup(t, "gid-Staff")->member_ids.push_back("u-z");
+  std::erase_if(t.groups, [](const RemoteGroup& g) { return g.id == "gid-Admins"; });
+  PlanOptions o = Read(t);
+  Plan p = MakePlan(d, k, o);
+  const std::string want = Describe(p);
+  CHECK(want ==
+        "adopt-user     E5 dan@x.com id-E5 (by userName) externalId: (none) -> \"E5\", "
+        "userName: \"DAN@x.com\" -> \"dan@x.com\"\n"
+        "conflict-user  E6 Dan@x.com (userName \\\"Dan@x.com\\\" also matches source key E5, "
+        "which adopts target user id-E5; not adopted)\n"
+        "create-group   Admins Admins [drift: deleted on the target]\n"
+        "bind-group     Sales Sales gid-Sales (by externalId)\n"
+        "add-members    Admins Admins +1 members (E3)\n"
+        "remove-members Staff Staff -1 members (id:u-z) [drift: 1 member added on the target]\n"
+        "# conflict: 1 object matches a target object that may not be adopted; nothing is "
+        "written to either side (see the conflict lines)\n"
+        "# plan: 6 operations (users +0 ~0 -0, groups +1 ~0 -0, members +1 -1, adopt 1, "
+        "bind 1, conflicts 1, drift 2, unmanaged users 1 groups 0)\n");
+
+  Directory rd = d;
+  KnownState rk = k;
+  TargetSnapshot rt = t;
+  std::reverse(rd.users.begin(), rd.users.end());
+  std::reverse(rd.groups.begin(), rd.groups.end());
+  std::reverse(rk.users.begin(), rk.users.end());
+  std::reverse(rk.groups.begin(), rk.groups.end());
+  std::reverse(rt.users.begin(), rt.users.end());
+  std::reverse(rt.groups.begin(), rt.groups.end());
+  for (auto& g : rt.groups) std::reverse(g.member_ids.begin(), g.member_ids.end());
+  Plan rp = MakePlan(rd, rk, Read(rt));
+  CHECK(Describe(rp) == want);
+  CHECK(DescribeJson(rp) == DescribeJson(p));
+}
+
 }  // namespace
 }  // namespace scimsync

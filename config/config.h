@@ -75,6 +75,9 @@ struct TargetConfig {
   // "24h" by default, "always" (zero: every cycle) or "never" (nullopt). The
   // target is read regardless on a state file without rows and on --reconcile.
   std::optional<std::chrono::milliseconds> reconcile{std::chrono::hours(24)};
+  // Members of a managed group that the source does not have (added on the target
+  // by hand): removed by a reconciling cycle, or kept (DESIGN §3).
+  ForeignMembers foreign_members = ForeignMembers::kRemove;
   std::size_t max_response_size = 8 * 1024 * 1024;  // bytes; a larger response fails
 };
 

@@ -693,6 +693,10 @@ Result<Config> Load(const std::string& text, const std::string& name, const fs::
                                          {"aws", TargetProfile::kAws}})},
         {"max_retries", Int(&t.max_retries, 0, 100)},
         {"reconcile", ReconcilePeriod(&t.reconcile)},
+        {"foreign_members",
+         Enum(&t.foreign_members, std::vector<std::pair<std::string_view, ForeignMembers>>{
+                                      {"remove", ForeignMembers::kRemove},
+                                      {"keep", ForeignMembers::kKeep}})},
         {"max_response_size", Size(&t.max_response_size, 1 << 10, std::int64_t{1} << 30)},
     };
     WalkTable(l, *target, "target", specs, std::nullopt);

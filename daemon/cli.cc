@@ -74,7 +74,7 @@ int Fail(const char* event, const Status& s) {
 
 // ---------------------------------------------------------------------------
 
-int CmdPlan(const GlobalFlags& flags, bool json) {
+int CmdPlan(const GlobalFlags& flags, bool json, bool reconcile) {
   auto config = Load(flags);
   if (!config) return 2;
   SessionOptions so;
@@ -83,6 +83,7 @@ int CmdPlan(const GlobalFlags& flags, bool json) {
   if (!session.ok()) return Fail("session_error", session.status());
   CycleRequest req;
   req.dry_run = true;
+  req.reconcile = reconcile;
   CycleReport report = RunCycle(*config, *session->source, *session->target, *session->state,
                                 SystemClock::Instance(), req);
   if (report.result == CycleResult::kStopped) return report.ExitCode();
@@ -95,7 +96,7 @@ int CmdPlan(const GlobalFlags& flags, bool json) {
 std::atomic<bool> g_stop{false};
 extern "C" void OnStopSignal(int) { g_stop = true; }
 
-int CmdSync(const GlobalFlags& flags, bool allow_deletions, bool no_wait) {
+int CmdSync(const GlobalFlags& flags, bool allow_deletions, bool no_wait, bool reconcile) {
   auto config = Load(flags);
   if (!config) return 2;
   SessionOptions so;
@@ -110,6 +111,7 @@ int CmdSync(const GlobalFlags& flags, bool allow_deletions, bool no_wait) {
   sigaction(SIGTERM, &sa, nullptr);
   CycleRequest req;
   req.allow_deletions = allow_deletions;
+  req.reconcile = reconcile;
   CycleHooks hooks;
   hooks.stop = &g_stop;
   CycleReport report = RunCycle(*config, *session->source, *session->target, *session->state,
@@ -362,13 +364,17 @@ int RunCli(int argc, char** argv) {
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
 
   bool plan_json = false, status_json = false, allow_deletions = false, no_wait = false,
-       offline = false;
+       offline = false, plan_reconcile = false, sync_reconcile = false;
   CLI::App* plan = app.add_subcommand("plan", "show what a sync would do; writes nothing");
   plan->add_flag("--json", plan_json, "print the plan as JSON");
+  plan->add_flag("--reconcile", plan_reconcile,
+                 "read the whole target first and show the repairs of drift");
   CLI::App* sync = app.add_subcommand("sync", "run one sync cycle now, then exit");
   sync->add_flag("--allow-deletions", allow_deletions,
                  "let this one run deprovision more than the deletion guard allows");
   sync->add_flag("--no-wait", no_wait, "exit 4 at once if another run holds the lock");
+  sync->add_flag("--reconcile", sync_reconcile,
+                 "read the whole target first and repair what differs (drift)");
   CLI::App* daemon = app.add_subcommand("daemon", "run a cycle every `interval` (systemd service)");
   CLI::App* status = app.add_subcommand("status", "last cycles and objects needing attention");
   status->add_flag("--json", status_json, "print as JSON");
@@ -381,8 +387,8 @@ int RunCli(int argc, char** argv) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
   }
-  if (*plan) return CmdPlan(flags, plan_json);
-  if (*sync) return CmdSync(flags, allow_deletions, no_wait);
+  if (*plan) return CmdPlan(flags, plan_json, plan_reconcile);
+  if (*sync) return CmdSync(flags, allow_deletions, no_wait, sync_reconcile);
   if (*status) return CmdStatus(flags, status_json);
   if (*check) return CmdCheck(flags, offline);
   if (*daemon) {

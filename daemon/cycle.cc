@@ -1,6 +1,8 @@
 #include "daemon/cycle.h"
 
 #include <chrono>
+#include <cstdlib>
+#include <optional>
 
 #include "core/log.h"
 #include "core/planner.h"
@@ -18,8 +20,27 @@ PlanOptions MakePlanOptions(const Config& config, const CycleRequest& request, S
   o.max_deletions = config.safety.max_deletions;
   o.max_deletion_percent = config.safety.max_deletion_percent;
   o.allow_deletions = request.allow_deletions;
+  o.foreign_members = config.target.foreign_members;
   o.now = now;
   return o;
+}
+
+constexpr const char* kLastReconcile = "last_reconcile";  // state meta: epoch seconds
+
+// DESIGN §1: a cycle reads the whole target first when the state has no rows (a
+// first run against a populated target, a lost state file), when asked, and when
+// `[target] reconcile` has passed since the last completed reconciling cycle (a
+// state file that never recorded one counts as due). Returns why, or "" for no.
+std::string ReconcileReason(const Config& config, const CycleRequest& request,
+                            const KnownState& known, StateStore& state, SysTime now) {
+  if (request.reconcile) return "requested";
+  if (known.users.empty() && known.groups.empty()) return "empty state";
+  if (!config.target.reconcile) return "";
+  if (config.target.reconcile->count() == 0) return "always";
+  Result<std::string> last = state.GetMeta(kLastReconcile);
+  if (!last.ok() || last->empty()) return "never reconciled";
+  SysTime at{std::chrono::seconds(std::atoll(last->c_str()))};
+  return now - at >= *config.target.reconcile ? "period" : "";
 }
 
 ExecutorOptions MakeExecutorOptions(const Config& config) {
@@ -173,6 +194,26 @@ CycleReport RunCycle(const Config& config, Source& source, Target& target, State
     return report;
   }
   PlanOptions plan_options = MakePlanOptions(config, request, clock.Now());
+
+  // 2b. What the target really holds, on a reconciling cycle: read whole or not at
+  //     all; nothing is planned from a partial read (DESIGN §1, §7).
+  std::optional<TargetSnapshot> snapshot;
+  std::string why = ReconcileReason(config, request, *known, state, clock.Now());
+  if (!why.empty()) {
+    if (hooks.on_progress) hooks.on_progress("reading the target");
+    Result<TargetSnapshot> read = target.ReadSnapshot(SnapshotOptions{});
+    if (!read.ok()) {
+      LogError("target_read_error", {{"reason", why}, {"error", read.status().message()}});
+      stop(read.status().code(), "target unreadable: " + read.status().message());
+      Finish(report, state, clock, start, requests(), request.dry_run);
+      return report;
+    }
+    snapshot = std::move(read).value();
+    LogInfo("reconcile", {{"reason", why},
+                          {"target_users", static_cast<long>(snapshot->users.size())},
+                          {"target_groups", static_cast<long>(snapshot->groups.size())}});
+    plan_options.snapshot = &*snapshot;
+  }
   report.plan = MakePlan(*dir, *known, plan_options);
   if (request.dry_run) {
     Finish(report, state, clock, start, requests(), true);
@@ -248,6 +289,13 @@ CycleReport RunCycle(const Config& config, Source& source, Target& target, State
     stop(ErrorCode::kInvalidArgument, msg);
   } else if (rec.failed + rec.conflicts + rec.seat_blocked + rec.deferred > 0) {
     report.result = CycleResult::kPartial;
+  }
+  if (snapshot && report.result != CycleResult::kStopped) {
+    // Only a reconciling cycle that ran to its end restarts the period.
+    auto secs = std::chrono::duration_cast<std::chrono::seconds>(
+        report.record.started.time_since_epoch());
+    Status s = state.SetMeta(kLastReconcile, std::to_string(secs.count()));
+    if (!s.ok()) LogWarn("state_error", {{"error", s.message()}});
   }
   Finish(report, state, clock, start, requests(), false);
   return report;

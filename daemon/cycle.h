@@ -27,6 +27,7 @@ std::string_view CycleResultName(CycleResult r);  // "ok", "partial", "stopped"
 struct CycleRequest {
   bool allow_deletions = false;  // `sync --allow-deletions`: lift the deletion guard once
   bool dry_run = false;          // `plan`: read, plan, print; no request, no state write
+  bool reconcile = false;        // `--reconcile`: read the whole target before planning
 };
 
 struct CycleHooks {

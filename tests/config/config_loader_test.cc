@@ -335,6 +335,11 @@ TEST_CASE("target.reconcile: a period, always or never") {
   CHECK(Parse(kBase + "reconcile = \"always\"\n").target.reconcile ==
         std::optional<milliseconds>(milliseconds(0)));
   CHECK_FALSE(Parse(kBase + "reconcile = \"never\"\n").target.reconcile.has_value());
+  CHECK(Parse(kBase).target.foreign_members == ForeignMembers::kRemove);
+  CHECK(Parse(kBase + "foreign_members = \"keep\"\n").target.foreign_members ==
+        ForeignMembers::kKeep);
+  CHECK(ErrorOf(kBase + "foreign_members = \"drop\"\n") ==
+        "scimsync.toml:8: target.foreign_members: must be \"remove\" or \"keep\", not \"drop\"");
   CHECK(ErrorOf(kBase + "reconcile = \"10s\"\n") ==
         "scimsync.toml:8: target.reconcile: must be at least 60s");
   CHECK(ErrorOf(kBase + "reconcile = \"sometimes\"\n") ==

@@ -117,9 +117,14 @@ TEST_CASE("a clean first sync, then an idle one with zero writes") {
 
 TEST_CASE("409 on POST: found by filter, adopted, patched to the source; no duplicate") {
   Rig rig;
+  // The account appears on the target after the cycle read it (the empty state
+  // makes the first cycle read the target), so the create meets a 409.
   User old = Person("", "P1@X.com", "Old dept");
-  std::string id = rig.target.AddUser(old);
-  rig.target.users[id].external_id.clear();
+  std::string id;
+  rig.target.after_snapshot = [&] {
+    id = rig.target.AddUser(old);
+    rig.target.users[id].external_id.clear();
+  };
   CycleReport r = rig.Sync();
   CHECK(r.result == CycleResult::kOk);
   CHECK(rig.target.users.size() == 3);

@@ -184,15 +184,19 @@ class FakeTarget final : public Target {
   }
   // The maps as they are, or `snapshot_error` when set.
   Result<TargetSnapshot> ReadSnapshot(const SnapshotOptions&) override {
-    std::lock_guard lock(mu_);
-    calls.push_back("READ snapshot");
-    if (snapshot_error) return *snapshot_error;
     TargetSnapshot s;
-    for (const auto& [id, u] : users) s.users.push_back(u);
-    for (const auto& [id, g] : groups) s.groups.push_back(g);
+    {
+      std::lock_guard lock(mu_);
+      calls.push_back("READ snapshot");
+      if (snapshot_error) return *snapshot_error;
+      for (const auto& [id, u] : users) s.users.push_back(u);
+      for (const auto& [id, g] : groups) s.groups.push_back(g);
+    }
+    if (after_snapshot) after_snapshot();  // e.g. someone creates a user right after
     return s;
   }
   std::optional<Status> snapshot_error;
+  std::function<void()> after_snapshot;
 
   TargetResponse Probe() override { return Http(200); }
   long RequestCount() const override { return requests_; }

@@ -6,8 +6,8 @@
 #   2. unit    the unit tests on that build (ctest -L unit)
 #   3. faults  one fault-injected integration scenario on that build: injected 503s and
 #              responses dropped after the write was applied (scenarios.test.js, 8.)
-#   4. fuzz    each tests/fuzz/ target for SCIMSYNC_FUZZ_SECONDS (default 30) from its
-#              committed seed corpus
+#   4. fuzz    every committed seed once (ctest -L fuzz), then each tests/fuzz/ target
+#              for SCIMSYNC_FUZZ_SECONDS (default 30) from its seed corpus, one per core
 #
 # `scripts/sanitize.sh fuzz` (or unit, faults) builds and runs only those steps.
 # SCIMSYNC_FUZZ_SECONDS and SCIMSYNC_FUZZ_MAX_LEN override the fuzzing bounds.
@@ -73,7 +73,7 @@ set_sanitizer_options() {
 }
 
 unit() {
-  ctest --test-dir "$BUILD" -L unit --output-on-failure
+  ctest --test-dir "$BUILD" -L unit --output-on-failure -j"$JOBS"
 }
 
 faults() {
@@ -87,35 +87,58 @@ faults() {
   grep -q '^# pass 1$' "$log" || { echo "the fault-injection scenario did not run"; return 1; }
 }
 
+# One fuzzer for FUZZ_SECONDS; writes <name>.log, <name>.rc and <name>.secs.
+fuzz_one() {
+  local target="$1" name="${1##*/fuzz_}" start=$SECONDS rc=0
+  local work="$BUILD/fuzz-work/$name" artifacts="$BUILD/fuzz-artifacts/$name/"
+  rm -rf "$work" "$artifacts"
+  mkdir -p "$work" "$artifacts"
+  local dict=()
+  case "$name" in scim_*) dict=(-dict=tests/fuzz/scim.dict) ;; esac
+  # New inputs go into the first corpus directory ($work), so the committed seeds stay
+  # as they are. -timeout: an input that runs for 10 s counts as a hang (a crash).
+  "$target" -max_total_time="$FUZZ_SECONDS" -max_len="$FUZZ_MAX_LEN" -timeout=10 \
+    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts" \
+    "${dict[@]}" "$work" "tests/fuzz/corpus/$name" >"$work.log" 2>&1 || rc=$?
+  echo "$rc" >"$work.rc"
+  echo $((SECONDS - start)) >"$work.secs"
+}
+
 fuzz() {
-  local failed=() target name work
+  local failed=() target name log
+  mkdir -p "$BUILD/fuzz-work"
+  # Every committed seed once, whole (the runs below cut inputs to FUZZ_MAX_LEN).
+  if ! ctest --test-dir "$BUILD" -L fuzz --output-on-failure >"$BUILD/fuzz-work/seeds.log" 2>&1; then
+    # Stack frames past #29 left out: a stack overflow's trace has hundreds.
+    grep -v -E '^ +#([3-9][0-9]|[0-9]{3,}) ' "$BUILD/fuzz-work/seeds.log"
+    return 1
+  fi
+  echo "   seeds: $(grep -o '[0-9]*% tests passed.*' "$BUILD/fuzz-work/seeds.log")"
+
+  # $JOBS fuzzers at a time (libFuzzer itself uses one core).
+  for target in "$BUILD"/fuzz/fuzz_*; do
+    fuzz_one "$target" &
+    while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n || true; done
+  done
+  wait
+
   for target in "$BUILD"/fuzz/fuzz_*; do
     name="${target##*/fuzz_}"
-    work="$BUILD/fuzz-work/$name"           # new inputs found in this run
-    local artifacts="$BUILD/fuzz-artifacts/$name/"
-    rm -rf "$work" "$artifacts"
-    mkdir -p "$work" "$artifacts"
-    local dict=()
-    case "$name" in scim_*) dict=(-dict=tests/fuzz/scim.dict) ;; esac
-    local start=$SECONDS
-    # New inputs go into the first corpus directory, so the committed seeds stay as
-    # they are. -timeout: an input that runs for 10 s counts as a hang (a crash).
-    if "$target" -max_total_time="$FUZZ_SECONDS" -max_len="$FUZZ_MAX_LEN" -timeout=10 \
-        -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts" \
-        "${dict[@]}" "$work" "tests/fuzz/corpus/$name" >"$BUILD/fuzz-work/$name.log" 2>&1; then
-      echo "   fuzz_$name: ok, $(grep -o 'stat::number_of_executed_units: *[0-9]*' \
-        "$BUILD/fuzz-work/$name.log" | grep -o '[0-9]*$') runs in $((SECONDS - start))s"
-    else
-      echo "   fuzz_$name: FAILED after $((SECONDS - start))s; full log: $BUILD/fuzz-work/$name.log"
-      # The report's head (what and where); a stack overflow's trace is 200+ frames.
-      grep -m1 -A25 -E '==ERROR|runtime error|FUZZ_CHECK failed|deadly signal|Timeout|out-of-memory' \
-        "$BUILD/fuzz-work/$name.log" || tail -n 25 "$BUILD/fuzz-work/$name.log"
-      local f
-      for f in "$artifacts"*; do
-        [ -e "$f" ] && echo "   crash input: $f"
-      done
-      failed+=("$name")
+    log="$BUILD/fuzz-work/$name.log"
+    if [ "$(cat "$BUILD/fuzz-work/$name.rc")" = 0 ]; then
+      echo "   fuzz_$name: ok, $(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" |
+        grep -o '[0-9]*$') runs in $(cat "$BUILD/fuzz-work/$name.secs")s"
+      continue
     fi
+    echo "   fuzz_$name: FAILED after $(cat "$BUILD/fuzz-work/$name.secs")s; full log: $log"
+    # The report's head (what and where); a stack overflow's trace is 200+ frames.
+    grep -m1 -A25 -E '==ERROR|runtime error|FUZZ_CHECK failed|deadly signal|Timeout|out-of-memory' \
+      "$log" || tail -n 25 "$log"
+    local f
+    for f in "$BUILD/fuzz-artifacts/$name/"*; do
+      [ -e "$f" ] && echo "   crash input: $f"
+    done
+    failed+=("$name")
   done
   if [ ${#failed[@]} -gt 0 ]; then
     echo "fuzzers that failed: ${failed[*]} (inputs kept in $BUILD/fuzz-artifacts/)"

@@ -373,8 +373,11 @@ void WalkTable(Loader& l, const toml::table& table, std::string_view prefix,
                const std::vector<KeySpec>& specs, std::optional<SourceType> type) {
   for (const auto& [k, v] : table) {
     Where w{LineOf(k, v), Join(prefix, k.str())};
+    // A named copy for the lambda: C++20 lets a lambda capture a structured binding,
+    // but clang before 16 rejects it.
+    std::string_view name = k.str();
     auto it = std::find_if(specs.begin(), specs.end(),
-                           [&](const KeySpec& s) { return s.name == k.str(); });
+                           [name](const KeySpec& s) { return s.name == name; });
     if (it == specs.end()) {
       l.Fail(w.line, w.key, "unknown key");
       continue;

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what scimsync needs to build and test on Debian 12, then the SCIM test
+# Installs what scimsync needs to build and test on Debian 12 (GCC for the normal
+# build, clang for the sanitizer and fuzz stage), then the SCIM test
 # server's npm packages (from the committed lockfile). Safe to run again: apt-get
 # runs only when a package is missing, npm only when the lockfile changed.
 set -euo pipefail
@@ -11,6 +12,9 @@ PACKAGES=(
   libtomlplusplus-dev libsystemd-dev libcli11-dev
   slapd ldap-utils
   systemd   # systemd-analyze, for the unit checks of the integration tests
+  # scripts/sanitize.sh: clang with the ASan/UBSan/libFuzzer runtimes, llvm-symbolizer
+  # for readable sanitizer stack traces
+  clang libclang-rt-14-dev llvm
 )
 # Node 20 may come from elsewhere (nodesource, nvm): the Debian packages only when
 # there is no node at all.

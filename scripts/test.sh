@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite from a fresh clone: installs dependencies, builds, runs the
 # unit tests (doctest, via ctest) and the integration tests (the real binary against
-# a throwaway slapd and the scimmy-based SCIM server, all on loopback).
+# a throwaway slapd and the scimmy-based SCIM server, all on loopback), then the
+# sanitizer and fuzz stage (scripts/sanitize.sh: clang ASan/UBSan build, unit tests
+# and a fault-injection scenario on it, each fuzzer for 30 s). SCIMSYNC_SKIP_SANITIZE=1
+# skips that last stage (local runs only; CI runs it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -17,4 +20,9 @@ if compgen -G "tests/integration/*.test.js" >/dev/null; then
   node --test --test-concurrency=1 tests/integration/
 else
   echo "(no integration tests in tests/integration/)"
+fi
+
+if [ "${SCIMSYNC_SKIP_SANITIZE:-0}" != 1 ]; then
+  echo "== sanitizer and fuzz stage"
+  scripts/sanitize.sh
 fi

@@ -728,9 +728,11 @@ TEST_CASE("examples/demo/scimsync.toml and examples/scimsync.toml load") {
   auto c = LoadConfig(demo.string());
   INFO(c.status().message());
   REQUIRE(c.ok());
-  CHECK(c->source.csv.users == (demo.parent_path() / "people.csv").lexically_normal().string());
-  CHECK(c->source.csv.groups == (demo.parent_path() / "groups.csv").lexically_normal().string());
-  CHECK(c->state == (demo.parent_path() / "demo-state.db").lexically_normal().string());
+  // Resolved paths are absolute; __FILE__ may be relative (ccache base_dir, -ffile-prefix-map).
+  std::filesystem::path dir = std::filesystem::absolute(demo.parent_path());
+  CHECK(c->source.csv.users == (dir / "people.csv").lexically_normal().string());
+  CHECK(c->source.csv.groups == (dir / "groups.csv").lexically_normal().string());
+  CHECK(c->state == (dir / "demo-state.db").lexically_normal().string());
   CHECK(c->target.url == "http://127.0.0.1:8099/scim/v2");
   CHECK(c->target.token_env == "SCIMSYNC_TOKEN");
 

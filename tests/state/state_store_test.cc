@@ -796,5 +796,7 @@ TEST_CASE("timings: N=10,000 PutUser on a file, Load of 1,000,000 users") {
                      << " s CPU");
   // Not a benchmark gate (a shared, loaded 2-core machine runs this too): it
   // catches an order-of-magnitude regression such as a query per row.
+#ifndef SCIMSYNC_SANITIZED  // ASan/UBSan run several times slower: no time bound there
   CHECK(load_s < 10.0);
+#endif
 }

@@ -355,7 +355,9 @@ TEST_CASE("a large file parses quickly") {
   MESSAGE("200000 rows parsed in " << ms << " ms");
   CHECK(d.users.size() == 200000);
   CHECK(d.groups.size() == 101);
+#ifndef SCIMSYNC_SANITIZED  // ASan/UBSan run several times slower: no time bound there
   CHECK(ms < 5000);
+#endif
 }
 
 }  // namespace

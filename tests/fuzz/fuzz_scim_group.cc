@@ -1,0 +1,15 @@
+// libFuzzer target: ParseGroup (connectors/scim/scim_json.h) on any response body.
+// Property: no crash, no sanitizer report.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "connectors/scim/scim_json.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::string_view body(reinterpret_cast<const char*>(data), size);
+  std::string version;
+  (void)scimsync::ParseGroup(body, &version);
+  return 0;
+}

@@ -126,11 +126,13 @@ for (const status of [401, 400, 500]) {
           assert.match(st.stdout, /reason: .*\[REDACTED\]/, st.stdout);
         }
         if (status === 400) {
-          // The failed users are listed with the target's (redacted) words.
+          // The first cycle reads the whole target (empty state); a 400 on that read
+          // stops the cycle before planning, and the stop reason keeps the target's
+          // (redacted) words; failed users, if any, carry them too.
           const st = await h.run(['--config', cfg, 'status', '--json']);
-          const attention = JSON.parse(st.stdout).attention;
-          assert.ok(attention.length > 0, st.stdout);
-          for (const a of attention) assert.match(a.last_error, /\[REDACTED\]/, st.stdout);
+          const j = JSON.parse(st.stdout);
+          assert.match(j.cycles[0].reason, /\[REDACTED\]/, st.stdout);
+          for (const a of j.attention) assert.match(a.last_error, /\[REDACTED\]/, st.stdout);
         }
 
         const check = await h.run(['--config', cfg, 'check'], { timeoutMs: 60000 });
@@ -160,7 +162,9 @@ test('status redacts a secret stored by a run that did not know it', async (t) =
   t.after(() => srv.close());
   const { dir, cfg } = setup(srv, 'info');
   const sync = await h.run(['--config', cfg, 'sync']);
-  assert.equal(sync.code, 1, sync.stderr);
+  // The first cycle's whole-target read is refused (400): the cycle stops (exit 3)
+  // and its reason, with the server's words, is stored.
+  assert.equal(sync.code, 3, sync.stderr);
   const raw = stateBytes(dir).map(([, b]) => b).join('');
   assert.ok(raw.includes(LATER), 'the unknown value was stored as the server sent it');
 

@@ -76,8 +76,23 @@ void GroupOps::Create(const Operation& op) {
   if (row.status == ObjectStatus::kDeleted) row.target_id.clear();
   overlay_.PutGroup(row);
 
-  Answer a = runner_.Send(Verb::kCreateGroup, "create group " + op.label,
-                          [&] { return target_.CreateGroup(op.group); });
+  // As for users: a create whose answer was lost is sent again only after a lookup
+  // by externalId shows that it did not land.
+  auto find = [&]() -> std::optional<Answer> {
+    Lookup q = LookUp(op.key, "");
+    if (q.answer.action != Action::kDone) {
+      q.answer.action = Action::kTransient;
+      q.answer.maybe_applied = true;
+      return q.answer;
+    }
+    if (q.groups.empty()) return std::nullopt;
+    Answer found = q.answer;
+    found.action = Action::kAdopt;
+    found.response.detail = "the create's answer was lost; found by externalId";
+    return found;
+  };
+  Answer a = runner_.SendCreate(Verb::kCreateGroup, "create group " + op.label,
+                                [&] { return target_.CreateGroup(op.group); }, find);
   const TargetResponse& r = a.response;
   switch (a.action) {
     case Action::kDone: {

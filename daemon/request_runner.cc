@@ -114,9 +114,28 @@ void RequestRunner::Throttle(const TargetResponse& r) {
 
 Answer RequestRunner::Send(Verb verb, const std::string& what,
                            const std::function<TargetResponse()>& send, bool if_match_sent) {
+  return SendCreate(verb, what, send, nullptr, if_match_sent);
+}
+
+Answer RequestRunner::SendCreate(Verb verb, const std::string& what,
+                                 const std::function<TargetResponse()>& send, const Finder& find) {
+  return SendCreate(verb, what, send, find, false);
+}
+
+Answer RequestRunner::SendCreate(Verb verb, const std::string& what,
+                                 const std::function<TargetResponse()>& send, const Finder& find,
+                                 bool if_match_sent) {
   std::optional<TargetResponse> lost;  // an attempt the target may have applied
   int retries = 0, throttles = 0;
+  // The last attempt failed in a way that may have applied it (5xx other than 503,
+  // timeout, reset). A 429 or 503 says the request was not handled (RFC 9110 §15.6.4).
+  bool may_exist = false;
   for (;;) {
+    if (may_exist && !Repeatable(verb)) {
+      // Never a second POST for what may already exist (DESIGN §4): look first.
+      if (!find) return {*lost, Action::kTransient, true};
+      if (std::optional<Answer> seen = find()) return *seen;
+    }
     if (Stopping()) {
       if (lost) return {*lost, Action::kTransient, true};
       TargetResponse r;
@@ -139,6 +158,7 @@ Answer RequestRunner::Send(Verb verb, const std::string& what,
       return {r, d.action, d.maybe_applied || lost.has_value()};
     }
     if (d.maybe_applied) lost = r;
+    may_exist = d.maybe_applied && d.action == Action::kTransient;
     NoteFailedAttempt(what, r);
     Millis wait;
     if (d.action == Action::kThrottle) {

@@ -31,6 +31,7 @@
 
 #include <atomic>
 #include <functional>
+#include <optional>
 #include <mutex>
 #include <string>
 
@@ -58,6 +59,21 @@ class RequestRunner {
   // and stop reasons ("create user ann@example.com").
   Answer Send(Verb verb, const std::string& what, const std::function<TargetResponse()>& send,
               bool if_match_sent = false);
+
+  // For a verb that is not Repeatable (the creates): before an attempt that may have
+  // been applied is sent again, `find` looks for the object (by externalId). An
+  // answer from it ends the request (kAdopt: it is there; anything else: the object
+  // stays uncertain); nullopt means it is not there and the create is sent again.
+  // Without `find`, such an attempt is never repeated.
+  using Finder = std::function<std::optional<Answer>()>;
+  Answer SendCreate(Verb verb, const std::string& what, const std::function<TargetResponse()>& send,
+                    const Finder& find);
+
+ private:
+  Answer SendCreate(Verb verb, const std::string& what, const std::function<TargetResponse()>& send,
+                    const Finder& find, bool if_match_sent);
+
+ public:
 
   // Send, and on kRetryWithIfMatch: re-read the object with `reread` (a GET), then
   // send once more with its ETag ("*" when it has none). `send` gets the ETag ("" the

@@ -134,4 +134,6 @@ const PolicyRow& ClassifyRow(Verb verb, const TargetResponse& response, bool if_
   return kRows.back();
 }
 
+bool Repeatable(Verb v) { return v != Verb::kCreateUser && v != Verb::kCreateGroup; }
+
 }  // namespace scimsync

@@ -54,6 +54,11 @@ enum class Verb : std::uint8_t {
 };
 inline constexpr int kVerbCount = 12;
 std::string_view VerbName(Verb v);
+// False for the creates: sending a POST again after an attempt the target may have
+// applied can make a second object on a target that does not enforce uniqueness.
+// Such an attempt is not repeated; the object stays uncertain and is looked up by
+// filter before it is written again (DESIGN §4).
+bool Repeatable(Verb v);
 
 enum class Action : std::uint8_t {
   kDone,              // applied (or nothing left to do): record it

@@ -139,8 +139,23 @@ void UserOps::Create(const User& desired) {
   overlay_.PutUser(row);
 
   const std::string name = desired.Get(Attr::kUserName);
-  Answer a = runner_.Send(Verb::kCreateUser, "create user " + name,
-                          [&] { return target_.CreateUser(desired); });
+  // A create whose answer was lost is not sent again before a lookup by externalId
+  // shows that it did not land.
+  auto find = [&]() -> std::optional<Answer> {
+    Lookup q = LookUp(desired.key, "");
+    if (q.answer.action != Action::kDone) {
+      q.answer.action = Action::kTransient;
+      q.answer.maybe_applied = true;
+      return q.answer;
+    }
+    if (q.users.empty()) return std::nullopt;
+    Answer found = q.answer;
+    found.action = Action::kAdopt;
+    found.response.detail = "the create's answer was lost; found by externalId";
+    return found;
+  };
+  Answer a = runner_.SendCreate(Verb::kCreateUser, "create user " + name,
+                                [&] { return target_.CreateUser(desired); }, find);
   const TargetResponse& r = a.response;
   switch (a.action) {
     case Action::kDone:

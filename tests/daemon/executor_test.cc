@@ -307,6 +307,26 @@ TEST_CASE("413 on a membership PATCH halves the chunk") {
   CHECK(rig.target.Count("PATCH group") == 3);  // 413, then chunks of 2 and 1
 }
 
+TEST_CASE("a create whose answer was lost is looked up, never POSTed twice") {
+  // The target commits the POST and then fails the answer (500): on a target
+  // without userName uniqueness a blind retry would create a second account.
+  Rig rig;
+  rig.target.Script("CreateUser", FakeTarget::Http(500, "proxy error after commit"),
+                    /*apply=*/true);
+  rig.target.Script("CreateGroup", FakeTarget::Http(500, "proxy error after commit"),
+                    /*apply=*/true);
+  CycleReport r = rig.Sync();
+  CHECK(r.result == CycleResult::kOk);
+  CHECK(rig.target.users.size() == 3);
+  CHECK(rig.target.groups.size() == 1);
+  CHECK(rig.target.Count("POST E1") == 1);
+  CHECK(rig.target.Count("FIND externalId=E1") >= 1);
+  KnownUser row = rig.Row("E1");
+  CHECK_FALSE(row.uncertain);
+  CHECK(row.target_id == rig.target.users.begin()->first);
+  CHECK(rig.Sync().record.requests == 0);  // converged
+}
+
 TEST_CASE("a target that fails every request stops the cycle, however few the objects") {
   Rig rig;
   rig.config.target.max_retries = 1;

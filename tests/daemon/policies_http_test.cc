@@ -4,6 +4,8 @@
 // cannot see.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "connectors/scim/scim_target.h"
 #include "core/log.h"
 #include "daemon/executor.h"
@@ -138,9 +140,15 @@ TEST_CASE("429 with Retry-After: waits that long, then the same POST succeeds") 
 
 TEST_CASE("a timeout on POST leaves the user uncertain for the next cycle's lookup") {
   Wire w;
-  for (int i = 0; i < 4; ++i) w.http.PushError(HttpError::kTimeout, "operation timed out");
+  for (int i = 0; i < 16; ++i) w.http.PushError(HttpError::kTimeout, "operation timed out");
   CHECK(w.Run(CreatePlan(Alice())).code() == ErrorCode::kUnavailable);  // every request failed
-  CHECK(w.Requests().size() == 4);  // first try + max_retries
+  // The POST is not sent again blind: the lookup by externalId that must come first
+  // times out too, so the user stays uncertain for the next cycle.
+  std::vector<std::string> sent = w.Requests();
+  REQUIRE(sent.size() >= 2);
+  CHECK(sent[0] == "POST /Users");
+  CHECK(sent[1] == "GET /Users?filter=externalId%20eq%20%22E1%22&startIndex=1&count=100");
+  CHECK(std::count(sent.begin(), sent.end(), "POST /Users") == 1);
   KnownUser row = w.Row();
   CHECK(row.uncertain);
   CHECK(row.target_id.empty());

@@ -26,12 +26,11 @@ bool Measured(Counter c, const CycleCounts& counts) {
   return Info(c).kind == CounterKind::kEvent || counts[c] != kUnmeasured;
 }
 
-CycleCounts PlannedCounts(const PlanSummary& summary) {
-  CycleCounts out;
+CycleCounts PlannedCounts(const PlanSummary& summary, CycleCounts base) {
   for (const CounterInfo& c : kCounters) {
-    if (c.planned != nullptr) out[c.counter] = summary.*c.planned;
+    if (c.planned != nullptr) base[c.counter] = summary.*c.planned;
   }
-  return out;
+  return base;
 }
 
 LogFields CounterLogFields(const CycleCounts& counts) {

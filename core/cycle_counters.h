@@ -154,9 +154,11 @@ class CycleCounts {
 // True if `c` holds a value: every event does; a gauge once measured.
 bool Measured(Counter c, const CycleCounts& counts);
 
-// What a plan would do, by counter (for `plan_end`): each row's `planned` field of
-// the summary; the others 0 (events) or kUnmeasured (gauges).
-CycleCounts PlannedCounts(const PlanSummary& summary);
+// What a plan would do, by counter (for `plan_end`): `base` with every row that has a
+// `planned` field replaced by that field of the summary. The other rows keep what
+// `base` holds: by default 0 (events) or kUnmeasured (gauges); a dry run passes what
+// the cycle measured itself (the gauges of a reconciling read).
+CycleCounts PlannedCounts(const PlanSummary& summary, CycleCounts base = CycleCounts());
 
 // The counters as log fields, in table order, as numbers; unmeasured gauges left out.
 LogFields CounterLogFields(const CycleCounts& counts);

@@ -37,7 +37,7 @@ ExecutorOptions MakeExecutorOptions(const Config& config) {
 void Finish(CycleReport& report, StateStore& state, Clock& clock,
             std::chrono::steady_clock::time_point start, long requests, bool dry_run) {
   CycleRecord& rec = report.record;
-  if (dry_run) rec.counts = PlannedCounts(report.plan.summary);
+  if (dry_run) rec.counts = PlannedCounts(report.plan.summary, rec.counts);
   rec.ended = clock.Now();
   rec.counts[Counter::kDurationMs] =
       std::chrono::duration_cast<Millis>(clock.Steady() - start).count();
@@ -213,8 +213,10 @@ CycleReport RunCycle(const Config& config, Source& source, Target& target, State
   executor.counters().AddTo(rec.counts);
   rec.counts[Counter::kConflicts] += resolve_conflicts;
   rec.counts[Counter::kDeferred] = report.plan.summary.deferred;
-  // kUnmanagedUsers / kUnmanagedGroups: set here from the reconciling read's
-  // snapshot when this cycle read the target whole; otherwise they stay kUnmeasured.
+  // kUnmanagedUsers / kUnmanagedGroups (gauges): set from the reconciling read's
+  // snapshot when this cycle read the target whole (for a dry run too, before its
+  // Finish: PlannedCounts keeps them); otherwise they stay kUnmeasured. kDrift and
+  // the adoptions come from the executor counters above.
 
   if (run_status.ok() && known.ok()) ForgetNeverCreated(*dir, *known, state);
 

@@ -21,7 +21,9 @@ TEST_CASE("counter table: unique names and metrics, snake_case names, prefixed m
     CHECK_FALSE(c.help.empty());
     CHECK(c.help.back() == '.');
     if (c.kind == CounterKind::kGauge) {
-      CHECK(c.planned == nullptr);  // a plan measures nothing on its own
+      // A gauge is what the cycle measured (a reconciling read), never a summary's 0
+      // of a plan that read nothing: the cycle sets it, PlannedCounts keeps it.
+      CHECK(c.planned == nullptr);
       CHECK_FALSE(c.verb.empty());
     }
   }
@@ -60,6 +62,14 @@ TEST_CASE("planned counts come from the plan's summary through the table") {
   CHECK(c[Counter::kFailed] == 0);
   CHECK(c[Counter::kRequests] == 0);
   CHECK(c[Counter::kUnmanagedUsers] == kUnmeasured);
+
+  // What the cycle measured itself is kept.
+  CycleCounts measured;
+  measured[Counter::kUnmanagedUsers] = 4;
+  measured[Counter::kUsersCreated] = 99;
+  c = PlannedCounts(s, measured);
+  CHECK(c[Counter::kUnmanagedUsers] == 4);
+  CHECK(c[Counter::kUsersCreated] == 1);
 }
 
 CycleCounts Sample() {

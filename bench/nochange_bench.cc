@@ -117,10 +117,11 @@ int Run(const std::string& dir) {
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
-  std::printf("nochange_cycle result=%s requests=%ld seconds=%.2f peak_rss_mib=%.0f\n",
-              std::string(CycleResultName(r.result)).c_str(), r.record.requests, secs,
+  const std::int64_t requests = r.record.counts[Counter::kRequests];
+  std::printf("nochange_cycle result=%s requests=%lld seconds=%.2f peak_rss_mib=%.0f\n",
+              std::string(CycleResultName(r.result)).c_str(), static_cast<long long>(requests), secs,
               static_cast<double>(ru.ru_maxrss) / 1024.0);
-  return r.result == CycleResult::kOk && r.record.requests == 0 ? 0 : 1;
+  return r.result == CycleResult::kOk && requests == 0 ? 0 : 1;
 }
 
 }  // namespace

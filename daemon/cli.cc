@@ -12,15 +12,13 @@
 #include <optional>
 #include <string>
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include "config/config_loader.h"
 #include "core/log.h"
 #include "core/redact.h"
 #include "daemon/cycle.h"
 #include "daemon/daemon.h"
 #include "daemon/session.h"
+#include "daemon/status_report.h"
 #include "scimsync_version.h"
 
 namespace scimsync {
@@ -35,16 +33,6 @@ struct GlobalFlags {
 std::string DefaultConfigPath() {
   if (const char* env = std::getenv("SCIMSYNC_CONFIG"); env && *env) return env;
   return "/etc/scimsync/scimsync.toml";
-}
-
-std::string IsoTime(SysTime t) {
-  if (t == SysTime{}) return "";
-  std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 // Applies the config's [log] settings unless the command line overrides them.
@@ -133,121 +121,6 @@ void RegisterSecretsQuietly(const Config& c) {
   }
 }
 
-struct StatusData {
-  std::string state_path, target_url;
-  std::vector<CycleRecord> cycles;
-  std::vector<AttentionItem> attention;
-  long daemon_pid = 0;
-  bool daemon_running = false;
-  std::string next_cycle;
-};
-
-void WriteCycleJson(rapidjson::Writer<rapidjson::StringBuffer>& w, const CycleRecord& c) {
-  w.StartObject();
-  auto num = [&](const char* k, long v) { w.Key(k); w.Int64(v); };
-  auto str = [&](const char* k, const std::string& v) { w.Key(k); w.String(v.c_str()); };
-  num("id", c.id);
-  str("started", IsoTime(c.started));
-  str("ended", IsoTime(c.ended));
-  str("result", c.result);
-  str("reason", c.reason);
-  num("users_created", c.users_created);
-  num("users_updated", c.users_updated);
-  num("users_disabled", c.users_disabled);
-  num("users_deleted", c.users_deleted);
-  num("groups_created", c.groups_created);
-  num("groups_updated", c.groups_updated);
-  num("groups_deleted", c.groups_deleted);
-  num("members_added", c.members_added);
-  num("members_removed", c.members_removed);
-  num("failed", c.failed);
-  num("conflicts", c.conflicts);
-  num("seat_blocked", c.seat_blocked);
-  num("deferred", c.deferred);
-  num("requests", c.requests);
-  num("duration_ms", c.duration_ms);
-  w.EndObject();
-}
-
-std::string StatusJson(const StatusData& d) {
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  w.StartObject();
-  w.Key("state");
-  w.String(d.state_path.c_str());
-  w.Key("target");
-  w.String(d.target_url.c_str());
-  w.Key("daemon");
-  w.StartObject();
-  w.Key("running");
-  w.Bool(d.daemon_running);
-  w.Key("pid");
-  if (d.daemon_running) w.Int64(d.daemon_pid); else w.Null();
-  w.Key("next_cycle");
-  if (d.daemon_running && !d.next_cycle.empty()) w.String(d.next_cycle.c_str()); else w.Null();
-  w.EndObject();
-  w.Key("cycles");
-  w.StartArray();
-  for (const auto& c : d.cycles) WriteCycleJson(w, c);
-  w.EndArray();
-  w.Key("attention");
-  w.StartArray();
-  for (const auto& a : d.attention) {
-    w.StartObject();
-    w.Key("kind"); w.String(a.kind.c_str());
-    w.Key("key"); w.String(a.key.c_str());
-    w.Key("label"); w.String(a.label.c_str());
-    w.Key("status"); w.String(a.status.c_str());
-    w.Key("last_error"); w.String(a.last_error.c_str());
-    w.Key("attempts"); w.Int(a.attempts);
-    w.Key("next_retry");
-    if (a.next_retry == SysTime{}) w.Null(); else w.String(IsoTime(a.next_retry).c_str());
-    w.EndObject();
-  }
-  w.EndArray();
-  w.EndObject();
-  return std::string(buf.GetString(), buf.GetSize()) + "\n";
-}
-
-std::string StatusText(const StatusData& d) {
-  std::string out;
-  char line[512];
-  out += "state:  " + d.state_path + "\n";
-  out += "target: " + d.target_url + "\n";
-  if (d.daemon_running) {
-    out += "daemon: running (pid " + std::to_string(d.daemon_pid) + ")";
-    if (!d.next_cycle.empty()) out += ", next cycle at " + d.next_cycle;
-    out += "\n";
-  } else {
-    out += "daemon: not running\n";
-  }
-  out += "\nlast cycles:\n";
-  if (d.cycles.empty()) out += "  (none yet)\n";
-  for (const auto& c : d.cycles) {
-    std::snprintf(line, sizeof line,
-                  "  #%-5lld %s  %-11s %7.1fs  users +%d ~%d -%d  groups +%d ~%d -%d  "
-                  "members +%d -%d  failed %d  conflicts %d  seat-blocked %d  requests %ld\n",
-                  static_cast<long long>(c.id), IsoTime(c.started).c_str(), c.result.c_str(),
-                  static_cast<double>(c.duration_ms) / 1000.0, c.users_created, c.users_updated,
-                  c.users_disabled + c.users_deleted, c.groups_created, c.groups_updated,
-                  c.groups_deleted, c.members_added, c.members_removed, c.failed, c.conflicts,
-                  c.seat_blocked, c.requests);
-    out += line;
-    if (!c.reason.empty()) out += "         reason: " + c.reason + "\n";
-  }
-  out += "\nneeds attention: ";
-  out += d.attention.empty() ? "nothing\n" : std::to_string(d.attention.size()) + "\n";
-  for (const auto& a : d.attention) {
-    std::snprintf(line, sizeof line, "  %-5s %-20s %-30s %-12s attempts %d", a.kind.c_str(),
-                  a.key.c_str(), a.label.c_str(), a.status.c_str(), a.attempts);
-    out += line;
-    if (a.next_retry != SysTime{}) out += "  next retry " + IsoTime(a.next_retry);
-    if (!a.last_error.empty()) out += "\n        " + a.last_error;
-    out += "\n";
-  }
-  return out;
-}
-
 int CmdStatus(const GlobalFlags& flags, bool json) {
   auto config = Load(flags);
   if (!config) return 2;
@@ -268,6 +141,9 @@ int CmdStatus(const GlobalFlags& flags, bool json) {
     auto cycles = (*store)->RecentCycles(10);
     if (!cycles.ok()) return Fail("state_error", cycles.status());
     d.cycles = std::move(*cycles);
+    auto measured = (*store)->LastMeasuredCycle();
+    if (!measured.ok()) return Fail("state_error", measured.status());
+    d.last_measured = std::move(*measured);
     auto attention = (*store)->NeedsAttention();
     if (!attention.ok()) return Fail("state_error", attention.status());
     d.attention = std::move(*attention);

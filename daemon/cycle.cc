@@ -53,13 +53,16 @@ ExecutorOptions MakeExecutorOptions(const Config& config) {
   return o;
 }
 
+// Ends the cycle: the run-time counters, the `cycles` row, and the one summary line.
+// A dry run (`plan`) reports what the plan would do: its planned counts.
 void Finish(CycleReport& report, StateStore& state, Clock& clock,
             std::chrono::steady_clock::time_point start, long requests, bool dry_run) {
   CycleRecord& rec = report.record;
+  if (dry_run) rec.counts = PlannedCounts(report.plan.summary, rec.counts);
   rec.ended = clock.Now();
-  rec.duration_ms = static_cast<long>(
-      std::chrono::duration_cast<Millis>(clock.Steady() - start).count());
-  rec.requests = requests;
+  rec.counts[Counter::kDurationMs] =
+      std::chrono::duration_cast<Millis>(clock.Steady() - start).count();
+  rec.counts[Counter::kRequests] = requests;
   rec.result = std::string(CycleResultName(report.result));
   rec.reason = report.stop_reason;
   if (!dry_run && rec.id != 0) {
@@ -68,21 +71,8 @@ void Finish(CycleReport& report, StateStore& state, Clock& clock,
   }
   LogFields f = {{"result", rec.result}};
   if (!report.stop_reason.empty()) f.push_back({"reason", report.stop_reason});
-  f.insert(f.end(), {{"users_created", Str(rec.users_created)},
-                     {"users_updated", Str(rec.users_updated)},
-                     {"users_disabled", Str(rec.users_disabled)},
-                     {"users_deleted", Str(rec.users_deleted)},
-                     {"groups_created", Str(rec.groups_created)},
-                     {"groups_updated", Str(rec.groups_updated)},
-                     {"groups_deleted", Str(rec.groups_deleted)},
-                     {"members_added", Str(rec.members_added)},
-                     {"members_removed", Str(rec.members_removed)},
-                     {"failed", Str(rec.failed)},
-                     {"conflicts", Str(rec.conflicts)},
-                     {"seat_blocked", Str(rec.seat_blocked)},
-                     {"deferred", Str(rec.deferred)},
-                     {"requests", Str(rec.requests)},
-                     {"duration_ms", Str(rec.duration_ms)}});
+  LogFields counts = CounterLogFields(rec.counts);
+  f.insert(f.end(), counts.begin(), counts.end());
   if (dry_run) {
     LogInfo("plan_end", f);
   } else {
@@ -231,13 +221,13 @@ CycleReport RunCycle(const Config& config, Source& source, Target& target, State
   // 3. Uncertain objects first: re-read them, then plan again from what the
   //    target really holds (DESIGN §4).
   Status run_status;
-  int resolve_conflicts = 0;
+  std::int64_t resolve_conflicts = 0;
   if (report.plan.summary.resolve > 0) {
     Executor resolver(target, state, clock, exec_options, *known);
     resolver.SetStopFlag(hooks.stop);
     resolver.SetProgress(progress);
     run_status = resolver.Run(report.plan, Phase::kResolve, Phase::kResolve);
-    resolve_conflicts = resolver.counters().conflicts;
+    resolve_conflicts = resolver.counters().Get(Counter::kConflicts);
     if (run_status.ok()) {
       known = state.Load();
       if (!known.ok()) {
@@ -258,21 +248,16 @@ CycleReport RunCycle(const Config& config, Source& source, Target& target, State
     run_status = executor.Run(report.plan, Phase::kUsers, Phase::kDeleteGroups);
   }
 
-  const ExecutorCounters& c = executor.counters();
+  // The counters (core/cycle_counters.h): what the executors counted, then what
+  // only the cycle knows. Requests and duration are added by Finish.
   CycleRecord& rec = report.record;
-  rec.users_created = c.users_created;
-  rec.users_updated = c.users_updated + c.users_adopted;
-  rec.users_disabled = c.users_disabled;
-  rec.users_deleted = c.users_deleted;
-  rec.groups_created = c.groups_created;
-  rec.groups_updated = c.groups_updated;
-  rec.groups_deleted = c.groups_deleted;
-  rec.members_added = c.members_added;
-  rec.members_removed = c.members_removed;
-  rec.failed = c.failed;
-  rec.conflicts = c.conflicts + resolve_conflicts;
-  rec.seat_blocked = c.seat_blocked;
-  rec.deferred = report.plan.summary.deferred;
+  executor.counters().AddTo(rec.counts);
+  rec.counts[Counter::kConflicts] += resolve_conflicts;
+  rec.counts[Counter::kDeferred] = report.plan.summary.deferred;
+  // kUnmanagedUsers / kUnmanagedGroups (gauges): set from the reconciling read's
+  // snapshot when this cycle read the target whole (for a dry run too, before its
+  // Finish: PlannedCounts keeps them); otherwise they stay kUnmeasured. kDrift and
+  // the adoptions come from the executor counters above.
 
   if (run_status.ok() && known.ok()) ForgetNeverCreated(*dir, *known, state);
 
@@ -287,7 +272,9 @@ CycleReport RunCycle(const Config& config, Source& source, Target& target, State
                       "once if this is intended";
     LogError("deletion_guard", {{"wanted", Str(report.plan.deletions_wanted)}, {"error", msg}});
     stop(ErrorCode::kInvalidArgument, msg);
-  } else if (rec.failed + rec.conflicts + rec.seat_blocked + rec.deferred > 0) {
+  } else if (rec.counts[Counter::kFailed] + rec.counts[Counter::kConflicts] +
+                 rec.counts[Counter::kSeatBlocked] + rec.counts[Counter::kDeferred] >
+             0) {
     report.result = CycleResult::kPartial;
   }
   if (snapshot && report.result != CycleResult::kStopped) {

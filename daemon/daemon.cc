@@ -306,6 +306,9 @@ void Daemon::AfterCycle(Session& session, const CycleReport& report, SteadyTime 
     if (auto items = session.state->NeedsAttention(); items.ok()) {
       for (const AttentionItem& a : *items) ++m.attention[a.status];
     }
+    if (auto measured = session.state->LastMeasuredCycle(); measured.ok()) {
+      m.last_measured = std::move(*measured);
+    }
     if (auto cycles = session.state->RecentCycles(50); cycles.ok()) {
       for (const CycleRecord& c : *cycles) {
         if (c.result == "ok" || c.result == "partial") {

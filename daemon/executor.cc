@@ -48,7 +48,7 @@ Status Executor::Run(const Plan& plan, Phase first, Phase last) {
   }
   if (users_.seats_exhausted()) {
     LogWarn("seats_exhausted",
-            {{"seat_blocked", std::to_string(counters_.seat_blocked)},
+            {{"seat_blocked", counters_.Get(Counter::kSeatBlocked)},
              {"detail", users_.seat_detail()},
              {"message", "the target has no free licence seats; creates stopped for this "
                          "cycle and will be retried next cycle"}});

@@ -1,18 +1,32 @@
 // What the executor and its parts (daemon/executor.h) count: one per object, not per
-// request. Written by several worker threads.
+// request, in the counters of core/cycle_counters.h (kCounters). Written by several
+// worker threads. The executor counts events only: the cycle adds what only it knows
+// (deferred, requests, duration, the gauges of a reconciling read).
 #pragma once
 
+#include <array>
 #include <atomic>
+#include <cstdint>
+
+#include "core/cycle_counters.h"
 
 namespace scimsync {
 
-struct ExecutorCounters {
-  std::atomic<int> users_created{0}, users_updated{0}, users_disabled{0}, users_deleted{0};
-  std::atomic<int> users_adopted{0};
-  std::atomic<int> groups_created{0}, groups_updated{0}, groups_deleted{0};
-  std::atomic<int> members_added{0}, members_removed{0};
-  std::atomic<int> resolved{0};
-  std::atomic<int> failed{0}, conflicts{0}, seat_blocked{0};
+class ExecutorCounters {
+ public:
+  void Add(Counter c, std::int64_t n = 1) { v_[Index(c)].fetch_add(n, std::memory_order_relaxed); }
+  std::int64_t Get(Counter c) const { return v_[Index(c)].load(std::memory_order_relaxed); }
+
+  // Adds every count to `counts` (a gauge is never counted here and stays as it is).
+  void AddTo(CycleCounts& counts) const {
+    for (const CounterInfo& c : kCounters) {
+      if (c.kind == CounterKind::kEvent) counts[c.counter] += Get(c.counter);
+    }
+  }
+
+ private:
+  static std::size_t Index(Counter c) { return static_cast<std::size_t>(c); }
+  std::array<std::atomic<std::int64_t>, kCounterCount> v_{};
 };
 
 }  // namespace scimsync

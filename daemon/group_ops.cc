@@ -22,7 +22,7 @@ void GroupOps::Fail(KnownGroup row, const TargetResponse& r, bool permanent) {
     row.status = ObjectStatus::kFailed;
     row.next_retry = FailedRetryAt(options_, clock_.Now(), row.attempts);
   }
-  counters_.failed++;
+  counters_.Add(Counter::kFailed);
   LogWarn(permanent ? "group_failed" : "group_deferred",
           {{"key", row.key}, {"group", row.display_name}, {"error", row.last_error}});
   overlay_.PutGroup(row);
@@ -96,7 +96,7 @@ void GroupOps::Create(const Operation& op) {
   const TargetResponse& r = a.response;
   switch (a.action) {
     case Action::kDone: {
-      counters_.groups_created++;
+      counters_.Add(Counter::kGroupsCreated);
       RemoteGroup g = *r.group;
       g.member_ids.clear();  // created without members
       g.display_name = op.group.display_name;
@@ -110,7 +110,7 @@ void GroupOps::Create(const Operation& op) {
                        " to the create but no group id could be read from the response; "
                        "the group will be looked up next cycle";
       row.attempts += 1;
-      counters_.failed++;
+      counters_.Add(Counter::kFailed);
       LogWarn("group_failed",
               {{"key", row.key}, {"group", row.display_name}, {"error", row.last_error}});
       overlay_.PutGroup(row);
@@ -127,6 +127,7 @@ void GroupOps::Create(const Operation& op) {
         return;
       }
       if (q.groups.size() == 1) {
+        counters_.Add(Counter::kGroupsAdopted);
         Adopt(row, q.groups[0], op.group.display_name, "group_adopted");
         return;
       }
@@ -134,7 +135,7 @@ void GroupOps::Create(const Operation& op) {
       row.last_error =
           r.Summary() + "; lookup by externalId and displayName found no single group";
       row.next_retry = FailedRetryAt(options_, clock_.Now(), ++row.attempts);
-      counters_.conflicts++;
+      counters_.Add(Counter::kConflicts);
       LogWarn("group_conflict", {{"key", row.key}, {"error", row.last_error}});
       overlay_.PutGroup(row);
       return;
@@ -144,7 +145,7 @@ void GroupOps::Create(const Operation& op) {
       row.status = ObjectStatus::kSeatBlocked;
       row.uncertain = false;
       row.last_error = r.Summary();
-      counters_.seat_blocked++;
+      counters_.Add(Counter::kSeatBlocked);
       overlay_.PutGroup(row);
       return;
     case Action::kTransient:
@@ -188,7 +189,7 @@ void GroupOps::Update(const Operation& op) {
       row.last_error.clear();
       row.attempts = 0;
       overlay_.PutGroup(row);
-      counters_.groups_updated++;
+      counters_.Add(Counter::kGroupsUpdated);
       LogInfo("group_renamed", {{"key", row.key}, {"group", row.display_name}});
       return;
     case Action::kReResolve:
@@ -247,10 +248,10 @@ void GroupOps::PatchMembers(const Operation& op, bool add) {
       case Action::kDone:
         if (add) {
           overlay_.AddMembers(row.key, part_keys);
-          counters_.members_added += static_cast<int>(n);
+          counters_.Add(Counter::kMembersAdded, static_cast<std::int64_t>(n));
         } else {
           overlay_.RemoveMembers(row.key, part_keys);
-          counters_.members_removed += static_cast<int>(n);
+          counters_.Add(Counter::kMembersRemoved, static_cast<std::int64_t>(n));
         }
         i += n;
         continue;
@@ -299,7 +300,7 @@ void GroupOps::Delete(const Operation& op) {
     case Action::kDone:
     case Action::kGone:
       overlay_.ForgetGroup(row.key);
-      counters_.groups_deleted++;
+      counters_.Add(Counter::kGroupsDeleted);
       LogInfo("group_deleted", {{"key", row.key}, {"group", row.display_name}});
       return;
     case Action::kTransient:
@@ -343,7 +344,6 @@ void GroupOps::Resolve(const Operation& op) {
     if (q.answer.action != Action::kDone) return unresolved(q.answer);
     if (q.groups.size() == 1) remote = q.groups[0];
   }
-  counters_.resolved++;
   if (!remote) {
     overlay_.ForgetGroup(row.key);  // never created: the next plan creates it
     LogInfo("group_resolved", {{"key", row.key}, {"found", "0"}});

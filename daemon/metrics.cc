@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <string_view>
 
 namespace scimsync {
 namespace {
@@ -31,8 +32,10 @@ std::string Seconds(SysTime t) {
 
 class Writer {
  public:
-  void Header(const std::string& name, const char* type, const char* help) {
-    out_ += "# HELP " + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+  void Header(const std::string& name, const char* type, std::string_view help) {
+    out_ += "# HELP " + name + " ";
+    out_ += help;
+    out_ += "\n# TYPE " + name + " " + type + "\n";
   }
   void Sample(const std::string& name, const std::string& value) {
     out_ += name + " " + value + "\n";
@@ -41,7 +44,7 @@ class Writer {
               const std::string& value) {
     out_ += name + "{" + label + "=\"" + EscapeLabel(label_value) + "\"} " + value + "\n";
   }
-  void Gauge(const std::string& name, const char* help, const std::string& value) {
+  void Gauge(const std::string& name, std::string_view help, const std::string& value) {
     Header(name, "gauge", help);
     Sample(name, value);
   }
@@ -52,6 +55,14 @@ class Writer {
 };
 
 std::string Num(long v) { return std::to_string(v); }
+
+// `v / scale`: an integer as it is, otherwise with three decimals (ms -> seconds).
+std::string Scaled(std::int64_t v, int scale) {
+  if (scale == 1) return std::to_string(v);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.3f", static_cast<double>(v) / scale);
+  return buf;
+}
 
 Status IoError(const std::string& what, const std::string& path, int err) {
   return Status(ErrorCode::kIo, what + " " + path + ": " + std::strerror(err));
@@ -72,33 +83,16 @@ std::string RenderMetrics(const MetricsSnapshot& s) {
           Seconds(c.ended));
   w.Gauge("scimsync_last_cycle_start_timestamp_seconds", "Unix time the last cycle started.",
           Seconds(c.started));
-  char dur[64];
-  std::snprintf(dur, sizeof dur, "%.3f", static_cast<double>(c.duration_ms) / 1000.0);
-  w.Gauge("scimsync_last_cycle_duration_seconds", "How long the last cycle took.", dur);
-
-  struct Counter {
-    const char* name;
-    long value;
-    const char* help;
-  };
-  const Counter counters[] = {
-      {"users_created", c.users_created, "Users created on the target by the last cycle."},
-      {"users_updated", c.users_updated, "Users updated (or adopted) by the last cycle."},
-      {"users_disabled", c.users_disabled, "Users deactivated by the last cycle."},
-      {"users_deleted", c.users_deleted, "Users deleted by the last cycle."},
-      {"groups_created", c.groups_created, "Groups created by the last cycle."},
-      {"groups_updated", c.groups_updated, "Groups updated by the last cycle."},
-      {"groups_deleted", c.groups_deleted, "Groups deleted by the last cycle."},
-      {"members_added", c.members_added, "Group memberships added by the last cycle."},
-      {"members_removed", c.members_removed, "Group memberships removed by the last cycle."},
-      {"failed", c.failed, "Objects that failed in the last cycle."},
-      {"conflicts", c.conflicts, "Objects in conflict in the last cycle."},
-      {"seat_blocked", c.seat_blocked, "Creates held back for lack of licensed seats."},
-      {"deferred", c.deferred, "Objects deferred to a later cycle by their backoff."},
-      {"requests", c.requests, "HTTP requests sent by the last cycle."},
-  };
-  for (const Counter& k : counters) {
-    w.Gauge(std::string("scimsync_last_cycle_") + k.name, k.help, Num(k.value));
+  // One gauge per counter (core/cycle_counters.h). A gauge counter comes from the
+  // newest cycle that measured it, and is left out while none has.
+  for (const CounterInfo& k : kCounters) {
+    const CycleCounts* from = &c.counts;
+    if (!Measured(k.counter, *from)) {
+      if (!s.last_measured || !Measured(k.counter, s.last_measured->counts)) continue;
+      from = &s.last_measured->counts;
+    }
+    w.Gauge(std::string(k.metric), k.help,
+            Scaled((*from)[k.counter], k.metric_scale));
   }
 
   if (s.last_success != SysTime{}) {

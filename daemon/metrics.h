@@ -9,8 +9,13 @@
 //   scimsync_last_cycle_result{result="ok|partial|stopped"}  1 for the last result, 0 else
 //   scimsync_last_cycle_timestamp_seconds                     end of the last cycle (unix)
 //   scimsync_last_cycle_start_timestamp_seconds
-//   scimsync_last_cycle_duration_seconds
-//   scimsync_last_cycle_<counter>                             users_created, ... of the last cycle
+//   scimsync_last_cycle_<counter>                             every event counter of kCounters
+//                                                             (core/cycle_counters.h): users_created,
+//                                                             ..., requests; duration_ms as
+//                                                             scimsync_last_cycle_duration_seconds
+//   scimsync_unmanaged_users, scimsync_unmanaged_groups       the gauges of kCounters, from the
+//                                                             newest cycle that measured them;
+//                                                             absent until one did
 //   scimsync_last_success_timestamp_seconds                  end of the newest cycle that ran
 //                                                             to its end (ok or partial)
 //   scimsync_cycles_total{result}                             counter, since the daemon started
@@ -21,6 +26,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include "core/clock.h"
@@ -31,6 +37,9 @@ namespace scimsync {
 
 struct MetricsSnapshot {
   CycleRecord last;                       // the cycle just finished
+  // The newest cycle that measured the gauges (a reconciling read), when `last` did
+  // not: StateStore::LastMeasuredCycle.
+  std::optional<CycleRecord> last_measured;
   SysTime last_success{};                 // zero: none known
   std::map<std::string, long> cycles_total;     // by result, since the daemon started
   std::map<std::string, long> attention;        // by status

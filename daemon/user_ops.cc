@@ -66,7 +66,7 @@ void UserOps::SeatBlock(KnownUser row, const std::string& error) {
   row.status = ObjectStatus::kSeatBlocked;
   row.uncertain = false;
   row.last_error = error;
-  counters_.seat_blocked++;
+  counters_.Add(Counter::kSeatBlocked);
   overlay_.PutUser(row);
 }
 
@@ -88,7 +88,7 @@ void UserOps::Fail(KnownUser row, const User* desired, const TargetResponse& r, 
     row.next_retry = SysTime{};
     row.failed_hash = 0;
   }
-  counters_.failed++;
+  counters_.Add(Counter::kFailed);
   (permanent ? LogWarn : LogDebug)(
       "user_failed", {{"key", row.key},
                       {"user", desired ? desired->Get(Attr::kUserName) : row.values[kUserName]},
@@ -104,7 +104,7 @@ void UserOps::Conflict(KnownUser row, const User& desired, const std::string& me
   row.attempts += 1;
   row.next_retry = FailedRetryAt(options_, clock_.Now(), row.attempts);
   row.failed_hash = SourceHash(desired);
-  counters_.conflicts++;
+  counters_.Add(Counter::kConflicts);
   LogWarn("user_conflict", {{"key", row.key},
                             {"user", desired.Get(Attr::kUserName)},
                             {"error", message}});
@@ -161,7 +161,7 @@ void UserOps::Create(const User& desired) {
     case Action::kDone:
       row.target_id = r.user->id;
       Synced(row, desired.values);
-      counters_.users_created++;
+      counters_.Add(Counter::kUsersCreated);
       LogInfo("user_created", {{"key", row.key}, {"user", name}, {"id", row.target_id}});
       return;
     case Action::kUnconfirmed:
@@ -171,7 +171,7 @@ void UserOps::Create(const User& desired) {
                        " to the create but no user id could be read from the response; "
                        "the user will be looked up next cycle";
       row.attempts += 1;
-      counters_.failed++;
+      counters_.Add(Counter::kFailed);
       LogWarn("user_failed", {{"key", row.key}, {"user", name}, {"error", row.last_error}});
       overlay_.PutUser(row);
       return;
@@ -251,13 +251,13 @@ void UserOps::Adopt(const User& desired, const std::string& why) {
   row.status = ObjectStatus::kSynced;
   row.uncertain = false;
   overlay_.PutUser(row);
-  counters_.users_adopted++;
+  counters_.Add(Counter::kUsersAdopted);
   LogInfo("user_adopted", {{"key", row.key},
                            {"user", desired.Get(Attr::kUserName)},
                            {"id", row.target_id},
                            {"reason", why}});
   Patch(row, desired, Verb::kPatchUser, remote.values,
-        DiffUser(remote.values, desired.values, options_.keep));
+        DiffUser(remote.values, desired.values, options_.keep), /*adopting=*/true);
 }
 
 // ---------------------------------------------------------------------------
@@ -276,7 +276,7 @@ void UserOps::Update(const Operation& op) {
 }
 
 void UserOps::Patch(KnownUser row, const User& desired, Verb verb, AttrValues have,
-                    std::vector<AttrChange> changes) {
+                    std::vector<AttrChange> changes, bool adopting) {
   const std::string name = desired.Get(Attr::kUserName);
   if (changes.empty()) {
     // Already as desired (an adopted user that matches): nothing to send.
@@ -303,7 +303,7 @@ void UserOps::Patch(KnownUser row, const User& desired, Verb verb, AttrValues ha
   switch (a.action) {
     case Action::kDone:
       Synced(row, Applied(have, changes));
-      counters_.users_updated++;
+      if (!adopting) counters_.Add(Counter::kUsersUpdated);
       LogInfo(verb == Verb::kReactivateUser ? "user_reactivated" : "user_updated",
               {{"key", row.key}, {"user", name}, {"id", row.target_id},
                {"changes", std::to_string(changes.size())}});
@@ -368,11 +368,11 @@ void UserOps::Deprovision(const Operation& op) {
         overlay_.RemoveFromAllGroups(row.key);
         row.target_id.clear();
         row.status = ObjectStatus::kDeleted;
-        counters_.users_deleted++;
+        counters_.Add(Counter::kUsersDeleted);
       } else {
         row.values[kActive] = "false";
         row.status = ObjectStatus::kDisabled;
-        counters_.users_disabled++;
+        counters_.Add(Counter::kUsersDisabled);
       }
       row.uncertain = false;
       row.last_error.clear();
@@ -436,7 +436,6 @@ void UserOps::Resolve(const Operation& op) {
       remote = q.users[0];
     }
   }
-  counters_.resolved++;
   row.uncertain = false;
   if (remote) {
     row.target_id = remote->id;
@@ -450,7 +449,7 @@ void UserOps::Resolve(const Operation& op) {
     row.last_error = "lookup found " + std::to_string(matches) +
                      " target users that could be this one; not adopted";
     row.next_retry = FailedRetryAt(options_, clock_.Now(), ++row.attempts);
-    counters_.conflicts++;
+    counters_.Add(Counter::kConflicts);
     LogWarn("user_conflict", {{"key", row.key}, {"error", row.last_error}});
   } else {
     // Not on the target: the create never happened. The next plan creates it.

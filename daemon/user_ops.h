@@ -62,8 +62,10 @@ class UserOps {
   Lookup LookUp(const std::string& key, const std::string& user_name);
   void Adopt(const User& desired, const std::string& why);
   // PATCHes `changes` (from `have`) with the If-Match retry; records the outcome.
+  // A success counts as users_updated unless `adopting`: an adoption counts once,
+  // as users_adopted, follow-up PATCH included.
   void Patch(KnownUser row, const User& desired, Verb verb, AttrValues have,
-             std::vector<AttrChange> changes);
+             std::vector<AttrChange> changes, bool adopting = false);
   void Synced(KnownUser& row, const AttrValues& values);
   void SeatBlock(KnownUser row, const std::string& error);
   void Fail(KnownUser row, const User* desired, const TargetResponse& r, bool permanent);

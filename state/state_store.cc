@@ -100,6 +100,16 @@ CREATE TABLE cycles (
   requests INTEGER NOT NULL DEFAULT 0, duration_ms INTEGER NOT NULL DEFAULT 0
 );
 )sql",
+    // 1 -> 2: the counters of adoptions, drift repairs and unmanaged objects
+    // (core/cycle_counters.h). A gauge is -1 where a cycle did not measure it, so
+    // the rows written before it existed read as "not measured", not as 0.
+    R"sql(
+ALTER TABLE cycles ADD COLUMN users_adopted INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE cycles ADD COLUMN groups_adopted INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE cycles ADD COLUMN drift INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE cycles ADD COLUMN unmanaged_users INTEGER NOT NULL DEFAULT -1;
+ALTER TABLE cycles ADD COLUMN unmanaged_groups INTEGER NOT NULL DEFAULT -1;
+)sql",
 };
 
 // Cycle rows kept for `status`; older ones are pruned when a cycle begins.
@@ -125,10 +135,39 @@ std::string PutUserSql() {
   return sql + ")";
 }
 
-constexpr const char* kCycleCounters =
-    "users_created, users_updated, users_disabled, users_deleted, groups_created, "
-    "groups_updated, groups_deleted, members_added, members_removed, failed, conflicts, "
-    "seat_blocked, deferred";
+// Cycle rows: the fixed columns, then one column per counter, named as in kCounters
+// (core/cycle_counters.h); the migrations add a column for every new counter.
+constexpr const char* kCycleFixedColumns = "id, started, ended, result, reason";
+
+std::string CycleColumnList() {
+  std::string cols = kCycleFixedColumns;
+  for (const CounterInfo& c : kCounters) {
+    cols += ", ";
+    cols += c.name;
+  }
+  return cols;
+}
+
+std::string EndCycleSql() {
+  std::string sql = "UPDATE cycles SET ended=?, result=?, reason=?";
+  for (const CounterInfo& c : kCounters) {
+    sql += ", ";
+    sql += c.name;
+    sql += "=?";
+  }
+  return sql + " WHERE id=?";
+}
+
+// Cycles that measured a gauge (a reconciling read).
+std::string MeasuredWhere() {
+  std::string where;
+  for (const CounterInfo& c : kCounters) {
+    if (c.kind != CounterKind::kGauge) continue;
+    where += where.empty() ? " WHERE " : " OR ";
+    where += std::string(c.name) + " <> " + std::to_string(kUnmeasured);
+  }
+  return where.empty() ? " WHERE 0" : where;
+}
 
 std::int64_t ToMs(SysTime t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
@@ -142,6 +181,19 @@ std::string NormalizeUrl(std::string url) {
 
 void AssignText(std::string& out, const SQLite::Column& c) {
   out.assign(c.getText(), static_cast<std::size_t>(c.getBytes()));
+}
+
+// One row of `SELECT CycleColumnList() FROM cycles`.
+CycleRecord ReadCycle(SQLite::Statement& q) {
+  CycleRecord r;
+  int i = 0;
+  r.id = q.getColumn(i++).getInt64();
+  r.started = FromMs(q.getColumn(i++).getInt64());
+  r.ended = FromMs(q.getColumn(i++).getInt64());
+  AssignText(r.result, q.getColumn(i++));
+  AssignText(r.reason, q.getColumn(i++));
+  for (const CounterInfo& c : kCounters) r.counts[c.counter] = q.getColumn(i++).getInt64();
+  return r;
 }
 
 // A query over the C API for the hot loop of Load: SQLiteCpp builds a Column
@@ -686,23 +738,12 @@ Result<std::int64_t> StateStore::BeginCycle(SysTime started) {
 Status StateStore::EndCycle(const CycleRecord& r) {
   std::lock_guard lock(mu_);
   try {
-    SQLite::Statement st(
-        *db_,
-        "UPDATE cycles SET ended=?, result=?, reason=?, users_created=?, users_updated=?, "
-        "users_disabled=?, users_deleted=?, groups_created=?, groups_updated=?, groups_deleted=?, "
-        "members_added=?, members_removed=?, failed=?, conflicts=?, seat_blocked=?, deferred=?, "
-        "requests=?, duration_ms=? WHERE id=?");
+    SQLite::Statement st(*db_, EndCycleSql());
     int i = 1;
     st.bind(i++, static_cast<std::int64_t>(ToMs(r.ended)));
     st.bind(i++, r.result);
     st.bind(i++, Redact(r.reason));
-    for (int v : {r.users_created, r.users_updated, r.users_disabled, r.users_deleted,
-                  r.groups_created, r.groups_updated, r.groups_deleted, r.members_added,
-                  r.members_removed, r.failed, r.conflicts, r.seat_blocked, r.deferred}) {
-      st.bind(i++, v);
-    }
-    st.bind(i++, static_cast<std::int64_t>(r.requests));
-    st.bind(i++, static_cast<std::int64_t>(r.duration_ms));
+    for (const CounterInfo& c : kCounters) st.bind(i++, r.counts[c.counter]);
     st.bind(i++, static_cast<std::int64_t>(r.id));
     if (st.exec() == 0) {
       return Status(ErrorCode::kNotFound,
@@ -719,26 +760,10 @@ Result<std::vector<CycleRecord>> StateStore::RecentCycles(int limit) {
   try {
     std::vector<CycleRecord> out;
     if (limit <= 0) return out;
-    SQLite::Statement q(*db_, std::string("SELECT id, started, ended, result, reason, ") +
-                                  kCycleCounters +
-                                  ", requests, duration_ms FROM cycles ORDER BY id DESC LIMIT ?");
+    SQLite::Statement q(*db_,
+                        "SELECT " + CycleColumnList() + " FROM cycles ORDER BY id DESC LIMIT ?");
     q.bind(1, limit);
-    while (q.executeStep()) {
-      CycleRecord& r = out.emplace_back();
-      int i = 0;
-      r.id = q.getColumn(i++).getInt64();
-      r.started = FromMs(q.getColumn(i++).getInt64());
-      r.ended = FromMs(q.getColumn(i++).getInt64());
-      AssignText(r.result, q.getColumn(i++));
-      AssignText(r.reason, q.getColumn(i++));
-      for (int* f : {&r.users_created, &r.users_updated, &r.users_disabled, &r.users_deleted,
-                     &r.groups_created, &r.groups_updated, &r.groups_deleted, &r.members_added,
-                     &r.members_removed, &r.failed, &r.conflicts, &r.seat_blocked, &r.deferred}) {
-        *f = q.getColumn(i++).getInt();
-      }
-      r.requests = static_cast<long>(q.getColumn(i++).getInt64());
-      r.duration_ms = static_cast<long>(q.getColumn(i++).getInt64());
-    }
+    while (q.executeStep()) out.push_back(ReadCycle(q));
     // Only the newest cycle can still be running (one writer, under the lock); it
     // is running only while someone holds the lock. An in-memory database has no
     // lock file: its newest "running" row is taken at its word.
@@ -752,6 +777,18 @@ Result<std::vector<CycleRecord>> StateStore::RecentCycles(int limit) {
     return out;
   } catch (const std::exception& e) {
     return Fail(e, "read cycles");
+  }
+}
+
+Result<std::optional<CycleRecord>> StateStore::LastMeasuredCycle() {
+  std::lock_guard lock(mu_);
+  try {
+    SQLite::Statement q(*db_, "SELECT " + CycleColumnList() + " FROM cycles" + MeasuredWhere() +
+                                  " ORDER BY id DESC LIMIT 1");
+    if (!q.executeStep()) return std::optional<CycleRecord>();
+    return std::optional<CycleRecord>(ReadCycle(q));
+  } catch (const std::exception& e) {
+    return Fail(e, "read the last reconciling cycle");
   }
 }
 

@@ -19,10 +19,12 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/clock.h"
+#include "core/cycle_counters.h"
 #include "core/known_state.h"
 #include "core/result.h"
 
@@ -36,12 +38,7 @@ struct CycleRecord {
   SysTime ended{};
   std::string result;   // "ok", "partial", "stopped", "running", "interrupted"
   std::string reason;   // why stopped, if stopped
-  int users_created = 0, users_updated = 0, users_disabled = 0, users_deleted = 0;
-  int groups_created = 0, groups_updated = 0, groups_deleted = 0;
-  int members_added = 0, members_removed = 0;
-  int failed = 0, conflicts = 0, seat_blocked = 0, deferred = 0;
-  long requests = 0;
-  long duration_ms = 0;
+  CycleCounts counts;   // one `cycles` column per row of kCounters (core/cycle_counters.h)
 };
 
 // An object that needs an operator's attention (status failed / conflict /
@@ -58,7 +55,7 @@ struct AttentionItem {
 
 class StateStore {
  public:
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
   // Opens (creating if needed) the database at `path` (":memory:" for tests),
   // migrates it, and binds it to `target_url` — or fails with kSchema if it is bound
@@ -91,6 +88,9 @@ class StateStore {
   // one while nobody holds the lock file) is reported as "interrupted";
   // BeginCycle also marks such rows "interrupted" in the file.
   Result<std::vector<CycleRecord>> RecentCycles(int limit);
+  // The newest cycle that measured the gauges (kCounters rows of kind kGauge: a
+  // reconciling read), which may be older than RecentCycles shows; nullopt if none.
+  Result<std::optional<CycleRecord>> LastMeasuredCycle();
   Result<std::vector<AttentionItem>> NeedsAttention();
 
   // Free-form metadata (meta table): "target_url", "daemon_next_cycle", ...

@@ -104,15 +104,15 @@ TEST_CASE("a clean first sync, then an idle one with zero writes") {
   Rig rig;
   CycleReport r = rig.Sync();
   CHECK(r.result == CycleResult::kOk);
-  CHECK(r.record.users_created == 3);
-  CHECK(r.record.groups_created == 1);
-  CHECK(r.record.members_added == 3);
+  CHECK(r.record.counts[Counter::kUsersCreated] == 3);
+  CHECK(r.record.counts[Counter::kGroupsCreated] == 1);
+  CHECK(r.record.counts[Counter::kMembersAdded] == 3);
   CHECK(rig.target.users.size() == 3);
   long writes = rig.target.WriteCount();
   CycleReport idle = rig.Sync();
   CHECK(idle.result == CycleResult::kOk);
   CHECK(rig.target.WriteCount() == writes);
-  CHECK(idle.record.requests == 0);
+  CHECK(idle.record.counts[Counter::kRequests] == 0);
 }
 
 TEST_CASE("409 on POST: found by filter, adopted, patched to the source; no duplicate") {
@@ -135,6 +135,64 @@ TEST_CASE("409 on POST: found by filter, adopted, patched to the source; no dupl
   CHECK(rig.target.users[id].values[0] == "p1@x.com");
   CHECK(rig.target.Count("FIND externalId=E1") == 1);
   CHECK(rig.target.Count("FIND userName=p1@x.com") == 1);
+  // An adoption counts once, as an adoption: not as a create, and its follow-up
+  // PATCH not as an update.
+  CHECK(rig.target.Count("PATCH " + id) == 1);
+  CHECK(r.record.counts[Counter::kUsersAdopted] == 1);
+  CHECK(r.record.counts[Counter::kUsersUpdated] == 0);
+  CHECK(r.record.counts[Counter::kUsersCreated] == 2);
+  CHECK_FALSE(Rig::Logged({"event=cycle_end", " users_created=2 users_updated=0 users_adopted=1 "})
+                  .empty());
+}
+
+TEST_CASE("409 on a group POST: adopted by displayName, counted as groups_adopted once") {
+  Rig rig;
+  RemoteGroup staff;
+  staff.id = "g-old";
+  staff.display_name = "Staff";
+  rig.target.groups[staff.id] = staff;
+  CycleReport r = rig.Sync();
+  CHECK(r.result == CycleResult::kOk);
+  CHECK(rig.target.groups.size() == 1);
+  CHECK(rig.GroupRow("Staff").target_id == "g-old");
+  CHECK(r.record.counts[Counter::kGroupsAdopted] == 1);
+  CHECK(r.record.counts[Counter::kGroupsCreated] == 0);
+  CHECK(r.record.counts[Counter::kGroupsUpdated] == 0);
+  CHECK(r.record.counts[Counter::kMembersAdded] == 3);
+  CHECK_FALSE(Rig::Logged({"event=cycle_end", " groups_adopted=1 "}).empty());
+}
+
+TEST_CASE("plan_end reports the planned counts, and the plan writes nothing") {
+  Rig rig;
+  CycleRequest dry;
+  dry.dry_run = true;
+  CycleReport p = RunCycle(rig.config, rig.source, rig.target, *rig.state, rig.clock, dry);
+  CHECK(p.result == CycleResult::kOk);
+  CHECK(p.record.counts[Counter::kUsersCreated] == 3);
+  CHECK(p.record.counts[Counter::kGroupsCreated] == 1);
+  CHECK(p.record.counts[Counter::kMembersAdded] == 3);
+  CHECK(p.record.counts[Counter::kRequests] == 0);
+  CHECK(rig.target.calls.empty());
+  CHECK(rig.state->RecentCycles(5)->empty());
+  const std::string line = Rig::Logged({"event=plan_end"});
+  CHECK(line ==
+        "level=info event=plan_end result=ok users_created=3 users_updated=0 users_adopted=0 "
+        "users_disabled=0 users_deleted=0 groups_created=1 groups_updated=0 groups_adopted=0 "
+        "groups_deleted=0 members_added=3 members_removed=0 drift=0 failed=0 conflicts=0 "
+        "seat_blocked=0 deferred=0 requests=0 duration_ms=0");
+
+  // After a sync, E3 leaves and E1 moves: one update, one disable, one removal planned.
+  REQUIRE(rig.Sync().result == CycleResult::kOk);
+  rig.E3Leaves();
+  rig.source.dir.users[0].Set(Attr::kDepartment, "Finance");
+  Rig::Lines().clear();
+  p = RunCycle(rig.config, rig.source, rig.target, *rig.state, rig.clock, dry);
+  CHECK(p.record.counts[Counter::kUsersUpdated] == 1);
+  CHECK(p.record.counts[Counter::kUsersDisabled] == 1);
+  CHECK(p.record.counts[Counter::kMembersRemoved] == 1);
+  CHECK_FALSE(Rig::Logged({"event=plan_end", " users_updated=1 ", " users_disabled=1 ",
+                           " members_removed=1 "})
+                  .empty());
 }
 
 TEST_CASE("409 with no single match is a conflict, reported, and not looped") {
@@ -143,7 +201,7 @@ TEST_CASE("409 with no single match is a conflict, reported, and not looped") {
   CycleReport r = rig.Sync();
   CHECK(r.result == CycleResult::kPartial);
   CHECK(r.ExitCode() == 1);
-  CHECK(r.record.conflicts == 1);
+  CHECK(r.record.counts[Counter::kConflicts] == 1);
   KnownUser row = rig.Row("E1");
   CHECK(row.status == ObjectStatus::kConflict);
   CHECK(row.last_error ==
@@ -163,13 +221,13 @@ TEST_CASE("428 on POST stops creates for the cycle; the rest goes on; next cycle
   rig.target.Script("CreateUser", FakeTarget::Http(428, "Seats exceeded"));
   CycleReport r = rig.Sync();
   CHECK(r.result == CycleResult::kPartial);
-  CHECK(r.record.seat_blocked == 2);
-  CHECK(r.record.users_updated == 1);
+  CHECK(r.record.counts[Counter::kSeatBlocked] == 2);
+  CHECK(r.record.counts[Counter::kUsersUpdated] == 1);
   CHECK(rig.target.Count("POST E5") == 0);  // not even tried after the 428
   CHECK(rig.Row("E5").status == ObjectStatus::kSeatBlocked);
   CycleReport next = rig.Sync();
   CHECK(next.result == CycleResult::kOk);
-  CHECK(next.record.users_created == 2);
+  CHECK(next.record.counts[Counter::kUsersCreated] == 2);
   CHECK(rig.target.users.size() == 5);
 }
 
@@ -249,8 +307,8 @@ TEST_CASE("400 marks one object failed and the others go on") {
   rig.target.Script("CreateUser", FakeTarget::Http(400, "bad phone", "invalidValue"));
   CycleReport r = rig.Sync();
   CHECK(r.result == CycleResult::kPartial);
-  CHECK(r.record.failed == 1);
-  CHECK(r.record.users_created == 2);
+  CHECK(r.record.counts[Counter::kFailed] == 1);
+  CHECK(r.record.counts[Counter::kUsersCreated] == 2);
   KnownUser row = rig.Row("E1");
   CHECK(row.status == ObjectStatus::kFailed);
   CHECK(row.last_error == "HTTP 400 invalidValue: bad phone");
@@ -281,11 +339,11 @@ TEST_CASE("leavers: disable, re-activate with the same id; DELETE 404 counts as 
   rig.source.dir.users.pop_back();
   rig.source.dir.groups[0].members = {"E1", "E2"};
   CycleReport r = rig.Sync();
-  CHECK(r.record.users_disabled == 1);
-  CHECK(r.record.members_removed == 1);
+  CHECK(r.record.counts[Counter::kUsersDisabled] == 1);
+  CHECK(r.record.counts[Counter::kMembersRemoved] == 1);
   CHECK(rig.target.users[id].values[static_cast<std::size_t>(Attr::kActive)] == "false");
   rig.source.dir.users.push_back(e3);
-  CHECK(rig.Sync().record.users_updated == 1);
+  CHECK(rig.Sync().record.counts[Counter::kUsersUpdated] == 1);
   CHECK(rig.Row("E3").target_id == id);
   CHECK(rig.target.users[id].values[static_cast<std::size_t>(Attr::kActive)] == "true");
 
@@ -303,7 +361,7 @@ TEST_CASE("413 on a membership PATCH halves the chunk") {
   rig.target.Script("PatchGroupMembers", FakeTarget::Http(413, "too large"));
   CycleReport r = rig.Sync();
   CHECK(r.result == CycleResult::kOk);
-  CHECK(r.record.members_added == 3);
+  CHECK(r.record.counts[Counter::kMembersAdded] == 3);
   CHECK(rig.target.Count("PATCH group") == 3);  // 413, then chunks of 2 and 1
 }
 
@@ -344,7 +402,7 @@ TEST_CASE("a seat-blocked user who leaves the source is forgotten, not left in s
   rig.target.Script("CreateUser", FakeTarget::Http(428, "Seats exceeded"));
   rig.config.target.max_connections = 1;
   CycleReport r = rig.Sync();
-  CHECK(r.record.seat_blocked == 3);
+  CHECK(r.record.counts[Counter::kSeatBlocked] == 3);
   CHECK(rig.state->NeedsAttention().value().size() == 3);
   rig.source.dir.users.pop_back();  // E3 leaves before a seat freed up
   rig.source.dir.groups[0].members = {"E1", "E2"};
@@ -371,8 +429,8 @@ TEST_CASE("412 and 428 on a disable PATCH: GET the ETag, retry once with If-Matc
     rig.target.Script("PatchUser", FakeTarget::Http(status, "If-Match required"));
     CycleReport r = rig.Sync();
     CHECK(r.result == CycleResult::kOk);
-    CHECK(r.record.users_disabled == 1);
-    CHECK(r.record.failed == 0);
+    CHECK(r.record.counts[Counter::kUsersDisabled] == 1);
+    CHECK(r.record.counts[Counter::kFailed] == 0);
     CHECK(rig.target.Count("GET " + id) == 1);
     CHECK(rig.target.Count("PATCH " + id + " if-match W/\"" + id + "-") == 1);
     CHECK(rig.target.users[id].values[kActiveIx] == "false");
@@ -391,8 +449,8 @@ TEST_CASE("412 on a group rename and 428 on a member PATCH: retried once with If
   rig.target.Script("PatchGroupMembers", FakeTarget::Http(428, "If-Match required"));
   CycleReport r = rig.Sync();
   CHECK(r.result == CycleResult::kOk);
-  CHECK(r.record.groups_updated == 1);
-  CHECK(r.record.members_added == 1);
+  CHECK(r.record.counts[Counter::kGroupsUpdated] == 1);
+  CHECK(r.record.counts[Counter::kMembersAdded] == 1);
   CHECK(rig.target.Count("GET group " + gid) == 2);
   CHECK(rig.target.Count("PATCH group " + gid + " name if-match W/\"" + gid + "-") == 1);
   CHECK(rig.target.Count("PATCH group " + gid + " +1 -0 if-match W/\"" + gid + "-") == 1);
@@ -411,7 +469,7 @@ TEST_CASE("412 and 428 on a DELETE of a user and of a group: retried once with I
   rig.target.Script("DeleteUser", FakeTarget::Http(412, "ETag mismatch"));
   CycleReport r = rig.Sync(/*allow_deletions=*/true);
   CHECK(r.result == CycleResult::kOk);
-  CHECK(r.record.users_deleted == 1);
+  CHECK(r.record.counts[Counter::kUsersDeleted] == 1);
   CHECK(rig.target.Count("DELETE " + id + " if-match W/\"" + id + "-") == 1);
   CHECK(rig.target.users.count(id) == 0);
   CHECK(rig.Row("E3").status == ObjectStatus::kDeleted);
@@ -420,7 +478,7 @@ TEST_CASE("412 and 428 on a DELETE of a user and of a group: retried once with I
   rig.target.Script("DeleteGroup", FakeTarget::Http(428, "If-Match required"));
   CycleReport g = rig.Sync(/*allow_deletions=*/true);
   CHECK(g.result == CycleResult::kOk);
-  CHECK(g.record.groups_deleted == 1);
+  CHECK(g.record.counts[Counter::kGroupsDeleted] == 1);
   CHECK(rig.target.Count("DELETE group " + gid + " if-match W/\"" + gid + "-") == 1);
   CHECK(rig.target.groups.empty());
   CHECK(rig.GroupRow("Staff").key.empty());
@@ -432,7 +490,7 @@ TEST_CASE("a re-activation refused with 428 is seat-blocked and retried next cyc
   std::string id = rig.Row("E3").target_id;
   User e3 = rig.source.dir.users[2];
   rig.E3Leaves();
-  CHECK(rig.Sync().record.users_disabled == 1);
+  CHECK(rig.Sync().record.counts[Counter::kUsersDisabled] == 1);
   // The re-hire comes back while the licence has no free seat.
   rig.source.dir.users.push_back(e3);
   rig.source.dir.groups[0].members = {"E1", "E2", "E3"};
@@ -442,8 +500,8 @@ TEST_CASE("a re-activation refused with 428 is seat-blocked and retried next cyc
   CycleReport r = rig.Sync();
   CHECK(r.result == CycleResult::kPartial);
   CHECK(r.ExitCode() == 1);
-  CHECK(r.record.seat_blocked == 1);
-  CHECK(r.record.failed == 0);
+  CHECK(r.record.counts[Counter::kSeatBlocked] == 1);
+  CHECK(r.record.counts[Counter::kFailed] == 0);
   // Tried as a precondition first (one If-Match retry), then taken as the seat limit.
   CHECK(rig.target.Count("PATCH " + id + " if-match") == 1);
   KnownUser row = rig.Row("E3");
@@ -455,7 +513,7 @@ TEST_CASE("a re-activation refused with 428 is seat-blocked and retried next cyc
   rig.target.Always("PatchUser", NoOverride);  // a seat is free again
   CycleReport next = rig.Sync();
   CHECK(next.result == CycleResult::kOk);
-  CHECK(next.record.users_updated == 1);
+  CHECK(next.record.counts[Counter::kUsersUpdated] == 1);
   CHECK(rig.Row("E3").target_id == id);  // re-activated, never re-created
   CHECK(rig.Row("E3").status == ObjectStatus::kSynced);
   CHECK(rig.target.users[id].values[kActiveIx] == "true");
@@ -514,8 +572,8 @@ TEST_CASE("a 201 without a user id is a failure of that user, resolved by lookup
   CycleReport r = rig.Sync();
   CHECK(r.result == CycleResult::kPartial);
   CHECK(r.ExitCode() == 1);
-  CHECK(r.record.failed == 1);
-  CHECK(r.record.users_created == 2);
+  CHECK(r.record.counts[Counter::kFailed] == 1);
+  CHECK(r.record.counts[Counter::kUsersCreated] == 2);
   KnownUser row = rig.Row("E1");
   CHECK(row.uncertain);
   CHECK(row.target_id.empty());
@@ -538,7 +596,7 @@ TEST_CASE("a 200 without a group id is a failure of that group, resolved by look
   CycleReport r = rig.Sync();
   CHECK(r.result == CycleResult::kPartial);
   CHECK(r.ExitCode() == 1);
-  CHECK(r.record.failed == 1);
+  CHECK(r.record.counts[Counter::kFailed] == 1);
   CHECK(rig.GroupRow("Staff").uncertain);
   CHECK_FALSE(Rig::Logged({"level=warn", "event=group_failed", "key=Staff",
                            "no group id could be read"})

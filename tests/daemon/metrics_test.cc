@@ -20,11 +20,12 @@ MetricsSnapshot Sample() {
   m.last.result = "partial";
   m.last.started = At(1700000000000);
   m.last.ended = At(1700000012345);
-  m.last.duration_ms = 12345;
-  m.last.users_created = 3;
-  m.last.users_updated = 2;
-  m.last.failed = 1;
-  m.last.requests = 42;
+  m.last.counts[Counter::kDurationMs] = 12345;
+  m.last.counts[Counter::kUsersCreated] = 3;
+  m.last.counts[Counter::kUsersUpdated] = 2;
+  m.last.counts[Counter::kUsersAdopted] = 4;
+  m.last.counts[Counter::kFailed] = 1;
+  m.last.counts[Counter::kRequests] = 42;
   m.last_success = At(1700000012345);
   m.cycles_total = {{"ok", 5}, {"partial", 1}};
   m.attention = {{"failed", 1}, {"seat-blocked", 2}};
@@ -72,6 +73,48 @@ TEST_CASE("metrics: per-cycle counts, cycle counters and attention by status") {
   CHECK(Has(t, "scimsync_objects_needing_attention{status=\"conflict\"} 0"));
   CHECK(Has(t, "scimsync_objects_needing_attention{status=\"uncertain\"} 0"));
   CHECK(Has(t, "scimsync_consecutive_stopped_cycles 0"));
+}
+
+TEST_CASE("metrics: one gauge per counter of the table, with its help text") {
+  std::string t = RenderMetrics(Sample());
+  // Every event counter, zero or not: a series never disappears.
+  for (const CounterInfo& c : kCounters) {
+    if (c.kind != CounterKind::kEvent) continue;
+    INFO(c.name);
+    CHECK(Has(t, "# HELP " + std::string(c.metric) + " " + std::string(c.help)));
+    CHECK(Has(t, "# TYPE " + std::string(c.metric) + " gauge"));
+  }
+  CHECK(Has(t, "# HELP scimsync_last_cycle_users_adopted Users found already on the target and "
+               "adopted instead of created by the last cycle."));
+  CHECK(Has(t, "scimsync_last_cycle_users_adopted 4"));
+  CHECK(Has(t, "scimsync_last_cycle_groups_adopted 0"));
+  CHECK(Has(t, "scimsync_last_cycle_drift 0"));
+  CHECK(t.find("scimsync_last_cycle_duration_ms") == std::string::npos);
+}
+
+TEST_CASE("metrics: unmanaged gauges from the newest cycle that measured them, else absent") {
+  MetricsSnapshot m = Sample();
+  std::string none = RenderMetrics(m);
+  CHECK(none.find("scimsync_unmanaged_users") == std::string::npos);
+  CHECK(none.find("scimsync_unmanaged_groups") == std::string::npos);
+
+  CycleRecord earlier;
+  earlier.id = 7;
+  earlier.counts[Counter::kUnmanagedUsers] = 3;
+  earlier.counts[Counter::kUnmanagedGroups] = 1;
+  m.last_measured = earlier;
+  std::string t = RenderMetrics(m);
+  CHECK(Has(t, "# HELP scimsync_unmanaged_users Target users matching no source user, as of the "
+               "last reconciling read."));
+  CHECK(Has(t, "# TYPE scimsync_unmanaged_users gauge"));
+  CHECK(Has(t, "scimsync_unmanaged_users 3"));
+  CHECK(Has(t, "scimsync_unmanaged_groups 1"));
+
+  m.last.counts[Counter::kUnmanagedUsers] = 0;  // the last cycle read the target itself
+  m.last.counts[Counter::kUnmanagedGroups] = 2;
+  t = RenderMetrics(m);
+  CHECK(Has(t, "scimsync_unmanaged_users 0"));
+  CHECK(Has(t, "scimsync_unmanaged_groups 2"));
 }
 
 TEST_CASE("metrics: every sample has HELP and TYPE lines before it, once per name") {

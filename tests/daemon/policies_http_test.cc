@@ -40,14 +40,14 @@ struct Wire {
     static std::vector<std::string> sink;
     Log().CaptureForTest(&sink);
   }
-  int failed = 0;  // ExecutorCounters::failed of the last Run
+  std::int64_t failed = 0;  // the executor's Counter::kFailed of the last Run
 
   Status Run(const Plan& plan) {
     ExecutorOptions o;
     o.max_connections = 1;
     Executor ex(target, *state, clock, o, known);
     Status s = ex.Run(plan);
-    failed = ex.counters().failed;
+    failed = ex.counters().Get(Counter::kFailed);
     return s;
   }
   std::string Header(std::size_t request, const std::string& name) {

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -16,6 +17,7 @@
 #include <sstream>
 #include <thread>
 
+#include "core/log.h"
 #include "core/redact.h"
 
 using namespace scimsync;
@@ -278,7 +280,7 @@ TEST_CASE("a state file is bound to its target URL") {
             "another state file");
 }
 
-TEST_CASE("migration: an empty file becomes version 1; a newer one is refused") {
+TEST_CASE("migration: an empty file becomes the current version; a newer one is refused") {
   std::string empty = TempPath("empty.db");
   { SQLite::Database db(empty, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE); }
   {
@@ -313,7 +315,7 @@ TEST_CASE("migration: an empty file becomes version 1; a newer one is refused") 
     db.exec("PRAGMA user_version = 99");
   }
   const std::string want = "state file " + newer +
-                           " has schema version 99, this scimsync knows versions up to 1; use "
+                           " has schema version 99, this scimsync knows versions up to 2; use "
                            "a newer scimsync";
   auto s = StateStore::Open(newer, "https://a.example");
   REQUIRE_FALSE(s.ok());
@@ -326,6 +328,180 @@ TEST_CASE("migration: an empty file becomes version 1; a newer one is refused") 
     SQLite::Database db(newer, SQLite::OPEN_READONLY);
     CHECK(db.execAndGet("PRAGMA user_version").getInt() == 99);  // untouched
   }
+}
+
+namespace {
+
+// The schema of version 1 exactly as scimsync wrote it (migration step 0 -> 1,
+// frozen): a file written before the cycle counters of version 2 existed.
+constexpr const char* kVersion1Schema = R"sql(
+CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE users (
+  key TEXT PRIMARY KEY,
+  target_id TEXT NOT NULL DEFAULT '',
+  user_name TEXT NOT NULL DEFAULT '', given_name TEXT NOT NULL DEFAULT '',
+  family_name TEXT NOT NULL DEFAULT '', display_name TEXT NOT NULL DEFAULT '',
+  email TEXT NOT NULL DEFAULT '', phone TEXT NOT NULL DEFAULT '',
+  title TEXT NOT NULL DEFAULT '', department TEXT NOT NULL DEFAULT '',
+  active TEXT NOT NULL DEFAULT '',
+  status TEXT NOT NULL, uncertain INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT NOT NULL DEFAULT '', attempts INTEGER NOT NULL DEFAULT 0,
+  next_retry INTEGER NOT NULL DEFAULT 0, failed_hash INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE INDEX users_target_id ON users (target_id);
+CREATE TABLE groups (
+  key TEXT PRIMARY KEY,
+  target_id TEXT NOT NULL DEFAULT '',
+  display_name TEXT NOT NULL DEFAULT '',
+  status TEXT NOT NULL, uncertain INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT NOT NULL DEFAULT '', attempts INTEGER NOT NULL DEFAULT 0,
+  next_retry INTEGER NOT NULL DEFAULT 0, failed_hash INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE INDEX groups_target_id ON groups (target_id);
+CREATE TABLE memberships (
+  group_key TEXT NOT NULL, user_key TEXT NOT NULL,
+  PRIMARY KEY (group_key, user_key)
+) WITHOUT ROWID;
+CREATE INDEX memberships_user_key ON memberships (user_key);
+CREATE TABLE cycles (
+  id INTEGER PRIMARY KEY,
+  started INTEGER NOT NULL, ended INTEGER NOT NULL DEFAULT 0,
+  result TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '',
+  users_created INTEGER NOT NULL DEFAULT 0, users_updated INTEGER NOT NULL DEFAULT 0,
+  users_disabled INTEGER NOT NULL DEFAULT 0, users_deleted INTEGER NOT NULL DEFAULT 0,
+  groups_created INTEGER NOT NULL DEFAULT 0, groups_updated INTEGER NOT NULL DEFAULT 0,
+  groups_deleted INTEGER NOT NULL DEFAULT 0,
+  members_added INTEGER NOT NULL DEFAULT 0, members_removed INTEGER NOT NULL DEFAULT 0,
+  failed INTEGER NOT NULL DEFAULT 0, conflicts INTEGER NOT NULL DEFAULT 0,
+  seat_blocked INTEGER NOT NULL DEFAULT 0, deferred INTEGER NOT NULL DEFAULT 0,
+  requests INTEGER NOT NULL DEFAULT 0, duration_ms INTEGER NOT NULL DEFAULT 0
+);
+PRAGMA user_version = 1;
+)sql";
+
+std::vector<std::string> CycleColumns(const std::string& path) {
+  SQLite::Database db(path, SQLite::OPEN_READONLY);
+  SQLite::Statement q(db, "SELECT name FROM pragma_table_info('cycles')");
+  std::vector<std::string> out;
+  while (q.executeStep()) out.push_back(q.getColumn(0).getString());
+  return out;
+}
+
+void CheckEveryCounterIsAColumn(const std::string& path) {
+  std::vector<std::string> cols = CycleColumns(path);
+  for (const CounterInfo& c : kCounters) {
+    INFO("counter " << c.name << " needs a `cycles` column: add a migration step");
+    CHECK(std::find(cols.begin(), cols.end(), std::string(c.name)) != cols.end());
+  }
+}
+
+}  // namespace
+
+TEST_CASE("every counter of the table is a column of a new state file") {
+  std::string path = TempPath("columns.db");
+  REQUIRE(StateStore::Open(path, "https://a.example").ok());
+  CheckEveryCounterIsAColumn(path);
+}
+
+TEST_CASE("migration 1 -> 2: a version-1 file gains the new counters; its rows keep theirs") {
+  std::string path = TempPath("v1.db");
+  {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec(kVersion1Schema);
+    db.exec("INSERT INTO meta (name, value) VALUES ('target_url', 'https://a.example')");
+    db.exec("INSERT INTO users (key, target_id, user_name, status) "
+            "VALUES ('E1', 'u1', 'ann@example.com', 'synced')");
+    db.exec("INSERT INTO cycles (id, started, ended, result, users_created, users_updated, "
+            "requests, duration_ms) VALUES (41, 1000, 2000, 'ok', 3, 12, 25, 1834)");
+  }
+  // Read-only opens do not migrate: they say how to.
+  auto ro = StateStore::OpenReadOnly(path);
+  REQUIRE_FALSE(ro.ok());
+  CHECK(ro.status().message() == "state file " + path +
+                                     " has schema version 1, this scimsync reads 2; run "
+                                     "`scimsync sync` once to migrate it");
+
+  std::vector<std::string> lines;
+  Log().CaptureForTest(&lines);
+  auto opened = StateStore::Open(path, "https://a.example");
+  Log().CaptureForTest(nullptr);
+  REQUIRE(opened.ok());
+  StateStore& store = **opened;
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0] == "level=info event=state_migrated file=" + path + " schema_version=2");
+  {
+    SQLite::Database check(path, SQLite::OPEN_READONLY);
+    CHECK(check.execAndGet("PRAGMA user_version").getInt() == 2);
+  }
+  CheckEveryCounterIsAColumn(path);
+
+  // The old row: its counters as they were, the new events 0, the gauges unmeasured.
+  auto cycles = store.RecentCycles(5);
+  REQUIRE(cycles.ok());
+  REQUIRE(cycles->size() == 1);
+  const CycleRecord& old = (*cycles)[0];
+  CHECK(old.id == 41);
+  CHECK(old.result == "ok");
+  CHECK(old.counts[Counter::kUsersCreated] == 3);
+  CHECK(old.counts[Counter::kUsersUpdated] == 12);
+  CHECK(old.counts[Counter::kRequests] == 25);
+  CHECK(old.counts[Counter::kDurationMs] == 1834);
+  CHECK(old.counts[Counter::kUsersAdopted] == 0);
+  CHECK(old.counts[Counter::kGroupsAdopted] == 0);
+  CHECK(old.counts[Counter::kDrift] == 0);
+  CHECK(old.counts[Counter::kUnmanagedUsers] == kUnmeasured);
+  CHECK(old.counts[Counter::kUnmanagedGroups] == kUnmeasured);
+  CHECK_FALSE(store.LastMeasuredCycle()->has_value());
+  CHECK(store.Load()->users.size() == 1);
+
+  // New cycles store the new counters.
+  auto id = store.BeginCycle(SysTime(std::chrono::seconds(3)));
+  REQUIRE(id.ok());
+  CycleRecord r;
+  r.id = *id;
+  r.result = "ok";
+  r.counts[Counter::kUsersAdopted] = 2;
+  r.counts[Counter::kUnmanagedUsers] = 5;
+  r.counts[Counter::kUnmanagedGroups] = 0;
+  REQUIRE(store.EndCycle(r).ok());
+  CHECK((*store.RecentCycles(1))[0].counts == r.counts);
+
+  // Reopening runs no step again.
+  opened->reset();
+  lines.clear();
+  Log().CaptureForTest(&lines);
+  auto again = StateStore::Open(path, "https://a.example");
+  Log().CaptureForTest(nullptr);
+  REQUIRE(again.ok());
+  CHECK(lines.empty());
+  CHECK((*again)->RecentCycles(5)->size() == 2);
+}
+
+TEST_CASE("LastMeasuredCycle: the newest cycle that measured the gauges, however old") {
+  auto store = OpenMemory();
+  CHECK_FALSE(store->LastMeasuredCycle()->has_value());
+  auto end = [&](std::int64_t unmanaged_users) {
+    auto id = store->BeginCycle(SysTime(std::chrono::seconds(1)));
+    REQUIRE(id.ok());
+    CycleRecord r;
+    r.id = *id;
+    r.result = "ok";
+    r.counts[Counter::kUnmanagedUsers] = unmanaged_users;
+    if (unmanaged_users != kUnmeasured) r.counts[Counter::kUnmanagedGroups] = 1;
+    REQUIRE(store->EndCycle(r).ok());
+    return *id;
+  };
+  end(kUnmeasured);
+  const std::int64_t first = end(4);
+  CHECK((*store->LastMeasuredCycle())->id == first);
+  const std::int64_t zero = end(0);  // measured: none unmanaged
+  for (int i = 0; i < 12; ++i) end(kUnmeasured);
+  auto last = store->LastMeasuredCycle();
+  REQUIRE(last.ok());
+  REQUIRE(last->has_value());
+  CHECK((*last)->id == zero);
+  CHECK((*last)->counts[Counter::kUnmanagedUsers] == 0);
+  CHECK((*last)->counts[Counter::kUnmanagedGroups] == 1);
 }
 
 TEST_CASE("files that are not scimsync state files are refused") {
@@ -425,12 +601,10 @@ TEST_CASE("cycles: every counter, newest first, interrupted runs") {
   r.ended = SysTime(std::chrono::milliseconds(205'250));
   r.result = "partial";
   r.reason = "";
-  r.users_created = 1, r.users_updated = 2, r.users_disabled = 3, r.users_deleted = 4;
-  r.groups_created = 5, r.groups_updated = 6, r.groups_deleted = 7;
-  r.members_added = 8, r.members_removed = 9;
-  r.failed = 10, r.conflicts = 11, r.seat_blocked = 12, r.deferred = 13;
-  r.requests = 1'000'000'001;
-  r.duration_ms = 5250;
+  std::int64_t n = 0;
+  for (const CounterInfo& c : kCounters) r.counts[c.counter] = ++n;  // 1, 2, 3, ...
+  r.counts[Counter::kRequests] = 1'000'000'001;
+  r.counts[Counter::kDurationMs] = 5250;
   REQUIRE(store->EndCycle(r).ok());
   auto c3 = store->BeginCycle(SysTime(std::chrono::seconds(300)));
   REQUIRE(c3.ok());
@@ -452,21 +626,15 @@ TEST_CASE("cycles: every counter, newest first, interrupted runs") {
   CHECK(got.started == r.started);
   CHECK(got.ended == r.ended);
   CHECK(got.result == "partial");
-  CHECK(got.users_created == 1);
-  CHECK(got.users_updated == 2);
-  CHECK(got.users_disabled == 3);
-  CHECK(got.users_deleted == 4);
-  CHECK(got.groups_created == 5);
-  CHECK(got.groups_updated == 6);
-  CHECK(got.groups_deleted == 7);
-  CHECK(got.members_added == 8);
-  CHECK(got.members_removed == 9);
-  CHECK(got.failed == 10);
-  CHECK(got.conflicts == 11);
-  CHECK(got.seat_blocked == 12);
-  CHECK(got.deferred == 13);
-  CHECK(got.requests == 1'000'000'001);
-  CHECK(got.duration_ms == 5250);
+  for (const CounterInfo& c : kCounters) {
+    INFO(c.name);
+    CHECK(got.counts[c.counter] == r.counts[c.counter]);
+  }
+  CHECK(got.counts[Counter::kRequests] == 1'000'000'001);
+  CHECK(got.counts[Counter::kDurationMs] == 5250);
+  // The stopped cycle measured no gauge: it reads back as unmeasured, not 0.
+  CHECK((*cycles)[0].counts[Counter::kUnmanagedUsers] == kUnmeasured);
+  CHECK((*cycles)[0].counts[Counter::kFailed] == 0);
   CHECK((*cycles)[2].id == *c1);
   CHECK((*cycles)[2].result == "interrupted");
   CHECK((*cycles)[2].started == SysTime(std::chrono::seconds(100)));

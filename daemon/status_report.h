@@ -1,0 +1,34 @@
+// What `scimsync status` prints (daemon/cli.cc gathers it from the state file): the
+// text for people and the `--json` document for scripts. Pure rendering, no I/O.
+//
+// The cycle counters are rendered from their table (core/cycle_counters.h):
+// - text: per cycle, the non-zero event counters grouped by noun ("users created 3,
+//   updated 2; groups created 1; requests 12"), or "no changes"; then one line per
+//   gauge ("unmanaged users: 3", or "unknown" while no cycle measured it) and the
+//   cycle that measured them.
+// - JSON: every counter of every cycle by its name, a number (an unmeasured gauge:
+//   null); "last_reconcile" is the newest cycle that measured the gauges, or null.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "state/state_store.h"
+
+namespace scimsync {
+
+struct StatusData {
+  std::string state_path, target_url;
+  std::vector<CycleRecord> cycles;        // newest first
+  std::optional<CycleRecord> last_measured;  // StateStore::LastMeasuredCycle
+  std::vector<AttentionItem> attention;
+  long daemon_pid = 0;
+  bool daemon_running = false;
+  std::string next_cycle;
+};
+
+std::string StatusText(const StatusData& d);
+std::string StatusJson(const StatusData& d);
+
+}  // namespace scimsync

@@ -13,6 +13,12 @@ struct ExecutorCounters {
   std::atomic<int> members_added{0}, members_removed{0};
   std::atomic<int> resolved{0};
   std::atomic<int> failed{0}, conflicts{0}, seat_blocked{0};
+  std::atomic<int> drift{0};  // operations with op.drift that succeeded (repaired)
 };
+
+// Set by UserOps/GroupOps when the operation running on this worker thread reached
+// its goal (an operation runs start to end on one thread); the executor resets it
+// before each operation and reads it after, to log and count a repaired drift.
+inline thread_local bool t_op_succeeded = false;
 
 }  // namespace scimsync

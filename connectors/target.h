@@ -85,6 +85,12 @@ class Target {
   // when it is non-empty.
   virtual TargetResponse PatchUser(const std::string& id, const std::vector<AttrChange>& changes,
                                    const std::string& if_match = "") = 0;
+  // One PATCH: replace externalId with `external_id` (when non-empty), then `changes`
+  // (adopting a target user, or repairing an externalId changed on the target).
+  virtual TargetResponse PatchUserExternalId(const std::string& id,
+                                             const std::string& external_id,
+                                             const std::vector<AttrChange>& changes,
+                                             const std::string& if_match = "") = 0;
   virtual TargetResponse DeleteUser(const std::string& id, const std::string& if_match = "") = 0;
   // `attr` is "externalId" or "userName"; value is matched with `eq`.
   virtual UserQuery FindUsers(std::string_view attr, std::string_view value) = 0;
@@ -94,6 +100,11 @@ class Target {
   virtual TargetResponse GetGroup(const std::string& id) = 0;  // excludes members
   virtual TargetResponse RenameGroup(const std::string& id, const std::string& display_name,
                                      const std::string& if_match = "") = 0;
+  // One PATCH: replace externalId (when non-empty) and displayName (when non-empty).
+  virtual TargetResponse PatchGroupExternalId(const std::string& id,
+                                              const std::string& external_id,
+                                              const std::string& display_name,
+                                              const std::string& if_match = "") = 0;
   // One PATCH: `add` of all of add_ids, then one `remove` with path
   // members[value eq "id"] per remove_id. Callers chunk.
   virtual TargetResponse PatchGroupMembers(const std::string& id,

@@ -86,25 +86,35 @@ void Executor::RunBatch(const std::vector<const Operation*>& ops) {
 }
 
 void Executor::Execute(const Operation& op) {
+  t_op_succeeded = false;
+  Dispatch(op);
+  if (!op.drift.empty() && t_op_succeeded) {
+    counters_.Add(Counter::kDrift);
+    LogInfo("drift_repaired", {{"key", op.key}, {"what", op.drift}});
+  }
+}
+
+void Executor::Dispatch(const Operation& op) {
+  // The kinds of three-sided planning: core/planner.h, "What the executor does".
+  const bool stale_id = op.drift == "deleted on the target";
   switch (op.kind) {
     case OpKind::kResolveUser: return users_.Resolve(op);
     case OpKind::kResolveGroup: return groups_.Resolve(op);
-    case OpKind::kCreateUser: return users_.Create(op.user);
+    case OpKind::kCreateUser: return users_.Create(op.user, stale_id);
     case OpKind::kUpdateUser: return users_.Update(op);
+    case OpKind::kAdoptUser: return users_.AdoptPlanned(op);
+    case OpKind::kBindUser: return users_.Bind(op);
+    case OpKind::kConflictUser: return users_.PlannedConflict(op);
     case OpKind::kDisableUser:
     case OpKind::kDeleteUser: return users_.Deprovision(op);
-    case OpKind::kCreateGroup: return groups_.Create(op);
+    case OpKind::kCreateGroup: return groups_.Create(op, stale_id);
     case OpKind::kUpdateGroup: return groups_.Update(op);
+    case OpKind::kAdoptGroup: return groups_.AdoptPlanned(op);
+    case OpKind::kBindGroup: return groups_.Bind(op);
+    case OpKind::kConflictGroup: return groups_.PlannedConflict(op);
     case OpKind::kAddMembers: return groups_.AddMembers(op);
     case OpKind::kRemoveMembers: return groups_.RemoveMembers(op);
     case OpKind::kDeleteGroup: return groups_.Delete(op);
-    // Issue 10 kinds (core/planner.h, "What the executor does"): not run yet.
-    case OpKind::kAdoptUser:
-    case OpKind::kBindUser:
-    case OpKind::kConflictUser:
-    case OpKind::kAdoptGroup:
-    case OpKind::kBindGroup:
-    case OpKind::kConflictGroup: return;
   }
 }
 

@@ -61,7 +61,9 @@ class Executor {
 
  private:
   void RunBatch(const std::vector<const Operation*>& ops);
+  // Runs one operation; logs and counts a repaired drift when it succeeded.
   void Execute(const Operation& op);
+  void Dispatch(const Operation& op);
 
   ExecutorOptions options_;
   ExecutorCounters counters_;

@@ -29,4 +29,9 @@ class ExecutorCounters {
   std::array<std::atomic<std::int64_t>, kCounterCount> v_{};
 };
 
+// Set by UserOps/GroupOps when the operation running on this worker thread reached
+// its goal (an operation runs start to end on one thread); the executor resets it
+// before each operation and reads it after, to log and count a repaired drift.
+inline thread_local bool t_op_succeeded = false;
+
 }  // namespace scimsync

@@ -44,6 +44,7 @@ void GroupOps::Adopt(KnownGroup row, const RemoteGroup& remote, const std::strin
   row.last_error.clear();
   row.attempts = 0;
   overlay_.PutGroup(row);
+  t_op_succeeded = true;
   LogInfo(event, {{"key", row.key}, {"group", row.display_name}, {"id", row.target_id}});
 }
 
@@ -67,13 +68,17 @@ GroupOps::Lookup GroupOps::LookUp(const std::string& key, const std::string& dis
   return q;
 }
 
-void GroupOps::Create(const Operation& op) {
+void GroupOps::Create(const Operation& op, bool stale_id) {
   KnownGroup row = overlay_.Group(op.key);
   const KnownGroup before = row;
   if (runner_.Stopping()) return;
   if (row.display_name.empty()) row.display_name = op.group.display_name;
   row.uncertain = true;
   if (row.status == ObjectStatus::kDeleted) row.target_id.clear();
+  if (stale_id) {
+    row.target_id.clear();
+    row.members.clear();
+  }
   overlay_.PutGroup(row);
 
   // As for users: a create whose answer was lost is sent again only after a lookup
@@ -126,14 +131,24 @@ void GroupOps::Create(const Operation& op) {
         Fail(row, q.answer.response, q.answer.action == Action::kReject);
         return;
       }
+      // The identity rule of the planner (core/target_match.h): never merge two
+      // source groups into one target group.
+      std::string why = "lookup by externalId and displayName found no single group";
       if (q.groups.size() == 1) {
-        counters_.Add(Counter::kGroupsAdopted);
-        Adopt(row, q.groups[0], op.group.display_name, "group_adopted");
-        return;
+        const RemoteGroup& g = q.groups[0];
+        const std::string holder = overlay_.GroupKeyHolding(g.id, op.key);
+        if (!g.external_id.empty() && g.external_id != op.key) {
+          why = "target group " + g.id + " has externalId \"" + g.external_id + "\"; not adopted";
+        } else if (!holder.empty()) {
+          why = "target group " + g.id + " is held by group " + holder + "; not adopted";
+        } else {
+          counters_.Add(Counter::kGroupsAdopted);
+          Adopt(row, g, op.group.display_name, "group_adopted");
+          return;
+        }
       }
       row.status = ObjectStatus::kConflict;
-      row.last_error =
-          r.Summary() + "; lookup by externalId and displayName found no single group";
+      row.last_error = r.Summary() + "; " + why;
       row.next_retry = FailedRetryAt(options_, clock_.Now(), ++row.attempts);
       counters_.Add(Counter::kConflicts);
       LogWarn("group_conflict", {{"key", row.key}, {"error", row.last_error}});
@@ -176,19 +191,27 @@ void GroupOps::Create(const Operation& op) {
 void GroupOps::Update(const Operation& op) {
   KnownGroup row = overlay_.Group(op.key);
   if (row.target_id.empty()) return Create(op);
+  // Planned from a snapshot, an update may only repair the externalId.
+  const bool rename = op.external_id.empty() || !op.changes.empty();
   Answer a = runner_.SendWithIfMatch(
       Verb::kRenameGroup, "rename group " + op.label,
       [&](const std::string& etag, const TargetResponse*) {
+        if (!op.external_id.empty()) {
+          return target_.PatchGroupExternalId(row.target_id, op.external_id,
+                                              rename ? op.group.display_name : "", etag);
+        }
         return target_.RenameGroup(row.target_id, op.group.display_name, etag);
       },
       [&] { return target_.GetGroup(row.target_id); });
   switch (a.action) {
     case Action::kDone:
       row.display_name = op.group.display_name;
+      if (op.target_members) row.members = *op.target_members;
       row.status = ObjectStatus::kSynced;
       row.last_error.clear();
       row.attempts = 0;
       overlay_.PutGroup(row);
+      t_op_succeeded = true;
       counters_.Add(Counter::kGroupsUpdated);
       LogInfo("group_renamed", {{"key", row.key}, {"group", row.display_name}});
       return;
@@ -228,6 +251,13 @@ void GroupOps::PatchMembers(const Operation& op, bool add) {
     ids.push_back(id);
   }
   if (!absent.empty()) overlay_.RemoveMembers(row.key, absent);
+  if (!add) {
+    // Members no source key is bound to: removed by id; they have no row.
+    for (const auto& id : op.member_ids) {
+      keys.emplace_back();
+      ids.push_back(id);
+    }
+  }
   const Verb verb = add ? Verb::kAddMembers : Verb::kRemoveMembers;
   const std::string what = std::string(add ? "add members to " : "remove members from ") + op.label;
   std::size_t chunk = static_cast<std::size_t>(std::max(1, options_.members_per_request));
@@ -250,7 +280,11 @@ void GroupOps::PatchMembers(const Operation& op, bool add) {
           overlay_.AddMembers(row.key, part_keys);
           counters_.Add(Counter::kMembersAdded, static_cast<std::int64_t>(n));
         } else {
-          overlay_.RemoveMembers(row.key, part_keys);
+          std::vector<std::string> known;
+          for (const auto& k : part_keys) {
+            if (!k.empty()) known.push_back(k);
+          }
+          overlay_.RemoveMembers(row.key, known);
           counters_.Add(Counter::kMembersRemoved, static_cast<std::int64_t>(n));
         }
         i += n;
@@ -281,6 +315,7 @@ void GroupOps::PatchMembers(const Operation& op, bool add) {
         return Fail(overlay_.Group(op.key), a.response, /*permanent=*/true);
     }
   }
+  if (i == ids.size()) t_op_succeeded = true;
   if (i > 0) {
     LogInfo(add ? "members_added" : "members_removed",
             {{"group", row.display_name}, {"count", std::to_string(i)}});
@@ -300,6 +335,7 @@ void GroupOps::Delete(const Operation& op) {
     case Action::kDone:
     case Action::kGone:
       overlay_.ForgetGroup(row.key);
+      t_op_succeeded = true;
       counters_.Add(Counter::kGroupsDeleted);
       LogInfo("group_deleted", {{"key", row.key}, {"group", row.display_name}});
       return;
@@ -319,6 +355,113 @@ void GroupOps::Delete(const Operation& op) {
     case Action::kShrinkChunk:
       return Fail(row, a.response, /*permanent=*/true);
   }
+}
+
+void GroupOps::AdoptPlanned(const Operation& op) {
+  KnownGroup row = overlay_.Group(op.key);
+  const std::string name = op.changes.empty() ? "" : op.group.display_name;
+  Answer a = runner_.SendWithIfMatch(
+      Verb::kRenameGroup, "adopt group " + op.label,
+      [&](const std::string& etag, const TargetResponse*) {
+        if (name.empty() && op.external_id.empty()) {
+          TargetResponse nothing;  // nothing to send
+          nothing.status = 204;
+          return nothing;
+        }
+        return target_.PatchGroupExternalId(op.target_id, op.external_id, name, etag);
+      },
+      [&] { return target_.GetGroup(op.target_id); });
+  switch (a.action) {
+    case Action::kDone:
+      row.key = op.key;
+      row.target_id = op.target_id;
+      row.display_name = op.group.display_name;
+      if (op.target_members) row.members = *op.target_members;
+      row.status = ObjectStatus::kSynced;
+      row.uncertain = false;
+      row.last_error.clear();
+      row.attempts = 0;
+      row.next_retry = SysTime{};
+      row.failed_hash = 0;
+      overlay_.RekeyGroup(op.previous_key, row);
+      t_op_succeeded = true;
+      if (!op.previous_key.empty() && op.previous_key != op.key) {
+        // Our own group under a new key (a case-only rename): an update, not an adoption.
+        counters_.Add(Counter::kGroupsUpdated);
+        LogInfo("group_rekeyed", {{"old_key", op.previous_key}, {"key", op.key}});
+        return;
+      }
+      counters_.Add(Counter::kGroupsAdopted);
+      LogInfo("group_adopted", {{"key", row.key}, {"group", row.display_name},
+                                {"id", row.target_id}, {"reason", op.detail}});
+      return;
+    case Action::kReResolve:
+    case Action::kGone:
+      // Vanished since the read: pending without a target id; the next cycle creates it.
+      LogWarn("group_missing_on_target", {{"key", row.key}, {"id", op.target_id}});
+      row.key = op.key;
+      if (row.display_name.empty()) row.display_name = op.group.display_name;
+      row.target_id.clear();
+      row.members.clear();
+      row.uncertain = false;
+      row.status = ObjectStatus::kPending;
+      overlay_.PutGroup(row);
+      return;
+    case Action::kTransient:
+    case Action::kThrottle:
+    case Action::kUnreachable:
+      // The row of previous_key stays as it was: the next plan pairs them again.
+      if (!op.previous_key.empty()) return;
+      return Fail(row, a.response, /*permanent=*/false);
+    case Action::kStopAuth:
+    case Action::kCancelled:
+      return;
+    case Action::kReject:
+    case Action::kUnconfirmed:
+    case Action::kAdopt:
+    case Action::kSeatBlock:
+    case Action::kRetryWithIfMatch:
+    case Action::kShrinkChunk:
+      row.key = op.key;
+      if (row.display_name.empty()) row.display_name = op.group.display_name;
+      return Fail(row, a.response, /*permanent=*/true);
+  }
+}
+
+void GroupOps::Bind(const Operation& op) {
+  KnownGroup row = overlay_.Group(op.key);
+  if (op.target_id.empty()) {
+    overlay_.ForgetGroup(row.key);  // as delete-group of a row without a target id
+    t_op_succeeded = true;
+    return;
+  }
+  row.target_id = op.target_id;
+  row.display_name = op.group.display_name.empty() ? row.display_name : op.group.display_name;
+  if (op.target_members) row.members = *op.target_members;
+  row.status = ObjectStatus::kSynced;
+  row.uncertain = false;
+  row.last_error.clear();
+  row.attempts = 0;
+  row.next_retry = SysTime{};
+  row.failed_hash = 0;
+  overlay_.PutGroup(row);
+  t_op_succeeded = true;
+  LogInfo("group_bound", {{"key", row.key}, {"id", row.target_id}, {"detail", op.detail}});
+}
+
+void GroupOps::PlannedConflict(const Operation& op) {
+  KnownGroup row = overlay_.Group(op.key);
+  if (row.display_name.empty()) row.display_name = op.group.display_name;
+  row.target_id.clear();
+  row.status = ObjectStatus::kConflict;
+  row.uncertain = false;
+  row.last_error = op.detail;
+  row.attempts += 1;
+  row.next_retry = FailedRetryAt(options_, clock_.Now(), row.attempts);
+  row.failed_hash = SourceHash(op.group);
+  counters_.Add(Counter::kConflicts);
+  LogWarn("group_conflict", {{"key", row.key}, {"error", op.detail}});
+  overlay_.PutGroup(row);
 }
 
 void GroupOps::Resolve(const Operation& op) {

@@ -43,8 +43,14 @@ class GroupOps {
   GroupOps(Target& target, RequestRunner& runner, StateOverlay& overlay,
            const ExecutorOptions& options, Clock& clock, ExecutorCounters& counters);
 
-  void Create(const Operation& op);
+  // `stale_id`: the row's target id was deleted on the target; cleared (and the
+  // member list) first.
+  void Create(const Operation& op, bool stale_id = false);
   void Update(const Operation& op);
+  // Three-sided planning (core/planner.h, "What the executor does"):
+  void AdoptPlanned(const Operation& op);  // PATCH externalId / displayName, record
+  void Bind(const Operation& op);          // record what the target holds
+  void PlannedConflict(const Operation& op);
   void AddMembers(const Operation& op) { PatchMembers(op, /*add=*/true); }
   void RemoveMembers(const Operation& op) { PatchMembers(op, /*add=*/false); }
   void Delete(const Operation& op);

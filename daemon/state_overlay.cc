@@ -110,6 +110,27 @@ void StateOverlay::ForgetGroup(const std::string& key) {
   groups_[key] = std::nullopt;
 }
 
+void StateOverlay::RekeyGroup(const std::string& old_key, const KnownGroup& row) {
+  Check(store_.RekeyGroup(old_key, row));
+  std::lock_guard lock(mu_);
+  if (!old_key.empty() && old_key != row.key) groups_[old_key] = std::nullopt;
+  groups_[row.key] = row;
+}
+
+std::string StateOverlay::GroupKeyHolding(const std::string& id, const std::string& except) const {
+  if (id.empty()) return {};
+  std::lock_guard lock(mu_);
+  // Groups are few next to users: a scan, the overlay's rows first.
+  for (const auto& [key, g] : groups_) {
+    if (g && key != except && g->target_id == id) return key;
+  }
+  for (const auto& g : known_.groups) {
+    if (g.key == except || g.target_id != id || groups_.count(g.key)) continue;
+    return g.key;
+  }
+  return {};
+}
+
 void StateOverlay::AddMembers(const std::string& group_key,
                               const std::vector<std::string>& user_keys) {
   Check(store_.AddMembers(group_key, user_keys));

@@ -46,6 +46,10 @@ class StateOverlay {
   void DropUser(const std::string& key);
   void PutGroup(const KnownGroup& row);
   void ForgetGroup(const std::string& key);
+  // PutGroup, and the row of `old_key` forgotten, in one store transaction.
+  void RekeyGroup(const std::string& old_key, const KnownGroup& row);
+  // The key of the group row (other than `except`) that holds target id `id`, or "".
+  std::string GroupKeyHolding(const std::string& id, const std::string& except) const;
 
   // Memberships the target confirmed: added to / removed from the group's row.
   void AddMembers(const std::string& group_key, const std::vector<std::string>& user_keys);

@@ -56,6 +56,7 @@ void UserOps::Synced(KnownUser& row, const AttrValues& values) {
   row.next_retry = SysTime{};
   row.failed_hash = 0;
   overlay_.PutUser(row);
+  t_op_succeeded = true;
 }
 
 void UserOps::SeatBlock(KnownUser row, const std::string& error) {
@@ -114,7 +115,7 @@ void UserOps::Conflict(KnownUser row, const User& desired, const std::string& me
 // ---------------------------------------------------------------------------
 // Create, adopt
 
-void UserOps::Create(const User& desired) {
+void UserOps::Create(const User& desired, bool stale_id) {
   KnownUser row = overlay_.User(desired.key);
   const bool existed = overlay_.HasUser(desired.key);
   const KnownUser before = row;
@@ -135,7 +136,7 @@ void UserOps::Create(const User& desired) {
   // Written before the POST: if we crash or lose the response, the next cycle
   // looks the user up instead of creating a duplicate.
   row.uncertain = true;
-  if (row.status == ObjectStatus::kDeleted) row.target_id.clear();
+  if (row.status == ObjectStatus::kDeleted || stale_id) row.target_id.clear();
   overlay_.PutUser(row);
 
   const std::string name = desired.Get(Attr::kUserName);
@@ -261,6 +262,89 @@ void UserOps::Adopt(const User& desired, const std::string& why) {
 }
 
 // ---------------------------------------------------------------------------
+// Adopt, bind, conflict as planned from a target snapshot
+
+void UserOps::AdoptPlanned(const Operation& op) {
+  KnownUser row = overlay_.User(op.key);
+  const std::string name = op.user.Get(Attr::kUserName);
+  const AttrValues have = op.target_values ? *op.target_values : row.values;
+  Answer a = runner_.SendWithIfMatch(
+      Verb::kPatchUser, "adopt user " + name,
+      [&](const std::string& etag, const TargetResponse*) {
+        if (op.changes.empty() && op.external_id.empty()) return NothingToSend();
+        return target_.PatchUserExternalId(op.target_id, op.external_id, op.changes, etag);
+      },
+      [&] { return target_.GetUser(op.target_id); });
+  const TargetResponse& r = a.response;
+  switch (a.action) {
+    case Action::kDone:
+      row.target_id = op.target_id;
+      Synced(row, Applied(have, op.changes));
+      counters_.Add(Counter::kUsersAdopted);
+      LogInfo("user_adopted", {{"key", row.key}, {"user", name}, {"id", row.target_id},
+                               {"reason", op.detail}});
+      return;
+    case Action::kReResolve:
+    case Action::kGone:
+      // Vanished since the read: the next cycle creates it.
+      LogWarn("user_missing_on_target", {{"key", row.key}, {"id", op.target_id}});
+      row.target_id.clear();
+      row.uncertain = false;
+      row.status = ObjectStatus::kPending;
+      overlay_.PutUser(row);
+      return;
+    case Action::kReject:
+    case Action::kAdopt:
+      row.target_id.clear();
+      Conflict(row, op.user, r.Summary());
+      return;
+    case Action::kSeatBlock:
+      SeatBlock(row, r.Summary());
+      return;
+    case Action::kTransient:
+    case Action::kThrottle:
+    case Action::kUnreachable:
+      Fail(row, &op.user, r, /*permanent=*/false);
+      return;
+    case Action::kStopAuth:
+    case Action::kCancelled:
+      return;
+    case Action::kUnconfirmed:
+    case Action::kRetryWithIfMatch:
+    case Action::kShrinkChunk:
+      Fail(row, &op.user, r, /*permanent=*/true);
+      return;
+  }
+}
+
+void UserOps::Bind(const Operation& op) {
+  KnownUser row = overlay_.User(op.key);
+  if (op.target_id.empty()) {
+    // The leaver is gone from the target, and its memberships with it.
+    overlay_.RemoveFromAllGroups(row.key);
+    row.target_id.clear();
+    row.status = ObjectStatus::kDeleted;
+    row.uncertain = false;
+    row.last_error.clear();
+    row.attempts = 0;
+    row.next_retry = SysTime{};
+    overlay_.PutUser(row);
+    t_op_succeeded = true;
+    LogInfo("user_bound", {{"key", row.key}, {"id", ""}, {"detail", op.detail}});
+    return;
+  }
+  row.target_id = op.target_id;
+  Synced(row, op.target_values ? *op.target_values : row.values);
+  LogInfo("user_bound", {{"key", row.key}, {"id", row.target_id}, {"detail", op.detail}});
+}
+
+void UserOps::PlannedConflict(const Operation& op) {
+  KnownUser row = overlay_.User(op.key);
+  row.target_id.clear();
+  Conflict(row, op.user, op.detail);
+}
+
+// ---------------------------------------------------------------------------
 // Update
 
 void UserOps::Update(const Operation& op) {
@@ -271,14 +355,17 @@ void UserOps::Update(const Operation& op) {
     SeatBlock(row, "waiting for a free licence seat: " + seat_detail());
     return;
   }
-  Patch(row, op.user, reactivate ? Verb::kReactivateUser : Verb::kPatchUser, row.values,
-        op.changes);
+  // Planned from a snapshot: the target's values are the base, not the row's.
+  Patch(row, op.user, reactivate ? Verb::kReactivateUser : Verb::kPatchUser,
+        op.target_values ? *op.target_values : row.values, op.changes, /*adopting=*/false,
+        op.external_id);
 }
 
 void UserOps::Patch(KnownUser row, const User& desired, Verb verb, AttrValues have,
-                    std::vector<AttrChange> changes, bool adopting) {
+                    std::vector<AttrChange> changes, bool adopting,
+                    const std::string& external_id) {
   const std::string name = desired.Get(Attr::kUserName);
-  if (changes.empty()) {
+  if (changes.empty() && external_id.empty()) {
     // Already as desired (an adopted user that matches): nothing to send.
     AttrValues values = desired.values;
     for (std::size_t i = 0; i < kAttrCount; ++i) {
@@ -294,7 +381,10 @@ void UserOps::Patch(KnownUser row, const User& desired, Verb verb, AttrValues ha
           // Re-plan against what the target holds now.
           have = current->user->values;
           changes = DiffUser(have, desired.values, options_.keep);
-          if (changes.empty()) return NothingToSend();
+          if (changes.empty() && external_id.empty()) return NothingToSend();
+        }
+        if (!external_id.empty()) {
+          return target_.PatchUserExternalId(row.target_id, external_id, changes, etag);
         }
         return target_.PatchUser(row.target_id, changes, etag);
       },
@@ -379,6 +469,7 @@ void UserOps::Deprovision(const Operation& op) {
       row.attempts = 0;
       row.next_retry = SysTime{};
       overlay_.PutUser(row);
+      t_op_succeeded = true;
       LogInfo(row.status == ObjectStatus::kDeleted ? "user_deleted" : "user_disabled",
               {{"key", row.key}, {"user", op.label}});
       return;

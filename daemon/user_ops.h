@@ -45,8 +45,13 @@ class UserOps {
   UserOps(Target& target, RequestRunner& runner, StateOverlay& overlay,
           const ExecutorOptions& options, Clock& clock, ExecutorCounters& counters);
 
-  void Create(const User& desired);
+  // `stale_id`: the row's target id was deleted on the target; cleared first.
+  void Create(const User& desired, bool stale_id = false);
   void Update(const Operation& op);
+  // Three-sided planning (core/planner.h, "What the executor does"):
+  void AdoptPlanned(const Operation& op);  // PATCH externalId + changes, record
+  void Bind(const Operation& op);          // record what the target holds
+  void PlannedConflict(const Operation& op);
   void Deprovision(const Operation& op);
   void Resolve(const Operation& op);
 
@@ -63,9 +68,11 @@ class UserOps {
   void Adopt(const User& desired, const std::string& why);
   // PATCHes `changes` (from `have`) with the If-Match retry; records the outcome.
   // A success counts as users_updated unless `adopting`: an adoption counts once,
-  // as users_adopted, follow-up PATCH included.
+  // as users_adopted, follow-up PATCH included. A non-empty `external_id` is written
+  // in the same PATCH.
   void Patch(KnownUser row, const User& desired, Verb verb, AttrValues have,
-             std::vector<AttrChange> changes, bool adopting = false);
+             std::vector<AttrChange> changes, bool adopting = false,
+             const std::string& external_id = "");
   void Synced(KnownUser& row, const AttrValues& values);
   void SeatBlock(KnownUser row, const std::string& error);
   void Fail(KnownUser row, const User* desired, const TargetResponse& r, bool permanent);

@@ -598,37 +598,51 @@ Status StateStore::DeleteUser(const std::string& key) {
   }
 }
 
-Status StateStore::PutGroup(const KnownGroup& group) {
+Status StateStore::PutGroup(const KnownGroup& group) { return RekeyGroup("", group); }
+
+void StateStore::WriteGroupLocked(const KnownGroup& group) {
+  {
+    Use st(stmts_->put_group);
+    st->bind(1, group.key);
+    st->bind(2, group.target_id);
+    st->bind(3, group.display_name);
+    st->bind(4, std::string(ObjectStatusName(group.status)));
+    st->bind(5, group.uncertain ? 1 : 0);
+    st->bind(6, Redact(group.last_error));
+    st->bind(7, group.attempts);
+    st->bind(8, static_cast<std::int64_t>(ToMs(group.next_retry)));
+    st->bind(9, static_cast<std::int64_t>(group.failed_hash));
+    st->exec();
+  }
+  DeleteGroupMembersLocked(group.key);
+  for (const auto& member : group.members) {
+    Use ins(stmts_->insert_member);
+    ins->bind(1, group.key);
+    ins->bind(2, member);
+    ins->exec();
+  }
+}
+
+void StateStore::DeleteGroupMembersLocked(const std::string& key) {
+  Use m(stmts_->delete_group_members);
+  m->bind(1, key);
+  m->exec();
+}
+
+Status StateStore::RekeyGroup(const std::string& old_key, const KnownGroup& group) {
   std::lock_guard lock(mu_);
   try {
     // Declared before the transaction so it outlives it: the commit is fsync'ed.
     std::optional<DurableWrites> durable;
     if (group.uncertain) durable.emplace(*db_);
     SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
-    {
-      Use st(stmts_->put_group);
-      st->bind(1, group.key);
-      st->bind(2, group.target_id);
-      st->bind(3, group.display_name);
-      st->bind(4, std::string(ObjectStatusName(group.status)));
-      st->bind(5, group.uncertain ? 1 : 0);
-      st->bind(6, Redact(group.last_error));
-      st->bind(7, group.attempts);
-      st->bind(8, static_cast<std::int64_t>(ToMs(group.next_retry)));
-      st->bind(9, static_cast<std::int64_t>(group.failed_hash));
-      st->exec();
+    if (!old_key.empty() && old_key != group.key) {
+      Use d(stmts_->delete_group);
+      d->bind(1, old_key);
+      d->exec();
+      DeleteGroupMembersLocked(old_key);
     }
-    {
-      Use del(stmts_->delete_group_members);
-      del->bind(1, group.key);
-      del->exec();
-    }
-    for (const auto& member : group.members) {
-      Use ins(stmts_->insert_member);
-      ins->bind(1, group.key);
-      ins->bind(2, member);
-      ins->exec();
-    }
+    WriteGroupLocked(group);
     tx.commit();
     return Status::Ok();
   } catch (const std::exception& e) {
@@ -645,11 +659,7 @@ Status StateStore::DeleteGroup(const std::string& key) {
       d->bind(1, key);
       d->exec();
     }
-    {
-      Use m(stmts_->delete_group_members);
-      m->bind(1, key);
-      m->exec();
-    }
+    DeleteGroupMembersLocked(key);
     tx.commit();
     return Status::Ok();
   } catch (const std::exception& e) {

@@ -72,6 +72,10 @@ class StateStore {
   Status DeleteUser(const std::string& key);
   Status PutGroup(const KnownGroup& group);  // replaces the group row; members too
   Status DeleteGroup(const std::string& key);  // and its memberships
+  // PutGroup, and in the same transaction the row of `old_key` (and its
+  // memberships) removed: a group whose key changed case (no-op when old_key is
+  // empty or the same key).
+  Status RekeyGroup(const std::string& old_key, const KnownGroup& group);
   Status AddMembers(const std::string& group_key, const std::vector<std::string>& user_keys);
   Status RemoveMembers(const std::string& group_key, const std::vector<std::string>& user_keys);
   // kind: "user" or "group". Leaves every other column as it is. kNotFound if the
@@ -101,6 +105,8 @@ class StateStore {
   struct Statements;
   StateStore(std::unique_ptr<SQLite::Database> db, std::string path);
   Status PutUserLocked(const KnownUser& user);
+  void WriteGroupLocked(const KnownGroup& group);
+  void DeleteGroupMembersLocked(const std::string& key);
   Status Fail(const std::exception& e, const char* what) const;
   std::unique_ptr<SQLite::Database> db_;
   std::string path_;

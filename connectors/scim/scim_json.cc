@@ -344,13 +344,25 @@ std::string UserJson(const User& user) {
   return Done(buf);
 }
 
-std::string UserPatchJson(const std::vector<AttrChange>& changes) {
+namespace {
+// {"op":"replace","path":<path>,"value":<value>}
+void ReplaceOp(Writer& w, std::string_view path, std::string_view value) {
+  w.StartObject();
+  StrMember(w, "op", "replace");
+  StrMember(w, "path", path);
+  StrMember(w, "value", value);
+  w.EndObject();
+}
+}  // namespace
+
+std::string UserPatchJson(const std::vector<AttrChange>& changes, std::string_view external_id) {
   rapidjson::StringBuffer buf;
   Writer w(buf);
   w.StartObject();
   Schemas(w, {kPatchOpSchema});
   Key(w, "Operations");
   w.StartArray();
+  if (!external_id.empty()) ReplaceOp(w, "externalId", external_id);
   for (const AttrChange& c : changes) {
     const AttrInfo& info = Info(c.attr);
     w.StartObject();
@@ -410,18 +422,15 @@ std::string GroupJson(const Group& group) {
   return Done(buf);
 }
 
-std::string GroupRenameJson(std::string_view display_name) {
+std::string GroupRenameJson(std::string_view display_name, std::string_view external_id) {
   rapidjson::StringBuffer buf;
   Writer w(buf);
   w.StartObject();
   Schemas(w, {kPatchOpSchema});
   Key(w, "Operations");
   w.StartArray();
-  w.StartObject();
-  StrMember(w, "op", "replace");
-  StrMember(w, "path", "displayName");
-  StrMember(w, "value", display_name);
-  w.EndObject();
+  if (!external_id.empty()) ReplaceOp(w, "externalId", external_id);
+  if (!display_name.empty()) ReplaceOp(w, "displayName", display_name);
   w.EndArray();
   w.EndObject();
   return Done(buf);

@@ -62,9 +62,12 @@ inline constexpr int kMaxJsonDepth = 64;
 
 // --- request bodies ----------------------------------------------------------
 std::string UserJson(const User& user);
-std::string UserPatchJson(const std::vector<AttrChange>& changes);
+// A non-empty `external_id` adds a replace of externalId before the changes.
+std::string UserPatchJson(const std::vector<AttrChange>& changes,
+                          std::string_view external_id = "");
 std::string GroupJson(const Group& group);
-std::string GroupRenameJson(std::string_view display_name);
+// A replace of externalId (when non-empty), then of displayName (when non-empty).
+std::string GroupRenameJson(std::string_view display_name, std::string_view external_id = "");
 std::string MembersPatchJson(const std::vector<std::string>& add_ids,
                              const std::vector<std::string>& remove_ids);
 

@@ -305,6 +305,15 @@ TargetResponse ScimTarget::PatchUser(const std::string& id, const std::vector<At
   return Call("PATCH", "Users/" + PercentEncode(id), UserPatchJson(changes), Body::kUser, if_match);
 }
 
+TargetResponse ScimTarget::PatchUserExternalId(const std::string& id,
+                                               const std::string& external_id,
+                                               const std::vector<AttrChange>& changes,
+                                               const std::string& if_match) {
+  if (external_id.empty()) return PatchUser(id, changes, if_match);
+  return Call("PATCH", "Users/" + PercentEncode(id), UserPatchJson(changes, external_id),
+              Body::kUser, if_match);
+}
+
 TargetResponse ScimTarget::DeleteUser(const std::string& id, const std::string& if_match) {
   return Call("DELETE", "Users/" + PercentEncode(id), "", Body::kNone, if_match);
 }
@@ -339,6 +348,19 @@ TargetResponse ScimTarget::RenameGroup(const std::string& id, const std::string&
                                        const std::string& if_match) {
   return Call("PATCH", "Groups/" + PercentEncode(id), GroupRenameJson(display_name), Body::kGroup,
               if_match);
+}
+
+TargetResponse ScimTarget::PatchGroupExternalId(const std::string& id,
+                                                const std::string& external_id,
+                                                const std::string& display_name,
+                                                const std::string& if_match) {
+  if (external_id.empty() && display_name.empty()) {
+    TargetResponse t;
+    t.status = 204;
+    return t;
+  }
+  return Call("PATCH", "Groups/" + PercentEncode(id), GroupRenameJson(display_name, external_id),
+              Body::kGroup, if_match);
 }
 
 TargetResponse ScimTarget::PatchGroupMembers(const std::string& id,

@@ -107,6 +107,9 @@ class ScimTarget final : public Target {
   TargetResponse GetUser(const std::string& id) override;
   TargetResponse PatchUser(const std::string& id, const std::vector<AttrChange>& changes,
                            const std::string& if_match = "") override;
+  TargetResponse PatchUserExternalId(const std::string& id, const std::string& external_id,
+                                     const std::vector<AttrChange>& changes,
+                                     const std::string& if_match = "") override;
   TargetResponse DeleteUser(const std::string& id, const std::string& if_match = "") override;
   UserQuery FindUsers(std::string_view attr, std::string_view value) override;
 
@@ -114,6 +117,9 @@ class ScimTarget final : public Target {
   TargetResponse GetGroup(const std::string& id) override;
   TargetResponse RenameGroup(const std::string& id, const std::string& display_name,
                              const std::string& if_match = "") override;
+  TargetResponse PatchGroupExternalId(const std::string& id, const std::string& external_id,
+                                      const std::string& display_name,
+                                      const std::string& if_match = "") override;
   TargetResponse PatchGroupMembers(const std::string& id, const std::vector<std::string>& add_ids,
                                    const std::vector<std::string>& remove_ids,
                                    const std::string& if_match = "") override;

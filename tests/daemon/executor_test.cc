@@ -150,7 +150,8 @@ TEST_CASE("409 on a group POST: adopted by displayName, counted as groups_adopte
   RemoteGroup staff;
   staff.id = "g-old";
   staff.display_name = "Staff";
-  rig.target.groups[staff.id] = staff;
+  // Created on the target right after the cycle read it: the POST meets a 409.
+  rig.target.after_snapshot = [&] { rig.target.groups[staff.id] = staff; };
   CycleReport r = rig.Sync();
   CHECK(r.result == CycleResult::kOk);
   CHECK(rig.target.groups.size() == 1);
@@ -171,8 +172,9 @@ TEST_CASE("plan_end reports the planned counts, and the plan writes nothing") {
   CHECK(p.record.counts[Counter::kUsersCreated] == 3);
   CHECK(p.record.counts[Counter::kGroupsCreated] == 1);
   CHECK(p.record.counts[Counter::kMembersAdded] == 3);
-  CHECK(p.record.counts[Counter::kRequests] == 0);
-  CHECK(rig.target.calls.empty());
+  // On an empty state the plan, like the sync, reads the target first; it writes nothing.
+  CHECK(rig.target.calls == std::vector<std::string>{"READ snapshot"});
+  CHECK(rig.target.WriteCount() == 0);
   CHECK(rig.state->RecentCycles(5)->empty());
   const std::string line = Rig::Logged({"event=plan_end"});
   CHECK(line ==
@@ -382,7 +384,7 @@ TEST_CASE("a create whose answer was lost is looked up, never POSTed twice") {
   KnownUser row = rig.Row("E1");
   CHECK_FALSE(row.uncertain);
   CHECK(row.target_id == rig.target.users.begin()->first);
-  CHECK(rig.Sync().record.requests == 0);  // converged
+  CHECK(rig.Sync().record.counts[Counter::kRequests] == 0);  // converged
 }
 
 TEST_CASE("a target that fails every request stops the cycle, however few the objects") {
@@ -608,4 +610,322 @@ TEST_CASE("a 200 without a group id is a failure of that group, resolved by look
   CHECK(rig.target.groups.size() == 1);
   CHECK(rig.target.Count("POST group Staff") == 1);
   CHECK(rig.target.groups.begin()->second.member_ids.size() == 3);
+}
+
+// ---------------------------------------------------------------------------
+// The kinds and fields of three-sided planning (core/planner.h, "What the
+// executor does"), run through the Executor on hand-made plans.
+
+namespace {
+
+struct ExecRun {
+  Status status;
+  int drift = 0, adopted = 0, conflicts = 0;
+};
+
+ExecRun Execute(Rig& rig, std::vector<Operation> ops) {
+  KnownState known = rig.state->Load().value();
+  Plan plan;
+  plan.ops = std::move(ops);
+  ExecutorOptions options;
+  options.max_connections = 1;
+  Executor e(rig.target, *rig.state, rig.clock, options, known);
+  ExecRun r;
+  r.status = e.Run(plan);
+  r.drift = static_cast<int>(e.counters().Get(Counter::kDrift));
+  r.adopted = static_cast<int>(e.counters().Get(Counter::kUsersAdopted));
+  r.conflicts = static_cast<int>(e.counters().Get(Counter::kConflicts));
+  return r;
+}
+
+Operation Op(OpKind kind, const std::string& key, const std::string& target_id = "") {
+  Operation op;
+  op.kind = kind;
+  op.key = key;
+  op.label = key;
+  op.target_id = target_id;
+  return op;
+}
+
+constexpr std::size_t kDept = static_cast<std::size_t>(Attr::kDepartment);
+
+KnownUser UserRow(const std::string& key, const std::string& id, const User& u) {
+  KnownUser k;
+  k.key = key;
+  k.target_id = id;
+  k.values = u.values;
+  k.status = ObjectStatus::kSynced;
+  return k;
+}
+
+}  // namespace
+
+TEST_CASE("adopt-user: one PATCH with externalId and the changes; bound, logged, drift counted") {
+  Rig rig;
+  User there = Person("", "p1@x.com", "Old");
+  std::string id = rig.target.AddUser(there);
+  rig.target.users[id].external_id.clear();
+  Operation op = Op(OpKind::kAdoptUser, "E1", id);
+  op.user = Person("E1", "p1@x.com");
+  op.external_id = "E1";
+  op.changes = {{Attr::kDepartment, "Old", "Sales"}};
+  op.target_values = there.values;
+  op.detail = "by userName";
+  op.drift = "deleted from the state";
+  ExecRun r = Execute(rig, {op});
+  CHECK(r.status.ok());
+  CHECK(rig.target.Count("PATCH " + id + " externalId=E1") == 1);
+  CHECK(rig.target.users[id].external_id == "E1");
+  CHECK(rig.target.users[id].values[kDept] == "Sales");
+  KnownUser row = rig.Row("E1");
+  CHECK(row.target_id == id);
+  CHECK(row.status == ObjectStatus::kSynced);
+  CHECK(row.values[kDept] == "Sales");
+  CHECK(r.adopted == 1);
+  CHECK(r.drift == 1);
+  CHECK_FALSE(Rig::Logged({"event=user_adopted", "key=E1"}).empty());
+  CHECK_FALSE(Rig::Logged({"event=drift_repaired", "key=E1", "deleted from the state"}).empty());
+}
+
+TEST_CASE("adopt-user: 404 leaves the row pending without an id; 409 is a conflict row") {
+  Rig rig;
+  Operation op = Op(OpKind::kAdoptUser, "E1", "gone");
+  op.user = Person("E1", "p1@x.com");
+  op.external_id = "E1";
+  op.drift = "something";
+  ExecRun r = Execute(rig, {op});
+  KnownUser row = rig.Row("E1");
+  CHECK(row.status == ObjectStatus::kPending);
+  CHECK(row.target_id.empty());
+  CHECK(r.drift == 0);  // not repaired
+
+  std::string id = rig.target.AddUser(Person("", "p2@x.com"));
+  rig.target.Script("PatchUser", FakeTarget::Http(409, "externalId taken", "uniqueness"));
+  Operation op2 = Op(OpKind::kAdoptUser, "E2", id);
+  op2.user = Person("E2", "p2@x.com");
+  op2.external_id = "E2";
+  r = Execute(rig, {op2});
+  row = rig.Row("E2");
+  CHECK(row.status == ObjectStatus::kConflict);
+  CHECK(row.target_id.empty());
+  CHECK(row.last_error.find("409") != std::string::npos);
+  CHECK(r.conflicts == 1);
+}
+
+TEST_CASE("bind-user: no request, the row records the target's values; without an id: deleted") {
+  Rig rig;
+  User there = Person("E1", "p1@x.com", "Ops");
+  there.Set(Attr::kActive, "false");
+  Operation op = Op(OpKind::kBindUser, "E1", "u77");
+  op.user = Person("E1", "p1@x.com");
+  op.target_values = there.values;
+  op.detail = "by externalId";
+  Group g;
+  g.key = "Staff";
+  g.display_name = "Staff";
+  KnownGroup grow;
+  grow.key = "Staff";
+  grow.target_id = "g9";
+  grow.display_name = "Staff";
+  grow.members = {"E2"};
+  REQUIRE(rig.state->PutGroup(grow).ok());
+  REQUIRE(rig.state->PutUser(UserRow("E2", "u2", Person("E2", "p2@x.com"))).ok());
+  Operation gone = Op(OpKind::kBindUser, "E2");
+  gone.detail = "not on the target";
+  ExecRun r = Execute(rig, {op, gone});
+  CHECK(r.status.ok());
+  CHECK(rig.target.RequestCount() == 0);
+  KnownUser row = rig.Row("E1");
+  CHECK(row.target_id == "u77");
+  CHECK(row.status == ObjectStatus::kDisabled);
+  CHECK(row.values[kDept] == "Ops");
+  CHECK_FALSE(Rig::Logged({"event=user_bound", "key=E1"}).empty());
+  KnownUser left = rig.Row("E2");
+  CHECK(left.status == ObjectStatus::kDeleted);
+  CHECK(left.target_id.empty());
+  CHECK(rig.GroupRow("Staff").members.empty());
+}
+
+TEST_CASE("conflict-user: no request; a conflict row with backoff, logged and counted") {
+  Rig rig;
+  REQUIRE(rig.state->PutUser(UserRow("E1", "u5", Person("E1", "p1@x.com"))).ok());
+  Operation op = Op(OpKind::kConflictUser, "E1");
+  op.user = Person("E1", "p1@x.com");
+  op.detail = "target user u-19 has externalId \"E9\"; not adopted";
+  ExecRun r = Execute(rig, {op});
+  CHECK(rig.target.RequestCount() == 0);
+  KnownUser row = rig.Row("E1");
+  CHECK(row.status == ObjectStatus::kConflict);
+  CHECK(row.target_id.empty());
+  CHECK(row.last_error == op.detail);
+  CHECK(row.attempts == 1);
+  CHECK(row.next_retry > rig.clock.Now());
+  CHECK(row.failed_hash == SourceHash(op.user));
+  CHECK(r.conflicts == 1);
+  CHECK_FALSE(Rig::Logged({"event=user_conflict", "key=E1", "u-19"}).empty());
+}
+
+TEST_CASE("update-user with external_id repairs externalId in the same PATCH; drift logged") {
+  Rig rig;
+  User u = Person("E1", "p1@x.com");
+  std::string id = rig.target.AddUser(u);
+  rig.target.users[id].external_id = "hand-edited";
+  REQUIRE(rig.state->PutUser(UserRow("E1", id, u)).ok());
+  Operation op = Op(OpKind::kUpdateUser, "E1", id);
+  op.user = u;
+  op.external_id = "E1";
+  op.target_values = u.values;
+  op.drift = "externalId changed on the target";
+  ExecRun r = Execute(rig, {op});
+  CHECK(rig.target.users[id].external_id == "E1");
+  CHECK(r.drift == 1);
+  CHECK_FALSE(Rig::Logged({"event=drift_repaired", "key=E1", "what="}).empty());
+}
+
+TEST_CASE("create-user with drift 'deleted on the target' clears the stale id before the POST") {
+  Rig rig;
+  rig.config.target.max_connections = 1;
+  REQUIRE(rig.state->PutUser(UserRow("E1", "stale", Person("E1", "p1@x.com"))).ok());
+  rig.target.Always("CreateUser", [] { return std::optional(FakeTarget::Http(503)); });
+  Operation op = Op(OpKind::kCreateUser, "E1");
+  op.user = Person("E1", "p1@x.com");
+  op.drift = "deleted on the target";
+  Execute(rig, {op});
+  KnownUser row = rig.Row("E1");
+  CHECK(row.target_id.empty());
+  CHECK(row.uncertain);
+}
+
+TEST_CASE("adopt-group with previous_key: the row moves to the new key, members as on the target") {
+  Rig rig;
+  rig.target.groups["g1"] = RemoteGroup{"g1", "staff", "staff", {}};
+  KnownGroup old;
+  old.key = "staff";
+  old.target_id = "g1";
+  old.display_name = "staff";
+  old.members = {"E3"};
+  REQUIRE(rig.state->PutGroup(old).ok());
+  Operation op = Op(OpKind::kAdoptGroup, "Staff", "g1");
+  op.group.key = "Staff";
+  op.group.display_name = "Staff";
+  op.changes = {{Attr::kDisplayName, "staff", "Staff"}};
+  op.external_id = "Staff";
+  op.previous_key = "staff";
+  op.target_members = std::vector<std::string>{"E1"};
+  ExecRun r = Execute(rig, {op});
+  CHECK(r.status.ok());
+  CHECK(rig.target.groups["g1"].external_id == "Staff");
+  CHECK(rig.target.groups["g1"].display_name == "Staff");
+  KnownState known = rig.state->Load().value();
+  REQUIRE(known.groups.size() == 1);
+  CHECK(known.groups[0].key == "Staff");
+  CHECK(known.groups[0].target_id == "g1");
+  CHECK(known.groups[0].members == std::vector<std::string>{"E1"});
+  CHECK_FALSE(Rig::Logged({"event=group_rekeyed", "old_key=staff", "key=Staff"}).empty());
+}
+
+TEST_CASE("adopt-group: a transient failure leaves the row of previous_key as it was") {
+  Rig rig;
+  KnownGroup old;
+  old.key = "staff";
+  old.target_id = "g1";
+  old.display_name = "staff";
+  REQUIRE(rig.state->PutGroup(old).ok());
+  rig.target.groups["g1"] = RemoteGroup{"g1", "staff", "staff", {}};
+  rig.target.Always("RenameGroup", [] { return std::optional(FakeTarget::Http(503)); });
+  Operation op = Op(OpKind::kAdoptGroup, "Staff", "g1");
+  op.group.key = "Staff";
+  op.group.display_name = "Staff";
+  op.external_id = "Staff";
+  op.previous_key = "staff";
+  Execute(rig, {op});
+  KnownState known = rig.state->Load().value();
+  REQUIRE(known.groups.size() == 1);
+  CHECK(known.groups[0].key == "staff");
+  CHECK(known.groups[0].target_id == "g1");
+}
+
+TEST_CASE("bind-group records the target's members; without an id the row is forgotten") {
+  Rig rig;
+  KnownGroup a;
+  a.key = "A";
+  a.target_id = "g1";
+  a.display_name = "A";
+  a.members = {"E1", "E2"};
+  KnownGroup b;
+  b.key = "B";
+  b.display_name = "B";
+  REQUIRE(rig.state->PutGroup(a).ok());
+  REQUIRE(rig.state->PutGroup(b).ok());
+  Operation bind = Op(OpKind::kBindGroup, "A", "g1");
+  bind.group.key = "A";
+  bind.group.display_name = "A";
+  bind.target_members = std::vector<std::string>{"E3"};
+  bind.drift = "2 members removed on the target";
+  Operation forget = Op(OpKind::kBindGroup, "B");
+  ExecRun r = Execute(rig, {bind, forget});
+  CHECK(rig.target.RequestCount() == 0);
+  CHECK(rig.GroupRow("A").members == std::vector<std::string>{"E3"});
+  CHECK(rig.GroupRow("B").key.empty());
+  CHECK(r.drift == 1);
+}
+
+TEST_CASE("conflict-group: no request; a conflict row") {
+  Rig rig;
+  Operation op = Op(OpKind::kConflictGroup, "Staff");
+  op.group.key = "Staff";
+  op.group.display_name = "Staff";
+  op.detail = "target group g4 has externalId \"X\"";
+  ExecRun r = Execute(rig, {op});
+  CHECK(rig.target.RequestCount() == 0);
+  KnownGroup row = rig.GroupRow("Staff");
+  CHECK(row.status == ObjectStatus::kConflict);
+  CHECK(row.last_error == op.detail);
+  CHECK(row.failed_hash == SourceHash(op.group));
+  CHECK(r.conflicts == 1);
+  CHECK_FALSE(Rig::Logged({"event=group_conflict", "key=Staff"}).empty());
+}
+
+TEST_CASE("remove-members removes foreign members by id beside the keys' ids") {
+  Rig rig;
+  REQUIRE(rig.state->PutUser(UserRow("E1", "u1", Person("E1", "p1@x.com"))).ok());
+  rig.target.groups["g1"] = RemoteGroup{"g1", "Staff", "Staff", {"u1", "u44"}};
+  KnownGroup g;
+  g.key = "Staff";
+  g.target_id = "g1";
+  g.display_name = "Staff";
+  g.members = {"E1"};
+  REQUIRE(rig.state->PutGroup(g).ok());
+  Operation op = Op(OpKind::kRemoveMembers, "Staff", "g1");
+  op.members = {"E1"};
+  op.member_ids = {"u44"};
+  op.drift = "1 member added on the target";
+  ExecRun r = Execute(rig, {op});
+  CHECK(rig.target.Count("PATCH group g1 +0 -2") == 1);
+  CHECK(rig.target.groups["g1"].member_ids.empty());
+  CHECK(rig.GroupRow("Staff").members.empty());
+  CHECK(r.drift == 1);
+}
+
+TEST_CASE("create-group 409: a group with another key's externalId or id is a conflict") {
+  Rig rig;
+  rig.target.groups["g1"] = RemoteGroup{"g1", "Other", "Staff", {}};
+  Operation op = Op(OpKind::kCreateGroup, "Staff");
+  op.group.key = "Staff";
+  op.group.display_name = "Staff";
+  Execute(rig, {op});
+  KnownGroup row = rig.GroupRow("Staff");
+  CHECK(row.status == ObjectStatus::kConflict);
+  CHECK(row.target_id.empty());
+
+  Rig rig2;
+  rig2.target.groups["g1"] = RemoteGroup{"g1", "", "Staff", {}};
+  KnownGroup holder;
+  holder.key = "Staff2";
+  holder.target_id = "g1";
+  holder.display_name = "staff";
+  REQUIRE(rig2.state->PutGroup(holder).ok());
+  Execute(rig2, {op});
+  CHECK(rig2.GroupRow("Staff").status == ObjectStatus::kConflict);
+  CHECK(rig2.GroupRow("Staff").target_id.empty());
 }

@@ -97,6 +97,20 @@ class FakeTarget final : public Target {
       return ok;
     });
   }
+  // Recorded as "PATCH <id> externalId=<x>"; scripted and overridden as "PatchUser".
+  TargetResponse PatchUserExternalId(const std::string& id, const std::string& external_id,
+                                     const std::vector<AttrChange>& changes,
+                                     const std::string& if_match) override {
+    return Run("PatchUser", "PATCH " + id + " externalId=" + external_id + IfMatch(if_match), [&] {
+      auto it = users.find(id);
+      if (it == users.end()) return Http(404);
+      if (!external_id.empty()) it->second.external_id = external_id;
+      for (const auto& c : changes) it->second.values[static_cast<std::size_t>(c.attr)] = c.new_value;
+      TargetResponse ok = Http(200);
+      ok.user = it->second;
+      return ok;
+    });
+  }
   TargetResponse DeleteUser(const std::string& id, const std::string& if_match) override {
     return Run("DeleteUser", "DELETE " + id + IfMatch(if_match), [&] {
       if (!users.erase(id)) return Http(404);
@@ -148,6 +162,21 @@ class FakeTarget final : public Target {
       it->second.display_name = name;
       return Http(204);
     });
+  }
+  // Recorded as "PATCH group <id> externalId=<x> name=<n>"; scripted as "RenameGroup".
+  TargetResponse PatchGroupExternalId(const std::string& id, const std::string& external_id,
+                                      const std::string& name,
+                                      const std::string& if_match) override {
+    return Run("RenameGroup",
+               "PATCH group " + id + " externalId=" + external_id + " name=" + name +
+                   IfMatch(if_match),
+               [&] {
+                 auto it = groups.find(id);
+                 if (it == groups.end()) return Http(404);
+                 if (!external_id.empty()) it->second.external_id = external_id;
+                 if (!name.empty()) it->second.display_name = name;
+                 return Http(204);
+               });
   }
   TargetResponse PatchGroupMembers(const std::string& id, const std::vector<std::string>& add,
                                    const std::vector<std::string>& remove,

@@ -366,4 +366,21 @@ TEST_CASE("Parsers: why a body is not a resource, without quoting it") {
   CHECK(ParseGroupPage(R"({"Resources":[]})").error.empty());
 }
 
+TEST_CASE("externalId writes: replace externalId first, beside the user changes or displayName") {
+  CHECK(UserPatchJson({{Attr::kTitle, "", "Boss"}}, "k\"5") ==
+        R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[)"
+        R"({"op":"replace","path":"externalId","value":"k\"5"},)"
+        R"({"op":"add","path":"title","value":"Boss"}]})");
+  CHECK(UserPatchJson({}, "k5") ==
+        R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[)"
+        R"({"op":"replace","path":"externalId","value":"k5"}]})");
+  CHECK(GroupRenameJson("Eng", "g-eng") ==
+        R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[)"
+        R"({"op":"replace","path":"externalId","value":"g-eng"},)"
+        R"({"op":"replace","path":"displayName","value":"Eng"}]})");
+  CHECK(GroupRenameJson("", "g-eng") ==
+        R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[)"
+        R"({"op":"replace","path":"externalId","value":"g-eng"}]})");
+}
+
 }  // namespace scimsync

@@ -205,6 +205,11 @@ CycleReport RunCycle(const Config& config, Source& source, Target& target, State
     plan_options.snapshot = &*snapshot;
   }
   report.plan = MakePlan(*dir, *known, plan_options);
+  if (snapshot) {
+    // What the target holds that no source object matches (gauges, DESIGN §3).
+    report.record.counts[Counter::kUnmanagedUsers] = report.plan.summary.unmanaged_users;
+    report.record.counts[Counter::kUnmanagedGroups] = report.plan.summary.unmanaged_groups;
+  }
   if (request.dry_run) {
     Finish(report, state, clock, start, requests(), true);
     return report;
@@ -254,10 +259,9 @@ CycleReport RunCycle(const Config& config, Source& source, Target& target, State
   executor.counters().AddTo(rec.counts);
   rec.counts[Counter::kConflicts] += resolve_conflicts;
   rec.counts[Counter::kDeferred] = report.plan.summary.deferred;
-  // kUnmanagedUsers / kUnmanagedGroups (gauges): set from the reconciling read's
-  // snapshot when this cycle read the target whole (for a dry run too, before its
-  // Finish: PlannedCounts keeps them); otherwise they stay kUnmeasured. kDrift and
-  // the adoptions come from the executor counters above.
+  // kUnmanagedUsers / kUnmanagedGroups were set after planning when this cycle read
+  // the target whole; otherwise they stay kUnmeasured. kDrift and the adoptions come
+  // from the executor counters above.
 
   if (run_status.ok() && known.ok()) ForgetNeverCreated(*dir, *known, state);
 

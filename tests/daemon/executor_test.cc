@@ -180,7 +180,8 @@ TEST_CASE("plan_end reports the planned counts, and the plan writes nothing") {
   CHECK(line ==
         "level=info event=plan_end result=ok users_created=3 users_updated=0 users_adopted=0 "
         "users_disabled=0 users_deleted=0 groups_created=1 groups_updated=0 groups_adopted=0 "
-        "groups_deleted=0 members_added=3 members_removed=0 drift=0 failed=0 conflicts=0 "
+        "groups_deleted=0 members_added=3 members_removed=0 drift=0 unmanaged_users=0 "
+        "unmanaged_groups=0 failed=0 conflicts=0 "
         "seat_blocked=0 deferred=0 requests=0 duration_ms=0");
 
   // After a sync, E3 leaves and E1 moves: one update, one disable, one removal planned.

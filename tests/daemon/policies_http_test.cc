@@ -51,7 +51,8 @@ struct Wire {
     return s;
   }
   std::string Header(std::size_t request, const std::string& name) {
-    for (const auto& [k, v] : http.requests().at(request).headers) {
+    const auto requests = http.requests();  // a copy: the loop must not outlive it
+    for (const auto& [k, v] : requests.at(request).headers) {
       if (k == name) return v;
     }
     return "<none>";

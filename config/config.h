@@ -78,6 +78,11 @@ struct TargetConfig {
   // Members of a managed group that the source does not have (added on the target
   // by hand): removed by a reconciling cycle, or kept (DESIGN §3).
   ForeignMembers foreign_members = ForeignMembers::kRemove;
+  // HTTP(S) proxy for the target: a URL ("http://proxy.corp:3128"), "none", or empty
+  // for libcurl's environment variables (https_proxy, no_proxy). No credentials in
+  // the URL: the main config holds no secret.
+  std::string proxy;
+  std::string no_proxy;  // hosts reached directly: "scim.internal,.corp"; empty: env
   std::size_t max_response_size = 8 * 1024 * 1024;  // bytes; a larger response fails
 };
 

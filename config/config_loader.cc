@@ -226,6 +226,35 @@ Setter Duration(milliseconds* out, milliseconds min) {
   };
 }
 
+// [target] proxy: "none", or an http:// / https:// / socks5:// URL without credentials.
+Setter ProxyUrl(std::string* out) {
+  return [=](Loader& l, const toml::node& v, const Where& w) {
+    auto s = AsString(l, v, w);
+    if (!s) return;
+    std::string_view url = *s;
+    if (url == "none" || url.empty()) {
+      *out = std::string(url);
+      return;
+    }
+    std::size_t scheme = url.find("://");
+    std::string_view name = scheme == std::string_view::npos ? "" : url.substr(0, scheme);
+    if (name != "http" && name != "https" && name != "socks5" && name != "socks5h") {
+      l.Fail(w.line, w.key,
+             "expected \"none\" or a proxy URL such as \"http://proxy.example:3128\", not " +
+                 Quote(url));
+      return;
+    }
+    std::string_view rest = url.substr(scheme + 3);
+    if (rest.substr(0, rest.find('/')).find('@') != std::string_view::npos) {
+      l.Fail(w.line, w.key,
+             "credentials in the proxy URL would put a secret in the config; use a proxy "
+             "that admits this host, or https_proxy in the service's environment");
+      return;
+    }
+    *out = std::string(url);
+  };
+}
+
 // [target] reconcile: "always", "never" or a duration of at least a minute.
 Setter ReconcilePeriod(std::optional<milliseconds>* out) {
   return [=](Loader& l, const toml::node& v, const Where& w) {
@@ -696,6 +725,8 @@ Result<Config> Load(const std::string& text, const std::string& name, const fs::
                                          {"aws", TargetProfile::kAws}})},
         {"max_retries", Int(&t.max_retries, 0, 100)},
         {"reconcile", ReconcilePeriod(&t.reconcile)},
+        {"proxy", ProxyUrl(&t.proxy)},
+        {"no_proxy", Str(&t.no_proxy)},
         {"foreign_members",
          Enum(&t.foreign_members, std::vector<std::pair<std::string_view, ForeignMembers>>{
                                       {"remove", ForeignMembers::kRemove},

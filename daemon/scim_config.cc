@@ -23,6 +23,8 @@ HttpClientOptions ToHttpOptions(const TargetConfig& target, std::string token) {
   o.max_connections = std::max(1, target.max_connections);
   o.max_requests_per_second = target.max_requests_per_second;
   o.max_response_size = target.max_response_size;
+  o.proxy = target.proxy;
+  o.no_proxy = target.no_proxy;
   o.user_agent = std::string("scimsync/") + SCIMSYNC_VERSION;
   return o;
 }

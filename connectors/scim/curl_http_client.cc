@@ -316,6 +316,13 @@ bool CurlHttpClient::Start(Transfer* t) {
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
   if (!options_.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, options_.ca_file.c_str());
+  // An explicit proxy overrides the environment; "" tells libcurl to use none.
+  if (options_.proxy == "none") {
+    curl_easy_setopt(e, CURLOPT_PROXY, "");
+  } else if (!options_.proxy.empty()) {
+    curl_easy_setopt(e, CURLOPT_PROXY, options_.proxy.c_str());
+  }
+  if (!options_.no_proxy.empty()) curl_easy_setopt(e, CURLOPT_NOPROXY, options_.no_proxy.c_str());
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.request_timeout.count()));
   if (!options_.user_agent.empty()) {

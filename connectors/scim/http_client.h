@@ -55,6 +55,13 @@ struct HttpClientOptions {
   // Largest response accepted, in bytes (the body, and the headers counted apart);
   // a larger one fails the request (kReset, outcome unknown) and is not buffered.
   std::size_t max_response_size = 8 * 1024 * 1024;
+  // HTTP(S) proxy URL. Empty: libcurl's environment variables decide (https_proxy,
+  // HTTPS_PROXY, all_proxy, no_proxy); "none": no proxy at all, whatever the
+  // environment says.
+  std::string proxy;
+  // Hosts reached without the proxy (libcurl's NOPROXY list: "a.example,.corp,10.0.0.0/8",
+  // "*" for all); empty: the environment's no_proxy, if any.
+  std::string no_proxy;
 };
 
 class HttpClient {

@@ -374,6 +374,21 @@ TEST_CASE("target.max_response_size: a size with a binary unit, or bytes") {
   }
 }
 
+TEST_CASE("target.proxy and no_proxy") {
+  CHECK(Parse(kBase).target.proxy.empty());
+  CHECK(Parse(kBase + "proxy = \"http://proxy.corp:3128\"\n").target.proxy ==
+        "http://proxy.corp:3128");
+  CHECK(Parse(kBase + "proxy = \"none\"\n").target.proxy == "none");
+  CHECK(Parse(kBase + "no_proxy = \"scim.internal,.corp\"\n").target.no_proxy ==
+        "scim.internal,.corp");
+  CHECK(ErrorOf(kBase + "proxy = \"proxy.corp:3128\"\n") ==
+        "scimsync.toml:8: target.proxy: expected \"none\" or a proxy URL such as "
+        "\"http://proxy.example:3128\", not \"proxy.corp:3128\"");
+  CHECK(ErrorOf(kBase + "proxy = \"http://me:pw@proxy.corp:3128\"\n") ==
+        "scimsync.toml:8: target.proxy: credentials in the proxy URL would put a secret in the "
+        "config; use a proxy that admits this host, or https_proxy in the service's environment");
+}
+
 TEST_CASE("interval_jitter: percent or fraction") {
   CHECK(Parse("interval_jitter = \"5%\"\n" + kBase).interval_jitter == doctest::Approx(0.05));
   CHECK(Parse("interval_jitter = \"12.5%\"\n" + kBase).interval_jitter ==

@@ -34,3 +34,59 @@ test('status on a state file that does not exist says so and exits 2', async () 
     assert.ok(!fs.existsSync(path.join(dir, 'state.db')), 'status created no state file');
   }
 });
+
+// A loopback forward proxy for plain http: counts what passes and forwards it.
+function startProxy() {
+  const http = require('node:http');
+  const seen = [];
+  const server = http.createServer((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    const u = new URL(req.url);  // a proxy gets the absolute URL
+    const out = http.request({ host: u.hostname, port: u.port, method: req.method,
+      path: u.pathname + u.search, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode, up.headers);
+      up.pipe(res);
+    });
+    out.on('error', () => { res.writeHead(502); res.end(); });
+    req.pipe(out);
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
+    url: `http://127.0.0.1:${server.address().port}`, seen,
+    close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+  })));
+}
+
+test('[target] proxy: every request goes through it; no_proxy and "none" bypass it', async (t) => {
+  const srv = await h.startScimServer({ token: 'proxy-token' });
+  t.after(() => srv.stop());
+  const proxy = await startProxy();
+  t.after(() => proxy.close());
+  const dir = h.tmpDir('cli-proxy');
+  const csv = path.join(dir, 'people.csv');
+  h.writeCsv(csv, [{ externalId: 'E1', userName: 'ann@example.com', email: 'ann@example.com' }],
+    ['externalId', 'userName', 'email']);
+  const write = (target) => h.writeConfig(dir, {
+    state: path.join(dir, 'state.db'), source: { type: 'csv', users: csv }, target }, srv);
+
+  let cfg = write({ proxy: proxy.url });
+  let r = await h.run(['--config', cfg, 'sync']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(proxy.seen.some((s) => s.startsWith(`POST ${srv.url}/Users`)), proxy.seen.join('\n'));
+  assert.equal((await srv.users()).length, 1);
+
+  // The environment's proxy is used when the config names none...
+  proxy.seen.length = 0;
+  cfg = write({});
+  r = await h.run(['--config', cfg, 'sync', '--reconcile'], { env: { http_proxy: proxy.url } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(proxy.seen.length > 0, 'http_proxy from the environment is honoured');
+
+  // ...and "none" or a matching no_proxy bypass every proxy.
+  for (const target of [{ proxy: 'none' }, { proxy: proxy.url, no_proxy: '127.0.0.1' }]) {
+    proxy.seen.length = 0;
+    cfg = write(target);
+    r = await h.run(['--config', cfg, 'sync', '--reconcile'], { env: { http_proxy: proxy.url } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(proxy.seen, [], JSON.stringify(target));
+  }
+});

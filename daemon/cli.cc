@@ -141,6 +141,8 @@ int CmdStatus(const GlobalFlags& flags, bool json) {
     auto cycles = (*store)->RecentCycles(10);
     if (!cycles.ok()) return Fail("state_error", cycles.status());
     d.cycles = std::move(*cycles);
+    auto unmanaged = (*store)->GetMeta(kUnmanagedMeta);
+    if (unmanaged.ok()) d.unmanaged_json = *unmanaged;
     auto measured = (*store)->LastMeasuredCycle();
     if (!measured.ok()) return Fail("state_error", measured.status());
     d.last_measured = std::move(*measured);

@@ -140,6 +140,12 @@ std::string StatusJson(const StatusData& d) {
   w.EndArray();
   w.Key("last_reconcile");
   WriteLastReconcile(w, d.last_measured);
+  w.Key("unmanaged");
+  if (d.unmanaged_json.empty()) {
+    w.Null();
+  } else {
+    w.RawValue(d.unmanaged_json.data(), d.unmanaged_json.size(), rapidjson::kObjectType);
+  }
   w.Key("attention");
   w.StartArray();
   for (const auto& a : d.attention) {
@@ -193,6 +199,30 @@ std::string StatusText(const StatusData& d) {
     out += "\n";
   }
   return out;
+}
+
+std::string UnmanagedJson(const Plan& plan) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  auto list = [&](const char* key, const std::vector<UnmanagedObject>& objects,
+                  const char* name_key) {
+    w.Key(key);
+    w.StartArray();
+    for (const auto& o : objects) {
+      w.StartObject();
+      w.Key("id");
+      w.String(o.id.c_str(), static_cast<rapidjson::SizeType>(o.id.size()));
+      w.Key(name_key);
+      w.String(o.name.c_str(), static_cast<rapidjson::SizeType>(o.name.size()));
+      w.EndObject();
+    }
+    w.EndArray();
+  };
+  w.StartObject();
+  list("users", plan.unmanaged_users, "userName");
+  list("groups", plan.unmanaged_groups, "displayName");
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
 }
 
 }  // namespace scimsync

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "core/plan.h"
 #include "state/state_store.h"
 
 namespace scimsync {
@@ -26,7 +27,16 @@ struct StatusData {
   long daemon_pid = 0;
   bool daemon_running = false;
   std::string next_cycle;
+  // The target's objects that match no source object, as of the last reconciling
+  // sync: UnmanagedJson's text (state meta "unmanaged"); empty when never read.
+  std::string unmanaged_json;
 };
+
+// {"users":[{"id":..,"userName":..}],"groups":[{"id":..,"displayName":..}]}: what
+// a reconciling cycle found on the target that scimsync does not manage; stored
+// by the cycle, printed by `status --json`.
+std::string UnmanagedJson(const Plan& plan);
+inline constexpr const char* kUnmanagedMeta = "unmanaged";
 
 std::string StatusText(const StatusData& d);
 std::string StatusJson(const StatusData& d);

@@ -179,7 +179,7 @@ async function snapshot(srv) {
     groups: new Map((await srv.groups()).map((x) => [x.id, x])) };
 }
 
-test('1. pre-existing user and group: adopted with externalId, foreign member removed; unmanaged objects untouched and counted', { todo: 'executor side of issue 10 (adopt/bind/conflict/rename kinds) not merged yet' }, async (t) => {
+test('1. pre-existing user and group: adopted with externalId, foreign member removed; unmanaged objects untouched and counted', async (t) => {
   const rows = SALES_ROWS();
   const s = await setup(t, { rows });
   const seeded = await seedPreexisting(s.srv);
@@ -223,7 +223,7 @@ test('1. pre-existing user and group: adopted with externalId, foreign member re
   assert.equal((await s.srv.stats()).writes, 0, 'no writes after the adoption');
 });
 
-test('1b. foreign_members = "keep": the adopted group keeps the member added by hand', { todo: 'executor side of issue 10 (adopt/bind/conflict/rename kinds) not merged yet' }, async (t) => {
+test('1b. foreign_members = "keep": the adopted group keeps the member added by hand', async (t) => {
   const rows = SALES_ROWS();
   const s = await setup(t, { rows, target: { foreign_members: 'keep' } });
   const seeded = await seedPreexisting(s.srv);
@@ -251,7 +251,7 @@ test('1b. foreign_members = "keep": the adopted group keeps the member added by 
 // ---------------------------------------------------------------------------
 // 2. Objects that belong to someone else.
 
-test('2. a target user or group whose externalId is another key: conflict with both keys, never written', { todo: 'executor side of issue 10 (adopt/bind/conflict/rename kinds) not merged yet' }, async (t) => {
+test('2. a target user or group whose externalId is another key: conflict with both keys, never written', async (t) => {
   const rows = people(10, (i) => [`Team ${i % 3}`]);
   const s = await setup(t, { rows });
   const seeded = await s.srv.seed({
@@ -342,7 +342,7 @@ async function targetGroups(srv) {
 const EMEA = `cn=staff,ou=emea,ou=groups,${SUFFIX}`;
 const AMER = `cn=staff,ou=amer,ou=groups,${SUFFIX}`;
 
-test('3. two LDAP groups with one cn in different OUs', { skip: skipLdap || false, timeout: 180000, todo: 'executor side of issue 10 (adopt/bind/conflict/rename kinds) not merged yet' }, async (t) => {
+test('3. two LDAP groups with one cn in different OUs', { skip: skipLdap || false, timeout: 180000 }, async (t) => {
   const s = await slapd.start({ ldifFile: path.join(h.REPO, 'tests', 'fixtures', 'ldap', 'same_cn.ldif') });
   t.after(() => s.stop());
   const want = await ldapGroups(s);
@@ -427,7 +427,7 @@ test('3. two LDAP groups with one cn in different OUs', { skip: skipLdap || fals
 // 4. A case-only group rename in the CSV.
 
 for (const switches of [{ uniqueGroupNameCi: true }, {}]) {
-  test(`4. case-only group rename Sales -> sales ${JSON.stringify(switches)}: same id, no member lost`, { todo: 'executor side of issue 10 (adopt/bind/conflict/rename kinds) not merged yet' }, async (t) => {
+  test(`4. case-only group rename Sales -> sales ${JSON.stringify(switches)}: same id, no member lost`, async (t) => {
     // Eight people in Sales, four in Support.
     const rows = people(12, (i) => [i <= 8 ? 'Sales' : 'Support']);
     const s = await setup(t, { switches, rows });
@@ -467,7 +467,7 @@ for (const switches of [{ uniqueGroupNameCi: true }, {}]) {
 // ---------------------------------------------------------------------------
 // 5. Hand edits on the target, repaired by sync --reconcile.
 
-test('5. every hand edit is repaired by sync --reconcile; plan --reconcile shows it and writes nothing', { todo: 'executor side of issue 10 (adopt/bind/conflict/rename kinds) not merged yet' }, async (t) => {
+test('5. every hand edit is repaired by sync --reconcile; plan --reconcile shows it and writes nothing', async (t) => {
   // 20 people, Team 0..3 by i % 4.
   const rows = people(20);
   const s = await setup(t, { rows });
@@ -561,7 +561,7 @@ test('5. every hand edit is repaired by sync --reconcile; plan --reconcile shows
 // answered 409, then a GET): 630 requests, 320 of them writes (300 POST /Users, 10 POST
 // /Groups, 10 PATCH /Groups).
 
-test('6. state file deleted, then sync: zero writes, target unchanged (also with a page cap of 100)', { todo: 'executor side of issue 10 (adopt/bind/conflict/rename kinds) not merged yet' }, async (t) => {
+test('6. state file deleted, then sync: zero writes, target unchanged (also with a page cap of 100)', async (t) => {
   const rows = people(300, (i) => [`Team ${i % 10}`]);
   const s = await setup(t, { rows });
   const first = await s.sync();

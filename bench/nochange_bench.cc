@@ -113,7 +113,7 @@ int Run(const std::string& dir) {
   so.base_url = kUrl;
   ScimTarget target(http, so, SystemClock::Instance());
   auto start = std::chrono::steady_clock::now();
-  CycleReport r = RunCycle(c, source, target, **store, SystemClock::Instance(), CycleRequest{});
+  CycleReport r = RunCycle(c, source, &target, **store, SystemClock::Instance(), CycleRequest{});
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);

@@ -72,7 +72,8 @@ int CmdPlan(const GlobalFlags& flags, bool json, bool reconcile) {
   CycleRequest req;
   req.dry_run = true;
   req.reconcile = reconcile;
-  CycleReport report = RunCycle(*config, *session->source, *session->target, *session->state,
+  req.no_target = session->target_error;
+  CycleReport report = RunCycle(*config, *session->source, session->target.get(), *session->state,
                                 SystemClock::Instance(), req);
   if (report.result == CycleResult::kStopped) return report.ExitCode();
   std::string out = json ? DescribeJson(report.plan) : Describe(report.plan);
@@ -102,7 +103,7 @@ int CmdSync(const GlobalFlags& flags, bool allow_deletions, bool no_wait, bool r
   req.reconcile = reconcile;
   CycleHooks hooks;
   hooks.stop = &g_stop;
-  CycleReport report = RunCycle(*config, *session->source, *session->target, *session->state,
+  CycleReport report = RunCycle(*config, *session->source, session->target.get(), *session->state,
                                 SystemClock::Instance(), req, hooks);
   return report.ExitCode();
 }

@@ -129,13 +129,13 @@ int CycleReport::ExitCode() const {
   return 3;
 }
 
-CycleReport RunCycle(const Config& config, Source& source, Target& target, StateStore& state,
+CycleReport RunCycle(const Config& config, Source& source, Target* target, StateStore& state,
                      Clock& clock, const CycleRequest& request, const CycleHooks& hooks) {
   CycleReport report;
   auto start = clock.Steady();
   report.record.started = clock.Now();
-  long requests_before = target.RequestCount();
-  auto requests = [&] { return target.RequestCount() - requests_before; };
+  long requests_before = target ? target->RequestCount() : 0;
+  auto requests = [&] { return target ? target->RequestCount() - requests_before : 0L; };
   auto stop = [&](ErrorCode code, std::string reason) {
     report.result = CycleResult::kStopped;
     report.stop_code = code;
@@ -192,7 +192,10 @@ CycleReport RunCycle(const Config& config, Source& source, Target& target, State
   std::string why = ReconcileReason(config, request, *known, state, clock.Now());
   if (!why.empty()) {
     if (hooks.on_progress) hooks.on_progress("reading the target");
-    Result<TargetSnapshot> read = target.ReadSnapshot(SnapshotOptions{});
+    Result<TargetSnapshot> read =
+        target ? target->ReadSnapshot(SnapshotOptions{})
+               : Result<TargetSnapshot>(Status(ErrorCode::kInvalidArgument,
+                                               "no target to read: " + request.no_target));
     if (!read.ok()) {
       LogError("target_read_error", {{"reason", why}, {"error", read.status().message()}});
       stop(read.status().code(), "target unreadable: " + read.status().message());
@@ -216,6 +219,11 @@ CycleReport RunCycle(const Config& config, Source& source, Target& target, State
     return report;
   }
 
+  if (target == nullptr) {  // only a dry run may come without a target
+    stop(ErrorCode::kInternal, "no target: " + request.no_target);
+    Finish(report, state, clock, start, 0, false);
+    return report;
+  }
   ExecutorOptions exec_options = MakeExecutorOptions(config);
   auto progress = [&](int done, int total) {
     if (hooks.on_progress) {
@@ -229,7 +237,7 @@ CycleReport RunCycle(const Config& config, Source& source, Target& target, State
   Status run_status;
   std::int64_t resolve_conflicts = 0;
   if (report.plan.summary.resolve > 0) {
-    Executor resolver(target, state, clock, exec_options, *known);
+    Executor resolver(*target, state, clock, exec_options, *known);
     resolver.SetStopFlag(hooks.stop);
     resolver.SetProgress(progress);
     run_status = resolver.Run(report.plan, Phase::kResolve, Phase::kResolve);
@@ -247,7 +255,7 @@ CycleReport RunCycle(const Config& config, Source& source, Target& target, State
 
   // 4. Everything else, phase by phase.
   static const KnownState kNothingKnown;
-  Executor executor(target, state, clock, exec_options, known.ok() ? *known : kNothingKnown);
+  Executor executor(*target, state, clock, exec_options, known.ok() ? *known : kNothingKnown);
   if (run_status.ok()) {
     executor.SetStopFlag(hooks.stop);
     executor.SetProgress(progress);

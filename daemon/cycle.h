@@ -28,6 +28,7 @@ struct CycleRequest {
   bool allow_deletions = false;  // `sync --allow-deletions`: lift the deletion guard once
   bool dry_run = false;          // `plan`: read, plan, print; no request, no state write
   bool reconcile = false;        // `--reconcile`: read the whole target before planning
+  std::string no_target;         // why there is no target (null `target`), for the message
 };
 
 struct CycleHooks {
@@ -49,7 +50,10 @@ struct CycleReport {
   int ExitCode() const;
 };
 
-CycleReport RunCycle(const Config& config, Source& source, Target& target, StateStore& state,
+// `target` may be null for a dry run (`plan` without a readable token): the plan is
+// then made from the state alone, and a cycle that must read the target stops with
+// `request.no_target` as the reason.
+CycleReport RunCycle(const Config& config, Source& source, Target* target, StateStore& state,
                      Clock& clock, const CycleRequest& request, const CycleHooks& hooks = {});
 
 }  // namespace scimsync

@@ -254,7 +254,7 @@ void Daemon::RunOneCycle(Session& session) {
   SteadyTime start = steady_clock::now();
   in_cycle_ = true;
   std::thread worker([&] {
-    report = RunCycle(config_, *session.source, *session.target, *session.state,
+    report = RunCycle(config_, *session.source, session.target.get(), *session.state,
                       SystemClock::Instance(), CycleRequest{}, hooks);
     std::uint64_t one = 1;
     while (::write(done_fd, &one, sizeof one) < 0 && errno == EINTR) {

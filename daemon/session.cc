@@ -77,6 +77,11 @@ Result<Session> OpenSession(const Config& config, const SessionOptions& options)
   if (!source.ok()) return source.status();
   s.source = std::move(*source);
   Result<std::unique_ptr<Target>> target = MakeTarget(config);
+  if (!target.ok() && options.read_only) {
+    // `plan` needs the target only when it reconciles; the cycle says so if it must.
+    s.target_error = target.status().message();
+    return s;
+  }
   if (!target.ok()) return target.status();
   s.target = std::move(*target);
   return s;

@@ -24,13 +24,15 @@ struct Session {
   std::unique_ptr<LockFile> lock;      // null for read-only sessions
   std::unique_ptr<StateStore> state;
   std::unique_ptr<Source> source;
-  std::unique_ptr<Target> target;
+  std::unique_ptr<Target> target;  // null only for read_only without a usable token
+  std::string target_error;         // why `target` is null
 };
 
 struct SessionOptions {
   std::string who = "scimsync sync";  // written into the lock file
   bool wait_for_lock = true;          // false: fail at once with kLocked
-  bool read_only = false;             // `plan`: no lock, state opened read-only if it exists
+  bool read_only = false;             // `plan`: no lock, state opened read-only if it exists;
+                                      // a token that cannot be read leaves `target` null
 };
 
 // Errors: kLocked (exit 4), kSchema (state bound to another target / too new),

@@ -75,7 +75,7 @@ struct Rig {
   CycleReport Sync(bool allow_deletions = false) {
     CycleRequest req;
     req.allow_deletions = allow_deletions;
-    return RunCycle(config, source, target, *state, clock, req);
+    return RunCycle(config, source, &target, *state, clock, req);
   }
   KnownUser Row(const std::string& key) {
     KnownState known = state->Load().value();
@@ -167,7 +167,7 @@ TEST_CASE("plan_end reports the planned counts, and the plan writes nothing") {
   Rig rig;
   CycleRequest dry;
   dry.dry_run = true;
-  CycleReport p = RunCycle(rig.config, rig.source, rig.target, *rig.state, rig.clock, dry);
+  CycleReport p = RunCycle(rig.config, rig.source, &rig.target, *rig.state, rig.clock, dry);
   CHECK(p.result == CycleResult::kOk);
   CHECK(p.record.counts[Counter::kUsersCreated] == 3);
   CHECK(p.record.counts[Counter::kGroupsCreated] == 1);
@@ -189,7 +189,7 @@ TEST_CASE("plan_end reports the planned counts, and the plan writes nothing") {
   rig.E3Leaves();
   rig.source.dir.users[0].Set(Attr::kDepartment, "Finance");
   Rig::Lines().clear();
-  p = RunCycle(rig.config, rig.source, rig.target, *rig.state, rig.clock, dry);
+  p = RunCycle(rig.config, rig.source, &rig.target, *rig.state, rig.clock, dry);
   CHECK(p.record.counts[Counter::kUsersUpdated] == 1);
   CHECK(p.record.counts[Counter::kUsersDisabled] == 1);
   CHECK(p.record.counts[Counter::kMembersRemoved] == 1);

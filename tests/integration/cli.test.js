@@ -90,3 +90,36 @@ test('[target] proxy: every request goes through it; no_proxy and "none" bypass 
     assert.deepEqual(proxy.seen, [], JSON.stringify(target));
   }
 });
+
+test('plan needs no token unless it must read the target', async (t) => {
+  const srv = await h.startScimServer({ token: 'plan-token' });
+  t.after(() => srv.stop());
+  const dir = h.tmpDir('cli-plan');
+  const csv = path.join(dir, 'people.csv');
+  const rows = [{ externalId: 'E1', userName: 'ann@example.com', email: 'ann@example.com' }];
+  h.writeCsv(csv, rows, ['externalId', 'userName', 'email']);
+  const cfg = h.writeConfig(dir, { state: path.join(dir, 'state.db'), source: { type: 'csv', users: csv } }, srv);
+  const token = path.join(dir, 'token');
+
+  // An empty state: the plan, like a sync, must read the target first, and says why it cannot.
+  fs.rmSync(token);
+  let r = await h.run(['--config', cfg, 'plan']);
+  assert.equal(r.code, 3, r.stderr);
+  assert.match(r.stderr, /no target to read: target token: .*token: cannot open/, r.stderr);
+
+  fs.writeFileSync(token, 'plan-token\n', { mode: 0o600 });
+  assert.equal((await h.run(['--config', cfg, 'sync'])).code, 0);
+  await srv.reset();
+
+  // A state with rows: the plan comes from the state; no token, no request.
+  fs.rmSync(token);
+  rows.push({ externalId: 'E2', userName: 'bob@example.com', email: 'bob@example.com' });
+  h.writeCsv(csv, rows, ['externalId', 'userName', 'email']);
+  r = await h.run(['--config', cfg, 'plan']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /create-user +E2 bob@example.com/, r.stdout);
+  assert.equal((await srv.stats()).requests, 0, 'the plan sent nothing');
+  r = await h.run(['--config', cfg, 'plan', '--reconcile']);
+  assert.equal(r.code, 3, r.stderr);
+  assert.match(r.stderr, /no target to read/, r.stderr);
+});

@@ -50,22 +50,13 @@ void GroupOps::Adopt(KnownGroup row, const RemoteGroup& remote, const std::strin
 
 // Matching a group that may already exist (DESIGN §3): by externalId first, then by
 // displayName. Stops at the first attribute that matches anything.
-GroupOps::Lookup GroupOps::LookUp(const std::string& key, const std::string& display_name) {
-  Lookup q;
-  q.answer.action = Action::kDone;
-  q.answer.response.status = 200;  // nothing to look up by
-  for (std::string_view attr : {"externalId", "displayName"}) {
-    const std::string& value = attr == "externalId" ? key : display_name;
-    if (value.empty()) continue;
-    q.groups.clear();
-    q.answer = runner_.Send(Verb::kFind, "find group " + value, [&] {
-      GroupQuery inner = target_.FindGroups(attr, value);
-      q.groups = std::move(inner.groups);
-      return inner.response;
-    });
-    if (q.answer.action != Action::kDone || !q.groups.empty()) return q;
-  }
-  return q;
+Lookup<RemoteGroup> GroupOps::LookUp(const std::string& key, const std::string& display_name) {
+  return LookUpByKeyThenName<RemoteGroup>(
+      runner_, "group", "displayName", key, display_name,
+      [&](std::string_view attr, const std::string& v) {
+        GroupQuery q = target_.FindGroups(attr, v);
+        return std::make_pair(q.response, std::move(q.groups));
+      });
 }
 
 void GroupOps::Create(const Operation& op, bool stale_id) {
@@ -83,19 +74,7 @@ void GroupOps::Create(const Operation& op, bool stale_id) {
 
   // As for users: a create whose answer was lost is sent again only after a lookup
   // by externalId shows that it did not land.
-  auto find = [&]() -> std::optional<Answer> {
-    Lookup q = LookUp(op.key, "");
-    if (q.answer.action != Action::kDone) {
-      q.answer.action = Action::kTransient;
-      q.answer.maybe_applied = true;
-      return q.answer;
-    }
-    if (q.groups.empty()) return std::nullopt;
-    Answer found = q.answer;
-    found.action = Action::kAdopt;
-    found.response.detail = "the create's answer was lost; found by externalId";
-    return found;
-  };
+  auto find = [&] { return CreateFoundBy(LookUp(op.key, "")); };
   Answer a = runner_.SendCreate(Verb::kCreateGroup, "create group " + op.label,
                                 [&] { return target_.CreateGroup(op.group); }, find);
   const TargetResponse& r = a.response;
@@ -122,7 +101,7 @@ void GroupOps::Create(const Operation& op, bool stale_id) {
       return;
     case Action::kAdopt: {
       row.uncertain = false;
-      Lookup q = LookUp(op.key, op.group.display_name);
+      Lookup<RemoteGroup> q = LookUp(op.key, op.group.display_name);
       if (q.answer.action != Action::kDone) {
         if (q.answer.action == Action::kStopAuth || q.answer.action == Action::kCancelled) {
           overlay_.PutGroup(row);
@@ -134,8 +113,8 @@ void GroupOps::Create(const Operation& op, bool stale_id) {
       // The identity rule of the planner (core/target_match.h): never merge two
       // source groups into one target group.
       std::string why = "lookup by externalId and displayName found no single group";
-      if (q.groups.size() == 1) {
-        const RemoteGroup& g = q.groups[0];
+      if (q.found.size() == 1) {
+        const RemoteGroup& g = q.found[0];
         const std::string holder = overlay_.GroupKeyHolding(g.id, op.key);
         if (!g.external_id.empty() && g.external_id != op.key) {
           why = "target group " + g.id + " has externalId \"" + g.external_id + "\"; not adopted";
@@ -483,9 +462,9 @@ void GroupOps::Resolve(const Operation& op) {
     }
   }
   if (!remote) {
-    Lookup q = LookUp(row.key, row.display_name);
+    Lookup<RemoteGroup> q = LookUp(row.key, row.display_name);
     if (q.answer.action != Action::kDone) return unresolved(q.answer);
-    if (q.groups.size() == 1) remote = q.groups[0];
+    if (q.found.size() == 1) remote = q.found[0];
   }
   if (!remote) {
     overlay_.ForgetGroup(row.key);  // never created: the next plan creates it

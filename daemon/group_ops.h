@@ -33,6 +33,7 @@
 #include "core/plan.h"
 #include "daemon/executor_counters.h"
 #include "daemon/executor_options.h"
+#include "daemon/lookup.h"
 #include "daemon/request_runner.h"
 #include "daemon/state_overlay.h"
 
@@ -57,11 +58,7 @@ class GroupOps {
   void Resolve(const Operation& op);
 
  private:
-  struct Lookup {
-    Answer answer;
-    std::vector<RemoteGroup> groups;
-  };
-  Lookup LookUp(const std::string& key, const std::string& display_name);
+  Lookup<RemoteGroup> LookUp(const std::string& key, const std::string& display_name);
   void PatchMembers(const Operation& op, bool add);
   // `remote` is the group on the target: take its id and the members we know.
   void Adopt(KnownGroup row, const RemoteGroup& remote, const std::string& fallback_name,

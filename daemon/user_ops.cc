@@ -142,19 +142,7 @@ void UserOps::Create(const User& desired, bool stale_id) {
   const std::string name = desired.Get(Attr::kUserName);
   // A create whose answer was lost is not sent again before a lookup by externalId
   // shows that it did not land.
-  auto find = [&]() -> std::optional<Answer> {
-    Lookup q = LookUp(desired.key, "");
-    if (q.answer.action != Action::kDone) {
-      q.answer.action = Action::kTransient;
-      q.answer.maybe_applied = true;
-      return q.answer;
-    }
-    if (q.users.empty()) return std::nullopt;
-    Answer found = q.answer;
-    found.action = Action::kAdopt;
-    found.response.detail = "the create's answer was lost; found by externalId";
-    return found;
-  };
+  auto find = [&] { return CreateFoundBy(LookUp(desired.key, "")); };
   Answer a = runner_.SendCreate(Verb::kCreateUser, "create user " + name,
                                 [&] { return target_.CreateUser(desired); }, find);
   const TargetResponse& r = a.response;
@@ -208,39 +196,29 @@ void UserOps::Create(const User& desired, bool stale_id) {
 
 // Matching a user that may already exist (DESIGN §3): by externalId first, then by
 // userName. Stops at the first attribute that matches anything.
-UserOps::Lookup UserOps::LookUp(const std::string& key, const std::string& user_name) {
-  Lookup q;
-  q.answer.action = Action::kDone;
-  q.answer.response.status = 200;  // nothing to look up by
-  for (std::string_view attr : {"externalId", "userName"}) {
-    const std::string& value = attr == "externalId" ? key : user_name;
-    if (value.empty()) continue;
-    q.users.clear();
-    q.answer = runner_.Send(Verb::kFind, "find user " + value, [&] {
-      UserQuery inner = target_.FindUsers(attr, value);
-      q.users = std::move(inner.users);
-      return inner.response;
-    });
-    if (q.answer.action != Action::kDone || !q.users.empty()) return q;
-  }
-  return q;
+Lookup<RemoteUser> UserOps::LookUp(const std::string& key, const std::string& user_name) {
+  return LookUpByKeyThenName<RemoteUser>(
+      runner_, "user", "userName", key, user_name, [&](std::string_view attr, const std::string& v) {
+        UserQuery q = target_.FindUsers(attr, v);
+        return std::make_pair(q.response, std::move(q.users));
+      });
 }
 
 void UserOps::Adopt(const User& desired, const std::string& why) {
   KnownUser row = overlay_.User(desired.key);
-  Lookup q = LookUp(desired.key, desired.Get(Attr::kUserName));
+  Lookup<RemoteUser> q = LookUp(desired.key, desired.Get(Attr::kUserName));
   if (q.answer.action != Action::kDone) {
     if (q.answer.action == Action::kStopAuth || q.answer.action == Action::kCancelled) return;
     Fail(row, &desired, q.answer.response, q.answer.action == Action::kReject);
     return;
   }
-  if (q.users.size() != 1) {
+  if (q.found.size() != 1) {
     Conflict(row, desired,
-             why + "; lookup by externalId and userName found " + std::to_string(q.users.size()) +
+             why + "; lookup by externalId and userName found " + std::to_string(q.found.size()) +
                  " users, so nothing was adopted");
     return;
   }
-  const RemoteUser& remote = q.users.front();
+  const RemoteUser& remote = q.found.front();
   if (!remote.external_id.empty() && remote.external_id != desired.key) {
     Conflict(row, desired,
              why + "; userName belongs to target user " + remote.id + " with externalId \"" +
@@ -520,11 +498,11 @@ void UserOps::Resolve(const Operation& op) {
   if (!remote) {
     std::string user_name = row.values[kUserName];
     if (user_name.empty()) user_name = op.user.Get(Attr::kUserName);
-    Lookup q = LookUp(row.key, user_name);
+    Lookup<RemoteUser> q = LookUp(row.key, user_name);
     if (q.answer.action != Action::kDone) return unresolved(q.answer);
-    matches = static_cast<int>(q.users.size());
-    if (matches == 1 && (q.users[0].external_id.empty() || q.users[0].external_id == row.key)) {
-      remote = q.users[0];
+    matches = static_cast<int>(q.found.size());
+    if (matches == 1 && (q.found[0].external_id.empty() || q.found[0].external_id == row.key)) {
+      remote = q.found[0];
     }
   }
   row.uncertain = false;

@@ -35,6 +35,7 @@
 #include "core/planner.h"
 #include "daemon/executor_counters.h"
 #include "daemon/executor_options.h"
+#include "daemon/lookup.h"
 #include "daemon/request_runner.h"
 #include "daemon/state_overlay.h"
 
@@ -60,11 +61,7 @@ class UserOps {
   std::string seat_detail() const;
 
  private:
-  struct Lookup {
-    Answer answer;
-    std::vector<RemoteUser> users;
-  };
-  Lookup LookUp(const std::string& key, const std::string& user_name);
+  Lookup<RemoteUser> LookUp(const std::string& key, const std::string& user_name);
   void Adopt(const User& desired, const std::string& why);
   // PATCHes `changes` (from `have`) with the If-Match retry; records the outcome.
   // A success counts as users_updated unless `adopting`: an adoption counts once,

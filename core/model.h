@@ -95,10 +95,6 @@ struct Directory {
 // members that are not users of this directory. Returns how many members were dropped.
 std::size_t Canonicalize(Directory& dir);
 
-// ASCII/UTF-8 case folding used for userName and email comparisons (ASCII letters
-// folded; other bytes compared as they are).
-std::string FoldCase(std::string_view s);
-
 // Trims ASCII whitespace at both ends.
 std::string_view Trim(std::string_view s);
 

@@ -2,20 +2,23 @@
 
 #include <array>
 
+#include "core/text.h"
+
 namespace scimsync {
 namespace {
 
 constexpr std::array<std::string_view, 7> kStatusNames = {
     "synced", "pending", "conflict", "seat-blocked", "failed", "disabled", "deleted"};
 
-struct Fnv {
-  std::uint64_t h = 1469598103934665603ULL;
-  void Add(std::string_view s) {
-    for (unsigned char c : s) { h ^= c; h *= 1099511628211ULL; }
-    h ^= 0xFF;  // field separator, so ("ab","c") != ("a","bc")
-    h *= 1099511628211ULL;
-  }
-};
+// The basis SourceHash has always started from (not FNV's standard one); kept so
+// that the hashes already stored in state files stay valid.
+constexpr std::uint64_t kSourceHashBasis = 1469598103934665603ULL;
+
+// One field of a source hash: its bytes, then a separator so ("ab","c") != ("a","bc").
+void AddField(Fnv1a64& f, std::string_view s) {
+  f.Add(s);
+  f.AddByte(0xFF);
+}
 
 }  // namespace
 
@@ -31,17 +34,17 @@ std::optional<ObjectStatus> ObjectStatusByName(std::string_view name) {
 }
 
 std::uint64_t SourceHash(const User& u) {
-  Fnv f;
-  f.Add(u.key);
-  for (const auto& v : u.values) f.Add(v);
-  return f.h;
+  Fnv1a64 f(kSourceHashBasis);
+  AddField(f, u.key);
+  for (const auto& v : u.values) AddField(f, v);
+  return f.value();
 }
 
 std::uint64_t SourceHash(const Group& g) {
-  Fnv f;
-  f.Add(g.key);
-  f.Add(g.display_name);
-  return f.h;
+  Fnv1a64 f(kSourceHashBasis);
+  AddField(f, g.key);
+  AddField(f, g.display_name);
+  return f.value();
 }
 
 }  // namespace scimsync

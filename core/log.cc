@@ -10,78 +10,13 @@
 #include <cstring>
 
 #include "core/redact.h"
+#include "core/text.h"
 
 namespace scimsync {
 namespace {
 
-bool NeedsQuoting(std::string_view v) {
-  if (v.empty()) return true;
-  for (unsigned char c : v) {
-    if (c <= ' ' || c == '"' || c == '=' || c == '\\' || c == 0x7F) return true;
-  }
-  return false;
-}
-
-void AppendLogfmtValue(std::string& out, std::string_view v) {
-  if (!NeedsQuoting(v)) {
-    out += v;
-    return;
-  }
-  out += '"';
-  for (unsigned char c : v) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20 || c == 0x7F) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\x%02x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-}
-
-void AppendJsonString(std::string& out, std::string_view v) {
-  out += '"';
-  for (unsigned char c : v) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-}
-
 // RFC 3339 UTC with milliseconds: 2026-11-28T21:17:08.123Z.
-std::string Timestamp() {
-  auto now = std::chrono::system_clock::now();
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch());
-  std::time_t secs = static_cast<std::time_t>(ms.count() / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[40];
-  std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>(ms.count() % 1000));
-  return buf;
-}
+std::string Timestamp() { return IsoUtcMillis(std::chrono::system_clock::now()); }
 
 int SyslogPriority(LogLevel l) {
   switch (l) {

@@ -1,4 +1,5 @@
 #include "core/mapping.h"
+#include "core/text.h"
 
 #include <algorithm>
 
@@ -16,7 +17,7 @@ std::string ApplyTransform(Transform t, std::string v) {
   switch (t) {
     case Transform::kNone: break;
     case Transform::kLower:
-      for (char& c : v) if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+      for (char& c : v) c = LowerAscii(c);
       break;
     case Transform::kUpper:
       for (char& c : v) if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');

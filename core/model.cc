@@ -1,4 +1,5 @@
 #include "core/model.h"
+#include "core/text.h"
 
 #include <algorithm>
 #include <unordered_set>
@@ -28,14 +29,6 @@ std::size_t Canonicalize(Directory& dir) {
     dropped += before - g.members.size();
   }
   return dropped;
-}
-
-std::string FoldCase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
 }
 
 std::string_view Trim(std::string_view s) {

@@ -38,6 +38,7 @@ struct AttrInfo {
   std::string_view csv_column;   // default CSV column
   std::string_view ldap_attr;    // default LDAP attribute (openldap dialect)
   std::string_view ad_attr;      // default LDAP attribute (ad dialect)
+  std::string_view state_column;  // column of the state file's users table
   AttrKind kind;
 };
 
@@ -46,22 +47,22 @@ inline constexpr std::string_view kEnterpriseUserSchema =
 
 inline constexpr std::array<AttrInfo, kAttrCount> kAttrs = {{
     {Attr::kUserName, "userName", "userName", "userName", "mail", "userPrincipalName",
-     AttrKind::kString},
+     "user_name", AttrKind::kString},
     {Attr::kGivenName, "name.givenName", "name.givenName", "givenName", "givenName",
-     "givenName", AttrKind::kString},
+     "givenName", "given_name", AttrKind::kString},
     {Attr::kFamilyName, "name.familyName", "name.familyName", "familyName", "sn", "sn",
-     AttrKind::kString},
+     "family_name", AttrKind::kString},
     {Attr::kDisplayName, "displayName", "displayName", "displayName", "cn", "displayName",
-     AttrKind::kString},
+     "display_name", AttrKind::kString},
     {Attr::kEmail, "emails.work", "emails[type eq \"work\"].value", "email", "mail", "mail",
-     AttrKind::kString},
+     "email", AttrKind::kString},
     {Attr::kPhone, "phoneNumbers.work", "phoneNumbers[type eq \"work\"].value", "phone",
-     "telephoneNumber", "telephoneNumber", AttrKind::kString},
-    {Attr::kTitle, "title", "title", "title", "title", "title", AttrKind::kString},
+     "telephoneNumber", "telephoneNumber", "phone", AttrKind::kString},
+    {Attr::kTitle, "title", "title", "title", "title", "title", "title", AttrKind::kString},
     {Attr::kDepartment, "department",
      "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department", "department",
-     "departmentNumber", "department", AttrKind::kString},
-    {Attr::kActive, "active", "active", "active", "", "", AttrKind::kBoolean},
+     "departmentNumber", "department", "department", AttrKind::kString},
+    {Attr::kActive, "active", "active", "active", "", "", "active", AttrKind::kBoolean},
 }};
 
 inline const AttrInfo& Info(Attr a) { return kAttrs[static_cast<std::size_t>(a)]; }
@@ -94,10 +95,6 @@ struct Directory {
 // Sorts users and groups by key, sorts and de-duplicates member lists and drops
 // members that are not users of this directory. Returns how many members were dropped.
 std::size_t Canonicalize(Directory& dir);
-
-// ASCII/UTF-8 case folding used for userName and email comparisons (ASCII letters
-// folded; other bytes compared as they are).
-std::string FoldCase(std::string_view s);
 
 // Trims ASCII whitespace at both ends.
 std::string_view Trim(std::string_view s);

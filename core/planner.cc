@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "core/target_match.h"
+#include "core/text.h"
 
 namespace scimsync {
 namespace {

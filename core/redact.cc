@@ -8,7 +8,6 @@
 namespace scimsync {
 namespace {
 
-char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 bool IsAlnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
@@ -25,7 +24,7 @@ std::size_t FindWord(std::string_view s, std::string_view word, std::size_t from
   for (std::size_t i = from; i + word.size() <= s.size(); ++i) {
     if (i > 0 && IsAlnum(s[i - 1])) continue;
     std::size_t k = 0;
-    while (k < word.size() && Lower(s[i + k]) == word[k]) ++k;
+    while (k < word.size() && LowerAscii(s[i + k]) == word[k]) ++k;
     if (k == word.size()) return i;
   }
   return std::string_view::npos;
@@ -144,33 +143,6 @@ std::string PercentEncode(std::string_view s, bool lower_hex) {
       out += '%';
       out += digits[c >> 4];
       out += digits[c & 0xF];
-    }
-  }
-  return out;
-}
-
-std::string JsonEscape(std::string_view s, bool escape_slash) {
-  std::string out;
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '/':
-        out += escape_slash ? "\\/" : "/";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
     }
   }
   return out;

@@ -30,6 +30,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+
+#include "core/text.h"
 #include <vector>
 
 namespace scimsync {
@@ -52,8 +54,7 @@ class Redactor {
 
 // The percent-encoded form of `s` (RFC 3986 unreserved characters kept).
 std::string PercentEncode(std::string_view s, bool lower_hex = false);
-// `s` escaped as the inside of a JSON string; `escape_slash` writes "/" as "\/".
-std::string JsonEscape(std::string_view s, bool escape_slash = false);
+// JsonEscape lives in core/text.h.
 
 // Process-wide registry; thread-safe.
 void RegisterSecret(std::string_view secret);

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "core/model.h"
+#include "core/text.h"
 
 namespace scimsync {
 namespace {

@@ -22,6 +22,7 @@
 #include "daemon/session.h"
 #include "daemon/signals.h"
 #include "scimsync_version.h"
+#include "core/text.h"
 
 namespace scimsync {
 namespace {
@@ -31,15 +32,6 @@ using std::chrono::steady_clock;
 
 constexpr Millis kLockRetry{1000};
 constexpr Millis kProgressEvery{1000};  // STATUS= progress at most once a second
-
-std::string IsoUtc(SysTime t) {
-  std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 // Local time for STATUS=, which an operator reads next to `date`.
 std::string LocalClock(SysTime t, bool seconds) {

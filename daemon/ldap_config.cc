@@ -1,6 +1,7 @@
 #include "daemon/ldap_config.h"
 
 #include "config/config_loader.h"
+#include "core/text.h"
 
 namespace scimsync {
 namespace {
@@ -37,8 +38,7 @@ Result<LdapSourceOptions> ToLdapOptions(const Config& config) {
   o.uris = SplitUris(c.url);
   if (o.uris.empty()) return Status(ErrorCode::kInvalidArgument, "source.url: no LDAP URI");
   for (const auto& u : o.uris) {
-    std::string lower;
-    for (char ch : u.substr(0, 8)) lower += static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+    std::string lower = FoldCase(u.substr(0, 8));
     if (lower.rfind("ldap://", 0) != 0 && lower.rfind("ldaps://", 0) != 0 &&
         lower.rfind("ldapi://", 0) != 0) {
       return Status(ErrorCode::kInvalidArgument,

@@ -1,4 +1,5 @@
 #include "daemon/status_report.h"
+#include "core/text.h"
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -9,17 +10,10 @@
 namespace scimsync {
 namespace {
 
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+// "" for an unset time.
+std::string IsoTime(SysTime t) { return t == SysTime{} ? "" : IsoUtc(t); }
 
-std::string IsoTime(SysTime t) {
-  if (t == SysTime{}) return "";
-  std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
 // "users created 3, updated 2; groups created 1; failed 1, requests 12": the
 // non-zero events with a verb, in table order, sharing their noun.

@@ -14,18 +14,10 @@
 #include <string>
 
 #include "state/state_store.h"
+#include "core/text.h"
 
 namespace scimsync {
 namespace {
-
-std::string IsoNowUtc() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 std::string ReadHolder(int fd) {
   char buf[512];
@@ -84,7 +76,7 @@ Result<std::unique_ptr<LockFile>> LockFile::Acquire(const std::string& state_pat
   // The lock is what matters; the text only lets the next one name us. A failed
   // write leaves it empty, which the message above handles.
   std::string info =
-      "pid=" + std::to_string(::getpid()) + " who=" + who + " since=" + IsoNowUtc() + "\n";
+      "pid=" + std::to_string(::getpid()) + " who=" + who + " since=" + IsoUtc(std::chrono::system_clock::now()) + "\n";
   if (::ftruncate(fd, 0) == 0) {
     ssize_t w = ::pwrite(fd, info.data(), info.size(), 0);
     (void)w;

@@ -25,31 +25,10 @@ namespace {
 // status = 'failed'`); and `status` gets the label without decoding. The price is a
 // migration step per new attribute (ALTER TABLE ... ADD COLUMN, cheap in SQLite),
 // which the static_assert below makes impossible to forget.
-struct AttrColumn {
-  Attr attr;
-  const char* column;
-};
-constexpr std::array<AttrColumn, kAttrCount> kUserAttrColumns = {{
-    {Attr::kUserName, "user_name"},
-    {Attr::kGivenName, "given_name"},
-    {Attr::kFamilyName, "family_name"},
-    {Attr::kDisplayName, "display_name"},
-    {Attr::kEmail, "email"},
-    {Attr::kPhone, "phone"},
-    {Attr::kTitle, "title"},
-    {Attr::kDepartment, "department"},
-    {Attr::kActive, "active"},
-}};
+// The column names are kAttrs[i].state_column (core/model.h).
 static_assert(kAttrCount == 9,
-              "a new Attr needs a migration step that adds its users column, and an entry in "
-              "kUserAttrColumns");
-constexpr bool AttrColumnsInOrder() {
-  for (std::size_t i = 0; i < kUserAttrColumns.size(); ++i) {
-    if (static_cast<std::size_t>(kUserAttrColumns[i].attr) != i) return false;
-  }
-  return true;
-}
-static_assert(AttrColumnsInOrder(), "kUserAttrColumns must follow the order of Attr");
+              "a new Attr needs a migration step that adds its users column (kAttrs "
+              "state_column)");
 
 // ---------------------------------------------------------------------------
 // Schema migrations: kMigrations[v] brings user_version v to v + 1, in one
@@ -120,9 +99,9 @@ constexpr const char* kUserFixedColumns =
 
 std::string UserColumnList() {
   std::string cols = "key, target_id";
-  for (const auto& c : kUserAttrColumns) {
+  for (const auto& a : kAttrs) {
     cols += ", ";
-    cols += c.column;
+    cols += a.state_column;
   }
   cols += ", ";
   cols += kUserFixedColumns;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "connectors/csv/csv_reader.h"
+#include "core/text.h"
 
 namespace scimsync {
 namespace {
@@ -85,29 +86,6 @@ int ColumnIndex(const std::vector<std::string_view>& header, std::string_view na
     if (header[i] == name) return static_cast<int>(i);
   }
   return -1;
-}
-
-// FNV-1a over the bytes, optionally ASCII case-folded (userName uniqueness).
-template <bool kFold>
-std::uint64_t Hash(std::string_view s) {
-  std::uint64_t h = 14695981039346656037ull;
-  for (char c : s) {
-    unsigned char b = static_cast<unsigned char>(c);
-    if (kFold && b >= 'A' && b <= 'Z') b = static_cast<unsigned char>(b - 'A' + 'a');
-    h = (h ^ b) * 1099511628211ull;
-  }
-  return h;
-}
-
-bool EqualFolded(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
 }
 
 // An open-addressing set of user indices. A million rows must not cost a million
@@ -256,7 +234,7 @@ Result<Parsed> ParseFiles(std::string_view users, const std::string& users_name,
     list.push_back(std::move(user).value());
     lines.push_back(line);
     const User& u = list.back();
-    std::uint32_t first = keys.Insert(Hash<false>(u.key), idx,
+    std::uint32_t first = keys.Insert(Fnv1a(u.key), idx,
                                       [&](std::uint32_t j) { return list[j].key == u.key; });
     if (first != IndexSet::kNone) {
       return LineError(ErrorCode::kInvalidArgument, users_name, line,
@@ -265,8 +243,8 @@ Result<Parsed> ParseFiles(std::string_view users, const std::string& users_name,
     }
     const std::string& name = u.Get(Attr::kUserName);
     if (!name.empty()) {
-      first = user_names.Insert(Hash<true>(name), idx, [&](std::uint32_t j) {
-        return EqualFolded(list[j].Get(Attr::kUserName), name);
+      first = user_names.Insert(Fnv1a(name, /*fold=*/true), idx, [&](std::uint32_t j) {
+        return EqualsIgnoreCase(list[j].Get(Attr::kUserName), name);
       });
       if (first != IndexSet::kNone) {
         const std::string& earlier = list[first].Get(Attr::kUserName);
@@ -322,7 +300,7 @@ Result<Parsed> ParseFiles(std::string_view users, const std::string& users_name,
       }
       std::vector<std::uint32_t>& members = out.groups.Get(group);
       if (member.empty()) continue;  // declares the group only
-      std::uint32_t idx = keys.Find(Hash<false>(member),
+      std::uint32_t idx = keys.Find(Fnv1a(member),
                                     [&](std::uint32_t j) { return list[j].key == member; });
       if (idx == IndexSet::kNone) {
         return LineError(ErrorCode::kInvalidArgument, groups_name, line,

@@ -9,6 +9,7 @@
 
 #include "connectors/ldap/ldap_error.h"
 #include "core/log.h"
+#include "core/text.h"
 
 namespace scimsync {
 namespace {
@@ -22,7 +23,7 @@ timeval ToTimeval(std::chrono::milliseconds d) {
 }
 
 bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && AttrNameEquals(s.substr(0, prefix.size()), prefix);
+  return s.size() >= prefix.size() && EqualsIgnoreCase(s.substr(0, prefix.size()), prefix);
 }
 
 std::string DiagnosticOf(LDAP* ld) {

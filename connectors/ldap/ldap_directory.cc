@@ -9,6 +9,7 @@
 #include "connectors/ldap/group_flatten.h"
 #include "connectors/ldap/ldap_dn.h"
 #include "core/log.h"
+#include "core/text.h"
 
 namespace scimsync {
 namespace {
@@ -16,7 +17,7 @@ namespace {
 void AddUnique(std::vector<std::string>& v, const std::string& s) {
   if (s.empty()) return;
   for (const auto& e : v) {
-    if (AttrNameEquals(e, s)) return;
+    if (EqualsIgnoreCase(e, s)) return;
   }
   v.push_back(s);
 }

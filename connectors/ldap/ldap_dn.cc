@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/model.h"
+#include "core/text.h"
 
 namespace scimsync {
 namespace {
@@ -15,8 +16,6 @@ int HexDigit(char c) {
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
 }
-
-char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 // One parsed value character: escaped ones are never trimmed or collapsed.
 struct ValueChar {
@@ -39,7 +38,7 @@ std::string CanonicalValue(const std::vector<ValueChar>& raw) {
     } else {
       prev_space = false;
     }
-    v.push_back(Lower(c));
+    v.push_back(LowerAscii(c));
   }
   std::string out;
   static const char kHex[] = "0123456789abcdef";
@@ -78,7 +77,7 @@ std::optional<std::string> Parse(std::string_view dn) {
     if (i == n || dn[i] != '=') return std::nullopt;
     std::string type(Trim(dn.substr(t0, i - t0)));
     if (type.empty()) return std::nullopt;
-    for (char& c : type) c = Lower(c);
+    for (char& c : type) c = LowerAscii(c);
     ++i;  // '='
     skip_spaces();
     std::string value;
@@ -87,7 +86,7 @@ std::optional<std::string> Parse(std::string_view dn) {
       std::size_t v0 = i;
       while (i < n && dn[i] != ',' && dn[i] != ';' && dn[i] != '+') ++i;
       value = std::string(Trim(dn.substr(v0, i - v0)));
-      for (char& c : value) c = Lower(c);
+      for (char& c : value) c = LowerAscii(c);
     } else if (i < n && dn[i] == '"') {
       // legacy quoted value (RFC 1779)
       ++i;
@@ -150,7 +149,7 @@ std::optional<std::string> Parse(std::string_view dn) {
 std::string NormalizeDn(std::string_view dn) {
   if (auto parsed = Parse(dn)) return *parsed;
   std::string fallback(Trim(dn));
-  for (char& c : fallback) c = Lower(c);
+  for (char& c : fallback) c = LowerAscii(c);
   return fallback;
 }
 

@@ -2,30 +2,20 @@
 
 #include "connectors/ldap/ad_values.h"
 #include "core/model.h"
+#include "core/text.h"
 
 namespace scimsync {
 
-bool AttrNameEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
-
 const std::vector<std::string>* LdapEntry::Find(std::string_view name) const {
   for (const auto& a : attrs) {
-    if (AttrNameEquals(a.name, name)) return &a.values;
+    if (EqualsIgnoreCase(a.name, name)) return &a.values;
   }
   return nullptr;
 }
 
 std::vector<std::string>* LdapEntry::Find(std::string_view name) {
   for (auto& a : attrs) {
-    if (AttrNameEquals(a.name, name)) return &a.values;
+    if (EqualsIgnoreCase(a.name, name)) return &a.values;
   }
   return nullptr;
 }
@@ -71,7 +61,7 @@ std::string Base64(std::string_view raw) {
 }
 
 std::string RenderValue(std::string_view attr, std::string_view raw) {
-  if (AttrNameEquals(attr, "objectGUID") || AttrNameEquals(attr, "mS-DS-ConsistencyGuid")) {
+  if (EqualsIgnoreCase(attr, "objectGUID") || EqualsIgnoreCase(attr, "mS-DS-ConsistencyGuid")) {
     if (auto g = RenderGuid(raw)) return *g;
   }
   if (IsValidUtf8(raw)) return std::string(raw);
@@ -80,13 +70,13 @@ std::string RenderValue(std::string_view attr, std::string_view raw) {
 
 bool IsDeletedEntry(const LdapEntry& entry) {
   std::string v = entry.First("isDeleted");
-  return AttrNameEquals(Trim(v), "TRUE");
+  return EqualsIgnoreCase(Trim(v), "TRUE");
 }
 
 Result<User> MapUserEntry(const LdapEntry& entry, const Mapping& mapping, bool ad, SysTime now) {
   auto get = [&](std::string_view field) -> std::string {
     std::string v = entry.First(field);
-    if (ad && Trim(v).empty() && AttrNameEquals(field, "userPrincipalName")) {
+    if (ad && Trim(v).empty() && EqualsIgnoreCase(field, "userPrincipalName")) {
       v = entry.First("mail");
     }
     return v;

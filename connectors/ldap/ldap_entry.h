@@ -38,7 +38,6 @@ struct LdapEntry {
   void Add(std::string name, std::string value);  // appends to an existing attribute
 };
 
-bool AttrNameEquals(std::string_view a, std::string_view b);
 std::string RenderValue(std::string_view attr, std::string_view raw);
 std::string Base64(std::string_view raw);
 

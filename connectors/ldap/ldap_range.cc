@@ -1,20 +1,10 @@
 #include "connectors/ldap/ldap_range.h"
+#include "core/text.h"
 
 #include <charconv>
 
 namespace scimsync {
 namespace {
-
-bool IEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 std::optional<std::uint64_t> ParseU64(std::string_view s) {
   std::uint64_t v = 0;
@@ -35,7 +25,7 @@ std::optional<RangeAttr> ParseRangeAttr(std::string_view attr) {
     std::string_view part =
         attr.substr(start, semi == std::string_view::npos ? std::string_view::npos : semi - start);
     constexpr std::string_view kRange = "range=";
-    if (!first && part.size() > kRange.size() && IEquals(part.substr(0, kRange.size()), kRange)) {
+    if (!first && part.size() > kRange.size() && EqualsIgnoreCase(part.substr(0, kRange.size()), kRange)) {
       if (found) return std::nullopt;  // two range options
       std::string_view spec = part.substr(kRange.size());
       std::size_t dash = spec.find('-');

@@ -5,6 +5,7 @@
 
 #include "connectors/ldap/ldap_range.h"
 #include "core/log.h"
+#include "core/text.h"
 
 namespace scimsync {
 namespace {
@@ -18,7 +19,7 @@ constexpr const char* kAdGroupFilter = "(objectClass=group)";
 bool ContainsNoCase(std::string_view hay, std::string_view needle) {
   if (needle.size() > hay.size()) return false;
   for (std::size_t i = 0; i + needle.size() <= hay.size(); ++i) {
-    if (AttrNameEquals(hay.substr(i, needle.size()), needle)) return true;
+    if (EqualsIgnoreCase(hay.substr(i, needle.size()), needle)) return true;
   }
   return false;
 }
@@ -44,9 +45,9 @@ DirectoryBuildOptions MakeBuildOptions(const LdapSourceOptions& o) {
   b.ad = ad;
   if (!o.group_key_attr.empty()) {
     b.group_key_attr = o.group_key_attr;
-  } else if (AttrNameEquals(o.mapping.key_field, "entryUUID") ||
-             AttrNameEquals(o.mapping.key_field, "objectGUID") ||
-             AttrNameEquals(o.mapping.key_field, "nsUniqueId")) {
+  } else if (EqualsIgnoreCase(o.mapping.key_field, "entryUUID") ||
+             EqualsIgnoreCase(o.mapping.key_field, "objectGUID") ||
+             EqualsIgnoreCase(o.mapping.key_field, "nsUniqueId")) {
     b.group_key_attr = o.mapping.key_field;
   } else {
     b.group_key_attr = ad ? "objectGUID" : "entryUUID";
@@ -55,7 +56,7 @@ DirectoryBuildOptions MakeBuildOptions(const LdapSourceOptions& o) {
   b.member_dn_attrs.clear();
   b.member_uid_attrs.clear();
   if (!o.member_attr.empty()) {
-    if (AttrNameEquals(o.member_attr, "memberUid")) {
+    if (EqualsIgnoreCase(o.member_attr, "memberUid")) {
       b.member_uid_attrs = {o.member_attr};
     } else {
       b.member_dn_attrs = {o.member_attr};
@@ -137,7 +138,7 @@ Status LdapSource::CompleteRanges(LdapConn& conn, std::vector<LdapEntry>& groups
         auto r = conn.Search(q, [&](LdapEntry&& chunk) -> Status {
           for (LdapAttribute& a : chunk.attrs) {
             auto range = ParseRangeAttr(a.name);
-            if (!range || !AttrNameEquals(range->base, first->base)) continue;
+            if (!range || !EqualsIgnoreCase(range->base, first->base)) continue;
             Status st = cursor.Add(*range);
             if (!st.ok()) return st;
             for (auto& v : a.values) values.push_back(std::move(v));

@@ -1,4 +1,5 @@
 #include "connectors/scim/curl_http_client.h"
+#include "core/text.h"
 
 #include <curl/curl.h>
 
@@ -15,14 +16,6 @@ void GlobalInit() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 // "scheme://host:port" with the default port filled in; empty if unparsable.
 std::string Origin(const std::string& url) {
   CURLU* u = curl_url();
@@ -35,7 +28,7 @@ std::string Origin(const std::string& url) {
     if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
         curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
         curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
-      out = Lower(scheme) + "://" + Lower(host) + ":" + port;
+      out = FoldCase(scheme) + "://" + FoldCase(host) + ":" + port;
     }
     curl_free(scheme);
     curl_free(host);
@@ -54,7 +47,7 @@ std::string HostOf(const std::string& url) {
     char* host = nullptr;
     char* port = nullptr;
     if (curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
-      out = Lower(host);
+      out = FoldCase(host);
       if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK) out += std::string(":") + port;
     }
     curl_free(host);
@@ -130,7 +123,7 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   std::string_view value = line.substr(colon + 1);
   while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
   while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
-  resp->headers.emplace_back(Lower(line.substr(0, colon)), std::string(value));
+  resp->headers.emplace_back(FoldCase(line.substr(0, colon)), std::string(value));
   return size * n;
 }
 

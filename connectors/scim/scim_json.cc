@@ -1,4 +1,5 @@
 #include "connectors/scim/scim_json.h"
+#include "core/text.h"
 
 #include <rapidjson/document.h>
 #include <rapidjson/encodedstream.h>
@@ -53,23 +54,12 @@ void WorkPhone(Writer& w, std::string_view value) {
 
 // --- parsing helpers ---------------------------------------------------------
 
-bool EqualsFold(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
-
 // Attribute names are case-insensitive (RFC 7643 §2.1).
 const rapidjson::Value* Member(const rapidjson::Value& obj, std::string_view name) {
   if (!obj.IsObject()) return nullptr;
   for (auto it = obj.MemberBegin(); it != obj.MemberEnd(); ++it) {
     std::string_view k(it->name.GetString(), it->name.GetStringLength());
-    if (EqualsFold(k, name)) return &it->value;
+    if (EqualsIgnoreCase(k, name)) return &it->value;
   }
   return nullptr;
 }
@@ -99,8 +89,8 @@ std::string ActiveText(const rapidjson::Value* v) {
   if (v->IsBool()) return v->GetBool() ? "true" : "false";
   if (v->IsString()) {
     std::string_view s(v->GetString(), v->GetStringLength());
-    if (EqualsFold(s, "true")) return "true";
-    if (EqualsFold(s, "false")) return "false";
+    if (EqualsIgnoreCase(s, "true")) return "true";
+    if (EqualsIgnoreCase(s, "false")) return "false";
   }
   return "";
 }
@@ -115,7 +105,7 @@ std::string PickWorkValue(const rapidjson::Value* arr) {
     if (!e.IsObject()) continue;
     if (MemberText(e, "value").empty()) continue;
     if (first == nullptr) first = &e;
-    if (work == nullptr && EqualsFold(MemberText(e, "type"), "work")) work = &e;
+    if (work == nullptr && EqualsIgnoreCase(MemberText(e, "type"), "work")) work = &e;
     const rapidjson::Value* p = Member(e, "primary");
     if (primary == nullptr && p != nullptr && ActiveText(p) == "true") primary = &e;
   }

@@ -6,22 +6,12 @@
 
 #include "connectors/scim/scim_json.h"
 #include "core/log.h"
+#include "core/text.h"
 
 namespace scimsync {
 namespace {
 
 constexpr std::string_view kScimJson = "application/scim+json";
-
-bool EqualsFold(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 bool AllDigits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -158,8 +148,8 @@ std::optional<std::chrono::seconds> ParseRetryAfter(std::string_view value, SysT
 std::vector<std::pair<std::string, std::string>> RedactHeaders(
     std::vector<std::pair<std::string, std::string>> headers) {
   for (auto& [name, value] : headers) {
-    if (EqualsFold(name, "authorization") || EqualsFold(name, "proxy-authorization") ||
-        EqualsFold(name, "cookie")) {
+    if (EqualsIgnoreCase(name, "authorization") || EqualsIgnoreCase(name, "proxy-authorization") ||
+        EqualsIgnoreCase(name, "cookie")) {
       value = "[redacted]";
     }
   }

@@ -17,6 +17,7 @@
 
 #include "connectors/target.h"
 #include "core/model.h"
+#include "core/text.h"
 
 namespace scimsync {
 

@@ -173,8 +173,8 @@ CycleReport RunCycle(const Config& config, Source& source, Target* target, State
     Finish(report, state, clock, start, requests(), request.dry_run);
     return report;
   }
-  LogInfo("source_read", {{"users", Str(static_cast<long>(dir->users.size()))},
-                          {"groups", Str(static_cast<long>(dir->groups.size()))}});
+  LogInfo("source_read", {{"users", static_cast<long>(dir->users.size())},
+                          {"groups", static_cast<long>(dir->groups.size())}});
 
   // 2. Plan against what we know.
   Result<KnownState> known = state.Load();
@@ -283,7 +283,7 @@ CycleReport RunCycle(const Config& config, Source& source, Target* target, State
                       Str(static_cast<long>(config.safety.max_deletion_percent)) +
                       "); nothing was deprovisioned; run `scimsync sync --allow-deletions` "
                       "once if this is intended";
-    LogError("deletion_guard", {{"wanted", Str(report.plan.deletions_wanted)}, {"error", msg}});
+    LogError("deletion_guard", {{"wanted", report.plan.deletions_wanted}, {"error", msg}});
     stop(ErrorCode::kInvalidArgument, msg);
   } else if (rec.counts[Counter::kFailed] + rec.counts[Counter::kConflicts] +
                  rec.counts[Counter::kSeatBlocked] + rec.counts[Counter::kDeferred] >

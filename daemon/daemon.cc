@@ -123,7 +123,7 @@ Daemon::Wake Daemon::Wait(SteadyTime deadline, int fd) {
     int n = ::ppoll(fds, fd >= 0 ? 2 : 1, &ts, nullptr);
     if (n < 0) {
       if (errno == EINTR) continue;
-      LogError("poll_error", {{"errno", std::to_string(errno)}});
+      LogError("poll_error", {{"errno", errno}});
       return Wake::kDeadline;
     }
     if (n == 0) continue;  // a ping or the deadline; checked at the top
@@ -324,7 +324,7 @@ void Daemon::PublishIdle(const std::string& last_result, const std::string& reas
   LogFields f = {{"at", IsoUtc(wall)}, {"in_ms", Ms(delay)}};
   if (schedule_.consecutive_stops() > 0) {
     f.push_back({"backoff_ms", Ms(schedule_.backoff())});
-    f.push_back({"consecutive_stops", std::to_string(schedule_.consecutive_stops())});
+    f.push_back({"consecutive_stops", schedule_.consecutive_stops()});
   }
   LogInfo("next_cycle", f);
   if (last_result == "stopped") {
@@ -374,9 +374,9 @@ int Daemon::Run() {
   ApplyConfig(std::move(loaded).value());
   LogFields start = {{"version", SCIMSYNC_VERSION},
                      {"config", config_path_},
-                     {"pid", std::to_string(::getpid())},
+                     {"pid", ::getpid()},
                      {"interval_ms", Ms(config_.interval)},
-                     {"jitter", std::to_string(config_.interval_jitter)},
+                     {"jitter", config_.interval_jitter},
                      {"state", config_.state}};
   if (auto wd = notifier_.WatchdogInterval()) {
     start.push_back({"watchdog_ping_ms", Ms(duration_cast<Millis>(*wd))});
@@ -396,9 +396,9 @@ int Daemon::Run() {
 
   notifier_.Stopping("stopping");
   ClearDaemonMeta();
-  LogInfo("daemon_stop", {{"cycles", std::to_string(cycles_total_["ok"] +
+  LogInfo("daemon_stop", {{"cycles", cycles_total_["ok"] +
                                                     cycles_total_["partial"] +
-                                                    cycles_total_["stopped"])}});
+                                                    cycles_total_["stopped"]}});
   return 0;
 }
 

@@ -272,7 +272,7 @@ void GroupOps::PatchMembers(const Operation& op, bool add) {
         if (chunk > 1) {
           chunk = std::max<std::size_t>(1, chunk / 2);
           LogWarn("request_too_large", {{"group", row.display_name},
-                                        {"members_per_request", std::to_string(chunk)}});
+                                        {"members_per_request", chunk}});
           continue;
         }
         return Fail(overlay_.Group(op.key), a.response, /*permanent=*/true);
@@ -297,7 +297,7 @@ void GroupOps::PatchMembers(const Operation& op, bool add) {
   if (i == ids.size()) t_op_succeeded = true;
   if (i > 0) {
     LogInfo(add ? "members_added" : "members_removed",
-            {{"group", row.display_name}, {"count", std::to_string(i)}});
+            {{"group", row.display_name}, {"count", i}});
   }
 }
 

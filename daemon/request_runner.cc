@@ -108,7 +108,7 @@ void RequestRunner::Throttle(const TargetResponse& r) {
   int now = workers_.load();
   int lower = std::max(1, now / 2);
   if (lower < now && workers_.compare_exchange_strong(now, lower)) {
-    LogWarn("rate_limited", {{"concurrency", std::to_string(lower)}, {"detail", r.Summary()}});
+    LogWarn("rate_limited", {{"concurrency", lower}, {"detail", r.Summary()}});
   }
 }
 
@@ -183,8 +183,8 @@ Answer RequestRunner::SendCreate(Verb verb, const std::string& what,
       ++retries;
     }
     wait = std::min(wait, options_.max_retry_wait);
-    LogDebug("request_retry", {{"attempt", std::to_string(retries + throttles)},
-                               {"wait_ms", std::to_string(wait.count())},
+    LogDebug("request_retry", {{"attempt", retries + throttles},
+                               {"wait_ms", wait.count()},
                                {"detail", r.Summary()}});
     if (!Sleep(wait)) {
       // Stopped while waiting: report what we had.

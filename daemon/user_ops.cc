@@ -374,7 +374,7 @@ void UserOps::Patch(KnownUser row, const User& desired, Verb verb, AttrValues ha
       if (!adopting) counters_.Add(Counter::kUsersUpdated);
       LogInfo(verb == Verb::kReactivateUser ? "user_reactivated" : "user_updated",
               {{"key", row.key}, {"user", name}, {"id", row.target_id},
-               {"changes", std::to_string(changes.size())}});
+               {"changes", changes.size()}});
       return;
     case Action::kReResolve:
       // Gone from the target (deleted there by hand): create it again (a 409

@@ -265,7 +265,7 @@ Status Migrate(SQLite::Database& db, const std::string& path) {
     tx.commit();
     // Creating a new file is routine; upgrading an existing one is worth a line.
     if (v > 0) {
-      LogInfo("state_migrated", {{"file", path}, {"schema_version", std::to_string(v + 1)}});
+      LogInfo("state_migrated", {{"file", path}, {"schema_version", v + 1}});
     }
   }
   return Status::Ok();

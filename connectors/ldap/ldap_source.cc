@@ -155,7 +155,7 @@ Status LdapSource::CompleteRanges(LdapConn& conn, std::vector<LdapEntry>& groups
       }
       LogDebug("ldap_range_retrieved", {{"group", e.dn},
                                         {"attribute", first->base},
-                                        {"values", std::to_string(values.size())}});
+                                        {"values", values.size()}});
       e.attrs[ai].name = first->base;
       e.attrs[ai].values = std::move(values);
     }
@@ -195,12 +195,12 @@ Result<Directory> LdapSource::Read() {
                 std::chrono::steady_clock::now() - start)
                 .count();
   LogInfo("ldap_read", {{"uri", (*conn)->uri()},
-                        {"user_entries", std::to_string(us->entries)},
-                        {"group_entries", std::to_string(gs.entries)},
-                        {"users", std::to_string(dir->users.size())},
-                        {"groups", std::to_string(dir->groups.size())},
-                        {"pages", std::to_string(us->pages + gs.pages)},
-                        {"duration_ms", std::to_string(ms)}});
+                        {"user_entries", us->entries},
+                        {"group_entries", gs.entries},
+                        {"users", dir->users.size()},
+                        {"groups", dir->groups.size()},
+                        {"pages", us->pages + gs.pages},
+                        {"duration_ms", ms}});
   return dir;
 }
 

@@ -202,7 +202,7 @@ HttpResponse ScimTarget::Exchange(std::string_view method, const std::string& pa
     LogDebug("scim_request", {{"method", req.method},
                               {"path", std::string(PathForLog(path))},
                               {"status", status},
-                              {"ms", std::to_string(ms.count())}});
+                              {"ms", ms.count()}});
     std::string headers;
     for (const auto& [k, v] : RedactHeaders(req.headers)) {
       if (!headers.empty()) headers += "; ";

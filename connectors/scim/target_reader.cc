@@ -74,8 +74,8 @@ Fetched TargetReader::Get(const std::string& path, int tries, int* attempts) {
                             std::min<std::chrono::seconds>(*f.response.retry_after, kMaxRetryWait))
                       : Millis(1000L << std::min(attempt - 1, 5));
     LogWarn("target_read_retry", {{"path", path.substr(0, 200)},
-                                  {"attempt", ToStr(attempt)},
-                                  {"wait_ms", ToStr(static_cast<long>(wait.count()))},
+                                  {"attempt", attempt},
+                                  {"wait_ms", static_cast<long>(wait.count())},
                                   {"detail", f.response.Summary()}});
     clock_.SleepFor(wait);
   }
@@ -240,17 +240,17 @@ Result<TargetSnapshot> TargetReader::ReadSnapshot(const SnapshotOptions& options
     memberships += static_cast<long>(g.member_ids.size());
   }
   if (users.short_by > 0 || groups.short_by > 0) {
-    LogWarn("target_read_short", {{"users_short_by", ToStr(users.short_by)},
-                                  {"groups_short_by", ToStr(groups.short_by)},
+    LogWarn("target_read_short", {{"users_short_by", users.short_by},
+                                  {"groups_short_by", groups.short_by},
                                   {"detail", "an empty page came before totalResults"}});
   }
   const auto ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Steady() - started).count();
-  LogInfo("target_read", {{"users", ToStr(static_cast<long>(snap.users.size()))},
-                          {"groups", ToStr(static_cast<long>(snap.groups.size()))},
-                          {"memberships", ToStr(memberships)},
-                          {"requests", ToStr(requests)},
-                          {"ms", ToStr(static_cast<long>(ms))}});
+  LogInfo("target_read", {{"users", static_cast<long>(snap.users.size())},
+                          {"groups", static_cast<long>(snap.groups.size())},
+                          {"memberships", memberships},
+                          {"requests", requests},
+                          {"ms", static_cast<long>(ms)}});
   return snap;
 }
 

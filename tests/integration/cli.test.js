@@ -123,3 +123,28 @@ test('plan needs no token unless it must read the target', async (t) => {
   assert.equal(r.code, 3, r.stderr);
   assert.match(r.stderr, /no target to read/, r.stderr);
 });
+
+test('JSON log lines: counts are JSON numbers, every line has a timestamp', async (t) => {
+  const srv = await h.startScimServer({ token: 'json-token' });
+  t.after(() => srv.stop());
+  const dir = h.tmpDir('cli-json');
+  const csv = path.join(dir, 'people.csv');
+  h.writeCsv(csv, [{ externalId: 'E1', userName: 'ann@example.com', email: 'ann@example.com', groups: 'Staff' }],
+    ['externalId', 'userName', 'email', 'groups']);
+  const cfg = h.writeConfig(dir, { state: path.join(dir, 'state.db'), source: { type: 'csv', users: csv } }, srv);
+  const r = await h.run(['--config', cfg, '--log-format', 'json', 'sync']);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stderr.trim().split('\n').map((l) => JSON.parse(l));
+  const numeric = /^(users|groups|requests|duration_ms|ms|count|cycle|target_users|target_groups|memberships|users_created|members_added|failed|drift)$/;
+  let checked = 0;
+  for (const l of lines) {
+    assert.match(l.ts, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/, JSON.stringify(l));
+    for (const [k, v] of Object.entries(l)) {
+      if (numeric.test(k)) {
+        assert.equal(typeof v, 'number', `${l.event}.${k} is a number: ${JSON.stringify(l)}`);
+        checked += 1;
+      }
+    }
+  }
+  assert.ok(checked >= 10, `numbers checked: ${checked}`);
+});

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "core/defaults.h"
 #include "core/log.h"
 #include "core/mapping.h"
 #include "core/planner.h"
@@ -43,10 +44,10 @@ struct LdapSourceConfig {
   LdapScope user_scope = LdapScope::kSub;
   std::string group_base;            // default: base_dn
   std::string group_filter;          // default by dialect
-  int page_size = 500;
+  int page_size = defaults::kLdapPageSize;
   LdapDialect dialect = LdapDialect::kOpenLdap;
   bool flatten_nested = false;
-  std::chrono::milliseconds timeout{30000};
+  std::chrono::milliseconds timeout = defaults::kLdapTimeout;
   std::string key;                   // default: entryUUID (openldap) / objectGUID (ad)
   std::string group_name_attr = "cn";
   std::string member_attr;           // default: member/uniqueMember/memberUid, by object
@@ -64,13 +65,13 @@ struct TargetConfig {
   std::string token_file;            // one of token_file / token_env is required
   std::string token_env;
   std::string ca_file;
-  std::chrono::milliseconds timeout{30000};
-  int max_connections = 4;
+  std::chrono::milliseconds timeout = defaults::kTargetTimeout;
+  int max_connections = defaults::kMaxConnections;
   double max_requests_per_second = 0;  // 0 = no cap
-  int members_per_request = 100;
+  int members_per_request = defaults::kMembersPerRequest;
   DeprovisionMode deprovision = DeprovisionMode::kDisable;
   TargetProfile profile = TargetProfile::kGeneric;
-  int max_retries = 3;               // per request, for 5xx / timeouts / 429
+  int max_retries = defaults::kMaxRetries;  // per request, for 5xx / timeouts / 429
   // How often a cycle reads the whole target before planning (DESIGN §1):
   // "24h" by default, "always" (zero: every cycle) or "never" (nullopt). The
   // target is read regardless on a state file without rows and on --reconcile.
@@ -90,7 +91,7 @@ struct SafetyConfig {
   int max_deletions = 500;
   double max_deletion_percent = 10.0;
   bool allow_empty_source = false;
-  int max_failures_per_cycle = 50;   // circuit breaker: consecutive transient failures
+  int max_failures_per_cycle = defaults::kMaxFailuresPerCycle;   // circuit breaker: consecutive transient failures
 };
 
 struct LogConfig {

@@ -6,16 +6,17 @@
 #include <chrono>
 
 #include "core/clock.h"
+#include "core/defaults.h"
 #include "core/model.h"
 
 namespace scimsync {
 
 struct ExecutorOptions {
-  int max_connections = 4;          // worker threads; a 429 or 503 halves them for the run
-  int members_per_request = 100;    // membership PATCH chunk; halved on 413
-  int max_retries = 3;              // per request, on 5xx / timeout / reset / refused
+  int max_connections = defaults::kMaxConnections;  // worker threads; a 429 or 503 halves them for the run
+  int members_per_request = defaults::kMembersPerRequest;  // membership PATCH chunk; halved on 413
+  int max_retries = defaults::kMaxRetries;  // per request, on 5xx / timeout / reset / refused
                                     // connection; 429 and 503 get three times as many
-  int max_failures_per_cycle = 50;  // circuit breaker: objects in a row that failed
+  int max_failures_per_cycle = defaults::kMaxFailuresPerCycle;  // circuit breaker: objects in a row that failed
                                     // transiently (after their retries), all workers
   std::array<bool, kAttrCount> keep{};
   Millis retry_base{500};           // first retry wait; doubles, +-50% jitter

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "connectors/ldap/ldap_entry.h"
+#include "core/defaults.h"
 #include "core/result.h"
 
 typedef struct ldap LDAP;  // NOLINT: libldap's own opaque type, keeps ldap.h out
@@ -46,7 +47,7 @@ struct LdapConnOptions {
   std::string ca_file;               // empty: the system CA store
   std::string bind_dn;               // empty: anonymous, or SASL EXTERNAL on ldapi://
   std::string bind_password;         // secret: never logged, never in an error
-  std::chrono::milliseconds timeout{30000};  // connect, each operation, each page
+  std::chrono::milliseconds timeout = defaults::kLdapTimeout;  // connect, each operation, each page
 };
 
 struct LdapSearch {
@@ -54,7 +55,7 @@ struct LdapSearch {
   LdapSearchScope scope = LdapSearchScope::kSub;
   std::string filter = "(objectClass=*)";
   std::vector<std::string> attrs;    // empty: all user attributes
-  int page_size = 500;               // 0: no paging control (single base-scope reads)
+  int page_size = defaults::kLdapPageSize;  // 0: no paging control (single base-scope reads)
   // >0: ask the server for at most this many entries and accept sizeLimitExceeded
   // (Probe: "is there at least one?"). Never used for a real read.
   int probe_limit = 0;

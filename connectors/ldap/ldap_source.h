@@ -27,6 +27,7 @@
 #include "connectors/ldap/ldap_directory.h"
 #include "connectors/source.h"
 #include "core/clock.h"
+#include "core/defaults.h"
 #include "core/mapping.h"
 
 namespace scimsync {
@@ -44,10 +45,10 @@ struct LdapSourceOptions {
   LdapSearchScope user_scope = LdapSearchScope::kSub;
   std::string group_base;                  // empty: no group search
   std::string group_filter;                // empty: by dialect
-  int page_size = 500;
+  int page_size = defaults::kLdapPageSize;
   LdapServerDialect dialect = LdapServerDialect::kOpenLdap;
   bool flatten_nested = false;
-  std::chrono::milliseconds timeout{30000};  // connect, bind, each page
+  std::chrono::milliseconds timeout = defaults::kLdapTimeout;  // connect, bind, each page
   std::string group_key_attr;              // empty: the user key if it is entryUUID /
                                            // objectGUID / nsUniqueId, else by dialect
   std::string group_name_attr = "cn";

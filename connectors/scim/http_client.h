@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/defaults.h"
+
 namespace scimsync {
 
 struct HttpRequest {
@@ -48,8 +50,8 @@ struct HttpClientOptions {
   std::string bearer_token;            // sent as Authorization: Bearer; never logged
   std::string ca_file;                 // empty = system store; verification always on
   std::chrono::milliseconds connect_timeout{10000};
-  std::chrono::milliseconds request_timeout{30000};
-  int max_connections = 4;
+  std::chrono::milliseconds request_timeout = defaults::kTargetTimeout;
+  int max_connections = defaults::kMaxConnections;
   std::string user_agent;              // "scimsync/<version>"
   double max_requests_per_second = 0;  // request starts per second, evenly spaced; 0 = no cap
   // Largest response accepted, in bytes (the body, and the headers counted apart);

@@ -72,12 +72,13 @@
 #include "connectors/scim/target_reader.h"
 #include "connectors/target.h"
 #include "core/clock.h"
+#include "core/defaults.h"
 
 namespace scimsync {
 
 struct ScimTargetOptions {
   std::string base_url;     // SCIM base, e.g. https://host/scim/v2 or Keeper's .../v2/<node_id>
-  int page_size = 100;      // `count` asked for on list reads
+  int page_size = defaults::kScimPageSize;  // `count` asked for on list reads
   int max_pages = 1000;     // safety cap on pages per lookup (ReadSnapshot: kSnapshotMaxPages)
 };
 

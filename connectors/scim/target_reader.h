@@ -61,6 +61,7 @@
 
 #include "connectors/target.h"
 #include "core/clock.h"
+#include "core/defaults.h"
 #include "core/result.h"
 #include "core/target_snapshot.h"
 
@@ -79,7 +80,7 @@ struct Fetched {
 using FetchFn = std::function<Fetched(const std::string& path)>;
 
 struct PagingOptions {
-  int page_size = 100;   // `count` asked for per page
+  int page_size = defaults::kScimPageSize;  // `count` asked for per page
   int max_pages = 1000;  // hard cap on pages per list; reaching it fails the read
   int tries = 1;         // attempts per request when the answer is transient
   bool first_page_404_is_empty = true;

@@ -31,6 +31,22 @@ inline constexpr std::size_t kAttrCount = static_cast<std::size_t>(Attr::kCount)
 
 enum class AttrKind { kString, kBoolean };
 
+// Where an attribute sits in a SCIM User resource (RFC 7643 §4.1, §4.3).
+enum class ScimShape {
+  kTopLevel,    // "<leaf>": string
+  kNameSub,     // "<container>": {"<leaf>": string}
+  kWorkMulti,   // "<container>": [{"value": string, "type": "work"[, "primary": true]}]
+  kEnterprise,  // "<container>" (the enterprise URN): {"<leaf>": string}, written last
+  kBoolean,     // "<leaf>": true/false
+};
+
+struct ScimInfo {
+  ScimShape shape;
+  std::string_view container;  // "name", "emails", the enterprise URN; "" for top level
+  std::string_view leaf;       // member name; "value" for multi-valued
+  bool primary;                // kWorkMulti: the work element is marked primary
+};
+
 struct AttrInfo {
   Attr attr;
   std::string_view name;         // mapping key and plan rendering: "name.givenName"
@@ -40,6 +56,7 @@ struct AttrInfo {
   std::string_view ad_attr;      // default LDAP attribute (ad dialect)
   std::string_view state_column;  // column of the state file's users table
   AttrKind kind;
+  ScimInfo scim;  // the attribute's place in a SCIM User (POST body, PATCH, responses)
 };
 
 inline constexpr std::string_view kEnterpriseUserSchema =
@@ -47,22 +64,27 @@ inline constexpr std::string_view kEnterpriseUserSchema =
 
 inline constexpr std::array<AttrInfo, kAttrCount> kAttrs = {{
     {Attr::kUserName, "userName", "userName", "userName", "mail", "userPrincipalName",
-     "user_name", AttrKind::kString},
+     "user_name", AttrKind::kString, {ScimShape::kTopLevel, "", "userName", false}},
     {Attr::kGivenName, "name.givenName", "name.givenName", "givenName", "givenName",
-     "givenName", "given_name", AttrKind::kString},
+     "givenName", "given_name", AttrKind::kString,
+     {ScimShape::kNameSub, "name", "givenName", false}},
     {Attr::kFamilyName, "name.familyName", "name.familyName", "familyName", "sn", "sn",
-     "family_name", AttrKind::kString},
+     "family_name", AttrKind::kString, {ScimShape::kNameSub, "name", "familyName", false}},
     {Attr::kDisplayName, "displayName", "displayName", "displayName", "cn", "displayName",
-     "display_name", AttrKind::kString},
+     "display_name", AttrKind::kString, {ScimShape::kTopLevel, "", "displayName", false}},
     {Attr::kEmail, "emails.work", "emails[type eq \"work\"].value", "email", "mail", "mail",
-     "email", AttrKind::kString},
+     "email", AttrKind::kString, {ScimShape::kWorkMulti, "emails", "value", true}},
     {Attr::kPhone, "phoneNumbers.work", "phoneNumbers[type eq \"work\"].value", "phone",
-     "telephoneNumber", "telephoneNumber", "phone", AttrKind::kString},
-    {Attr::kTitle, "title", "title", "title", "title", "title", "title", AttrKind::kString},
+     "telephoneNumber", "telephoneNumber", "phone", AttrKind::kString,
+     {ScimShape::kWorkMulti, "phoneNumbers", "value", false}},
+    {Attr::kTitle, "title", "title", "title", "title", "title", "title", AttrKind::kString,
+     {ScimShape::kTopLevel, "", "title", false}},
     {Attr::kDepartment, "department",
      "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department", "department",
-     "departmentNumber", "department", "department", AttrKind::kString},
-    {Attr::kActive, "active", "active", "active", "", "", "active", AttrKind::kBoolean},
+     "departmentNumber", "department", "department", AttrKind::kString,
+     {ScimShape::kEnterprise, kEnterpriseUserSchema, "department", false}},
+    {Attr::kActive, "active", "active", "active", "", "", "active", AttrKind::kBoolean,
+     {ScimShape::kBoolean, "", "active", false}},
 }};
 
 inline const AttrInfo& Info(Attr a) { return kAttrs[static_cast<std::size_t>(a)]; }

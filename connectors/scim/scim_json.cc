@@ -37,19 +37,45 @@ void Schemas(Writer& w, std::initializer_list<std::string_view> schemas) {
   w.EndArray();
 }
 
-void WorkEmail(Writer& w, std::string_view value) {
+// The one element of a multi-valued attribute this agent owns: {"value", "type": "work"}.
+void WorkValue(Writer& w, const ScimInfo& scim, std::string_view value) {
   w.StartObject();
-  StrMember(w, "value", value);
+  StrMember(w, scim.leaf, value);
   StrMember(w, "type", "work");
-  Key(w, "primary");
-  w.Bool(true);
+  if (scim.primary) {
+    Key(w, "primary");
+    w.Bool(true);
+  }
   w.EndObject();
 }
-void WorkPhone(Writer& w, std::string_view value) {
-  w.StartObject();
-  StrMember(w, "value", value);
-  StrMember(w, "type", "work");
-  w.EndObject();
+
+// Writes the sub-object `container` holding every attribute of that shape and
+// container with a value; nothing when they are all empty.
+void SubObject(Writer& w, const User& user, ScimShape shape, std::string_view container) {
+  bool open = false;
+  for (const AttrInfo& info : kAttrs) {
+    if (info.scim.shape != shape || info.scim.container != container) continue;
+    const std::string& v = user.Get(info.attr);
+    if (v.empty()) continue;
+    if (!open) {
+      Key(w, container);
+      w.StartObject();
+      open = true;
+    }
+    StrMember(w, info.scim.leaf, v);
+  }
+  if (open) w.EndObject();
+}
+
+// True if `i` is the first entry of kAttrs with its shape and container.
+bool FirstOfContainer(std::size_t i) {
+  for (std::size_t j = 0; j < i; ++j) {
+    if (kAttrs[j].scim.shape == kAttrs[i].scim.shape &&
+        kAttrs[j].scim.container == kAttrs[i].scim.container) {
+      return false;
+    }
+  }
+  return true;
 }
 
 // --- parsing helpers ---------------------------------------------------------
@@ -193,19 +219,26 @@ RemoteUser UserFrom(const rapidjson::Value& o, std::string* version) {
   RemoteUser u;
   u.id = MemberText(o, "id");
   u.external_id = MemberText(o, "externalId");
-  Set(u, Attr::kUserName, MemberText(o, "userName"));
-  if (const rapidjson::Value* name = Member(o, "name"); name && name->IsObject()) {
-    Set(u, Attr::kGivenName, MemberText(*name, "givenName"));
-    Set(u, Attr::kFamilyName, MemberText(*name, "familyName"));
+  for (const AttrInfo& info : kAttrs) {
+    const ScimInfo& scim = info.scim;
+    switch (scim.shape) {
+      case ScimShape::kTopLevel:
+        Set(u, info.attr, MemberText(o, scim.leaf));
+        break;
+      case ScimShape::kNameSub:
+      case ScimShape::kEnterprise:
+        if (const rapidjson::Value* c = Member(o, scim.container); c && c->IsObject()) {
+          Set(u, info.attr, MemberText(*c, scim.leaf));
+        }
+        break;
+      case ScimShape::kWorkMulti:
+        Set(u, info.attr, PickWorkValue(Member(o, scim.container)));
+        break;
+      case ScimShape::kBoolean:
+        Set(u, info.attr, ActiveText(Member(o, scim.leaf)));
+        break;
+    }
   }
-  Set(u, Attr::kDisplayName, MemberText(o, "displayName"));
-  Set(u, Attr::kEmail, PickWorkValue(Member(o, "emails")));
-  Set(u, Attr::kPhone, PickWorkValue(Member(o, "phoneNumbers")));
-  Set(u, Attr::kTitle, MemberText(o, "title"));
-  if (const rapidjson::Value* ext = Member(o, kEnterpriseUserSchema); ext && ext->IsObject()) {
-    Set(u, Attr::kDepartment, MemberText(*ext, "department"));
-  }
-  Set(u, Attr::kActive, ActiveText(Member(o, "active")));
   if (version != nullptr) {
     const rapidjson::Value* meta = Member(o, "meta");
     *version = meta ? MemberText(*meta, "version") : "";
@@ -287,48 +320,53 @@ std::string Snippet(std::string_view s, std::size_t max) {
 std::string UserJson(const User& user) {
   rapidjson::StringBuffer buf;
   Writer w(buf);
-  const std::string& department = user.Get(Attr::kDepartment);
+  bool enterprise = false;
+  for (const AttrInfo& info : kAttrs) {
+    if (info.scim.shape == ScimShape::kEnterprise && !user.Get(info.attr).empty()) {
+      enterprise = true;
+    }
+  }
   w.StartObject();
-  if (department.empty()) {
-    Schemas(w, {kCoreUserSchema});
-  } else {
+  if (enterprise) {
     Schemas(w, {kCoreUserSchema, kEnterpriseUserSchema});
+  } else {
+    Schemas(w, {kCoreUserSchema});
   }
-  auto opt = [&](std::string_view key, Attr a) {
-    if (!user.Get(a).empty()) StrMember(w, key, user.Get(a));
-  };
-  opt("userName", Attr::kUserName);
-  if (!user.key.empty()) StrMember(w, "externalId", user.key);
-  const std::string& given = user.Get(Attr::kGivenName);
-  const std::string& family = user.Get(Attr::kFamilyName);
-  if (!given.empty() || !family.empty()) {
-    Key(w, "name");
-    w.StartObject();
-    if (!given.empty()) StrMember(w, "givenName", given);
-    if (!family.empty()) StrMember(w, "familyName", family);
-    w.EndObject();
+  for (std::size_t i = 0; i < kAttrs.size(); ++i) {
+    const AttrInfo& info = kAttrs[i];
+    const ScimInfo& scim = info.scim;
+    const std::string& v = user.Get(info.attr);
+    switch (scim.shape) {
+      case ScimShape::kTopLevel:
+        if (!v.empty()) StrMember(w, scim.leaf, v);
+        break;
+      case ScimShape::kNameSub:
+        if (FirstOfContainer(i)) SubObject(w, user, scim.shape, scim.container);
+        break;
+      case ScimShape::kWorkMulti:
+        if (!v.empty()) {
+          Key(w, scim.container);
+          w.StartArray();
+          WorkValue(w, scim, v);
+          w.EndArray();
+        }
+        break;
+      case ScimShape::kEnterprise:
+        break;  // the extension's object comes last, below
+      case ScimShape::kBoolean:
+        Key(w, scim.leaf);
+        w.Bool(v != "false");  // absent counts as true, as User::Active()
+        break;
+    }
+    if (info.attr == Attr::kUserName && !user.key.empty()) {
+      StrMember(w, "externalId", user.key);  // right after userName
+    }
   }
-  opt("displayName", Attr::kDisplayName);
-  if (!user.Get(Attr::kEmail).empty()) {
-    Key(w, "emails");
-    w.StartArray();
-    WorkEmail(w, user.Get(Attr::kEmail));
-    w.EndArray();
-  }
-  if (!user.Get(Attr::kPhone).empty()) {
-    Key(w, "phoneNumbers");
-    w.StartArray();
-    WorkPhone(w, user.Get(Attr::kPhone));
-    w.EndArray();
-  }
-  opt("title", Attr::kTitle);
-  Key(w, "active");
-  w.Bool(user.Active());
-  if (!department.empty()) {
-    Key(w, kEnterpriseUserSchema);
-    w.StartObject();
-    StrMember(w, "department", department);
-    w.EndObject();
+  for (std::size_t i = 0; i < kAttrs.size(); ++i) {
+    const ScimInfo& scim = kAttrs[i].scim;
+    if (scim.shape == ScimShape::kEnterprise && FirstOfContainer(i)) {
+      SubObject(w, user, scim.shape, scim.container);
+    }
   }
   w.EndObject();
   return Done(buf);
@@ -355,35 +393,28 @@ std::string UserPatchJson(const std::vector<AttrChange>& changes, std::string_vi
   if (!external_id.empty()) ReplaceOp(w, "externalId", external_id);
   for (const AttrChange& c : changes) {
     const AttrInfo& info = Info(c.attr);
+    const ScimInfo& scim = info.scim;
+    const bool multi = scim.shape == ScimShape::kWorkMulti;
     w.StartObject();
-    if (c.attr == Attr::kActive) {
+    if (scim.shape == ScimShape::kBoolean) {
       StrMember(w, "op", "replace");
       StrMember(w, "path", info.patch_path);
       Key(w, "value");
       w.Bool(c.new_value != "false");
-      w.EndObject();
-      continue;
-    }
-    bool multi = c.attr == Attr::kEmail || c.attr == Attr::kPhone;
-    std::string_view multi_attr = c.attr == Attr::kEmail ? "emails" : "phoneNumbers";
-    if (c.new_value.empty()) {
+    } else if (c.new_value.empty()) {
       StrMember(w, "op", "remove");
       if (multi) {
-        StrMember(w, "path", std::string(multi_attr) + "[type eq \"work\"]");
+        StrMember(w, "path", std::string(scim.container) + "[type eq \"work\"]");
       } else {
         StrMember(w, "path", info.patch_path);
       }
     } else if (c.old_value.empty()) {
       StrMember(w, "op", "add");
       if (multi) {
-        StrMember(w, "path", multi_attr);
+        StrMember(w, "path", scim.container);
         Key(w, "value");
         w.StartArray();
-        if (c.attr == Attr::kEmail) {
-          WorkEmail(w, c.new_value);
-        } else {
-          WorkPhone(w, c.new_value);
-        }
+        WorkValue(w, scim, c.new_value);
         w.EndArray();
       } else {
         StrMember(w, "path", info.patch_path);

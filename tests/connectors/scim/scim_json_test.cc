@@ -384,3 +384,48 @@ TEST_CASE("externalId writes: replace externalId first, beside the user changes 
 }
 
 }  // namespace scimsync
+
+namespace scimsync {
+
+// The kAttrs table drives UserJson, UserPatchJson and ParseUser; these keep its
+// SCIM columns consistent with the PATCH paths and with each other.
+TEST_CASE("kAttrs: each PATCH path follows from the attribute's SCIM shape") {
+  for (const AttrInfo& info : kAttrs) {
+    CAPTURE(info.name);
+    const ScimInfo& s = info.scim;
+    std::string want;
+    switch (s.shape) {
+      case ScimShape::kTopLevel:
+      case ScimShape::kBoolean:
+        want = std::string(s.leaf);
+        break;
+      case ScimShape::kNameSub:
+      case ScimShape::kEnterprise:
+        want = std::string(s.container) + (s.shape == ScimShape::kNameSub ? "." : ":") +
+               std::string(s.leaf);
+        break;
+      case ScimShape::kWorkMulti:
+        want = std::string(s.container) + "[type eq \"work\"]." + std::string(s.leaf);
+        break;
+    }
+    CHECK(info.patch_path == want);
+    CHECK((s.shape == ScimShape::kBoolean) == (info.kind == AttrKind::kBoolean));
+  }
+}
+
+TEST_CASE("UserJson then ParseUser gives every attribute back") {
+  User u;
+  u.key = "k-alice";
+  for (const AttrInfo& info : kAttrs) {
+    u.Set(info.attr, info.kind == AttrKind::kBoolean ? "false" : "v-" + std::string(info.name));
+  }
+  std::optional<RemoteUser> got = ParseUser(UserJson(u));
+  REQUIRE(got);
+  CHECK(got->external_id == "k-alice");
+  for (const AttrInfo& info : kAttrs) {
+    CAPTURE(info.name);
+    CHECK(got->values[static_cast<std::size_t>(info.attr)] == u.Get(info.attr));
+  }
+}
+
+}  // namespace scimsync

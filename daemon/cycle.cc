@@ -6,6 +6,7 @@
 
 #include "core/log.h"
 #include "core/planner.h"
+#include "core/redact.h"
 #include "daemon/executor.h"
 #include "daemon/status_report.h"
 
@@ -295,7 +296,8 @@ CycleReport RunCycle(const Config& config, Source& source, Target* target, State
     auto secs = std::chrono::duration_cast<std::chrono::seconds>(
         report.record.started.time_since_epoch());
     Status s = state.SetMeta(kLastReconcile, std::to_string(secs.count()));
-    if (s.ok()) s = state.SetMeta(kUnmanagedMeta, UnmanagedJson(report.plan));
+    // Names the target sent: outside text, redacted before it is stored (DESIGN §7).
+    if (s.ok()) s = state.SetMeta(kUnmanagedMeta, Redact(UnmanagedJson(report.plan)));
     if (!s.ok()) LogWarn("state_error", {{"error", s.message()}});
   }
   Finish(report, state, clock, start, requests(), false);

@@ -7,18 +7,19 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/defaults.h"
 #include "core/log.h"
 #include "core/mapping.h"
 #include "core/planner.h"
+#include "core/target_profile.h"
 
 namespace scimsync {
 
 enum class SourceType { kCsv, kLdap };
 enum class LdapDialect { kOpenLdap, kAd };
 enum class LdapScope { kBase, kOne, kSub };
-enum class TargetProfile { kGeneric, kKeeper, kKeepnet, kAws };
 enum class LogFormat { kLogfmt, kJson };
 // LogLevel: core/log.h
 
@@ -68,9 +69,13 @@ struct TargetConfig {
   std::chrono::milliseconds timeout = defaults::kTargetTimeout;
   int max_connections = defaults::kMaxConnections;
   double max_requests_per_second = 0;  // 0 = no cap
-  int members_per_request = defaults::kMembersPerRequest;
   DeprovisionMode deprovision = DeprovisionMode::kDisable;
   TargetProfile profile = TargetProfile::kGeneric;
+  // Overrides of the profile's behaviours (core/target_profile.h): page_size,
+  // members_per_request, lookup, exclude_members, unique_group_names,
+  // delete_locks, push_groups, role_prefix. Unset: the profile's value.
+  BehaviourOverrides behaviour;
+  std::vector<std::string> roles;    // source groups pushed as roles (role_prefix + name)
   int max_retries = defaults::kMaxRetries;  // per request, for 5xx / timeouts / 429
   // How often a cycle reads the whole target before planning (DESIGN §1):
   // "24h" by default, "always" (zero: every cycle) or "never" (nullopt). The

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <memory>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -62,6 +63,7 @@ class Loader {
     problems_.push_back({line, std::string(key) + ": " + std::string(message)});
   }
   bool failed() const { return !problems_.empty(); }
+  std::size_t problem_count() const { return problems_.size(); }
 
   // The problem with the lowest line, so that the user fixes the file top to bottom.
   Status FirstProblem() const {
@@ -319,6 +321,49 @@ Setter Size(std::size_t* out, std::int64_t min, std::int64_t max) {
       return;
     }
     *out = static_cast<std::size_t>(bytes);
+  };
+}
+
+// A key whose absence means "the profile's value" (target behaviours): `make`
+// builds the plain setter of T; the optional is set only when that setter accepted
+// the value.
+template <typename T, typename Make>
+Setter Opt(std::optional<T>* out, Make make) {
+  return [out, make](Loader& l, const toml::node& v, const Where& w) {
+    auto value = std::make_shared<T>();
+    std::size_t before = l.problem_count();
+    make(value.get())(l, v, w);
+    if (l.problem_count() == before) *out = *value;
+  };
+}
+
+// An array of non-empty strings, each at most once.
+Setter StrList(std::vector<std::string>* out) {
+  return [out](Loader& l, const toml::node& v, const Where& w) {
+    const toml::array* a = v.as_array();
+    if (a == nullptr) {
+      l.Fail(w.line, w.key, "expected an array of strings");
+      return;
+    }
+    std::vector<std::string> values;
+    for (const toml::node& item : *a) {
+      int line = item.source().begin.line > 0 ? static_cast<int>(item.source().begin.line) : w.line;
+      if (!item.is_string()) {
+        l.Fail(line, w.key, "expected an array of strings");
+        return;
+      }
+      std::string s(*item.value<std::string_view>());
+      if (s.empty()) {
+        l.Fail(line, w.key, "must not contain an empty string");
+        return;
+      }
+      if (std::find(values.begin(), values.end(), s) != values.end()) {
+        l.Fail(line, w.key, Quote(s) + " is listed twice");
+        return;
+      }
+      values.push_back(std::move(s));
+    }
+    *out = std::move(values);
   };
 }
 
@@ -713,7 +758,23 @@ Result<Config> Load(const std::string& text, const std::string& name, const fs::
         {"max_connections", Int(&t.max_connections, 1, 64)},
         {"max_requests_per_second",
          Number(&t.max_requests_per_second, 0, std::numeric_limits<double>::max())},
-        {"members_per_request", Int(&t.members_per_request, 1, std::numeric_limits<int>::max())},
+        {"members_per_request",
+         Opt(&t.behaviour.members_per_request,
+             [](int* o) { return Int(o, 1, std::numeric_limits<int>::max()); })},
+        {"page_size", Opt(&t.behaviour.page_size, [](int* o) { return Int(o, 1, 10000); })},
+        {"lookup", Opt(&t.behaviour.lookup,
+                       [](LookupMethod* o) {
+                         return Enum(o, std::vector<std::pair<std::string_view, LookupMethod>>{
+                                            {"filter", LookupMethod::kFilter},
+                                            {"list", LookupMethod::kList}});
+                       })},
+        {"exclude_members", Opt(&t.behaviour.exclude_members, [](bool* o) { return Bool(o); })},
+        {"unique_group_names",
+         Opt(&t.behaviour.unique_group_names, [](bool* o) { return Bool(o); })},
+        {"delete_locks", Opt(&t.behaviour.delete_locks, [](bool* o) { return Bool(o); })},
+        {"push_groups", Opt(&t.behaviour.push_groups, [](bool* o) { return Bool(o); })},
+        {"role_prefix", Opt(&t.behaviour.role_prefix, [](std::string* o) { return Str(o); })},
+        {"roles", StrList(&t.roles)},
         {"deprovision",
          Enum(&t.deprovision, std::vector<std::pair<std::string_view, DeprovisionMode>>{
                                   {"disable", DeprovisionMode::kDisable},
@@ -734,6 +795,15 @@ Result<Config> Load(const std::string& text, const std::string& name, const fs::
         {"max_response_size", Size(&t.max_response_size, 1 << 10, std::int64_t{1} << 30)},
     };
     WalkTable(l, *target, "target", specs, std::nullopt);
+    if (!t.roles.empty() && EffectiveBehaviour(t.profile, t.behaviour).behaviour.role_prefix.empty()) {
+      l.Fail(target->get("roles")->source().begin.line, "target.roles",
+             "needs a role_prefix (the " + std::string(ProfileOf(t.profile).name) +
+                 " profile has none): set target.role_prefix");
+    }
+    if (!t.roles.empty() && t.behaviour.push_groups == false) {
+      l.Fail(target->get("roles")->source().begin.line, "target.roles",
+             "roles are groups, and push_groups = false pushes none");
+    }
     if (!target->contains("url")) l.Fail(LineOfTable(target), "target.url", "missing required key");
     if (target->contains("token_file") && target->contains("token_env")) {
       int line = std::max(target->get("token_file")->source().begin.line,

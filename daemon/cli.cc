@@ -17,6 +17,7 @@
 #include "core/redact.h"
 #include "daemon/cycle.h"
 #include "daemon/daemon.h"
+#include "daemon/scim_config.h"
 #include "daemon/session.h"
 #include "daemon/status_report.h"
 #include "scimsync_version.h"
@@ -170,10 +171,21 @@ int CmdStatus(const GlobalFlags& flags, bool json) {
 
 // --- check -------------------------------------------------------------------
 
+// The profile's behaviours as they apply, each with where its value comes from.
+void PrintTargetBehaviour(const TargetConfig& target) {
+  EffectiveTarget e = EffectiveOf(target);
+  std::printf("ok    target profile %s\n", std::string(ProfileOf(target.profile).name).c_str());
+  for (const BehaviourLine& line : e.lines) {
+    std::printf("        %s = %s (%s)\n", line.key.c_str(), line.value.c_str(), line.origin.c_str());
+  }
+  for (const std::string& w : e.warnings) std::printf("warn  %s\n", w.c_str());
+}
+
 int CmdCheck(const GlobalFlags& flags, bool offline) {
   auto config = Load(flags);
   if (!config) return 2;
   std::printf("ok    config %s\n", config->path.c_str());
+  PrintTargetBehaviour(config->target);
   Result<std::unique_ptr<Source>> source = MakeSource(*config);
   if (!source.ok()) {
     std::printf("FAIL  source: %s\n", Redact(source.status().message()).c_str());

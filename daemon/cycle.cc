@@ -8,6 +8,7 @@
 #include "core/planner.h"
 #include "core/redact.h"
 #include "daemon/executor.h"
+#include "daemon/scim_config.h"
 #include "daemon/status_report.h"
 
 namespace scimsync {
@@ -24,6 +25,14 @@ PlanOptions MakePlanOptions(const Config& config, const CycleRequest& request, S
   o.allow_deletions = request.allow_deletions;
   o.foreign_members = config.target.foreign_members;
   o.now = now;
+  return o;
+}
+
+SnapshotOptions SnapshotOptionsOf(const TargetConfig& target) {
+  const TargetBehaviour b = EffectiveOf(target).behaviour;
+  SnapshotOptions o;
+  o.members_per_group = b.exclude_members;
+  o.page_size = b.page_size;
   return o;
 }
 
@@ -48,7 +57,7 @@ std::string ReconcileReason(const Config& config, const CycleRequest& request,
 ExecutorOptions MakeExecutorOptions(const Config& config) {
   ExecutorOptions o;
   o.max_connections = config.target.max_connections;
-  o.members_per_request = config.target.members_per_request;
+  o.members_per_request = EffectiveOf(config.target).behaviour.members_per_request;
   o.max_retries = config.target.max_retries;
   o.max_failures_per_cycle = config.safety.max_failures_per_cycle;
   o.keep = KeepMask(config.mapping);
@@ -194,7 +203,7 @@ CycleReport RunCycle(const Config& config, Source& source, Target* target, State
   if (!why.empty()) {
     if (hooks.on_progress) hooks.on_progress("reading the target");
     Result<TargetSnapshot> read =
-        target ? target->ReadSnapshot(SnapshotOptions{})
+        target ? target->ReadSnapshot(SnapshotOptionsOf(config.target))
                : Result<TargetSnapshot>(Status(ErrorCode::kInvalidArgument,
                                                "no target to read: " + request.no_target));
     if (!read.ok()) {

@@ -8,9 +8,14 @@
 
 namespace scimsync {
 
+EffectiveTarget EffectiveOf(const TargetConfig& target) {
+  return EffectiveBehaviour(target.profile, target.behaviour);
+}
+
 ScimTargetOptions ToScimOptions(const TargetConfig& target) {
   ScimTargetOptions o;
   o.base_url = target.url;
+  o.page_size = EffectiveOf(target).behaviour.page_size;
   return o;
 }
 

@@ -108,7 +108,7 @@ TEST_CASE("defaults of every key (DESIGN §8)") {
   CHECK(c.target.timeout == seconds(30));
   CHECK(c.target.max_connections == 4);
   CHECK(c.target.max_requests_per_second == 0);
-  CHECK(c.target.members_per_request == 100);
+  CHECK(!c.target.behaviour.members_per_request);
   CHECK(c.target.deprovision == DeprovisionMode::kDisable);
   CHECK(c.target.profile == TargetProfile::kGeneric);
   CHECK(c.target.max_retries == 3);
@@ -186,7 +186,7 @@ TEST_CASE("every key can be set") {
   CHECK(c.target.timeout == seconds(10));
   CHECK(c.target.max_connections == 64);
   CHECK(c.target.max_requests_per_second == doctest::Approx(12.5));
-  CHECK(c.target.members_per_request == 50);
+  CHECK(c.target.behaviour.members_per_request == 50);
   CHECK(c.target.deprovision == DeprovisionMode::kDelete);
   CHECK(c.target.profile == TargetProfile::kKeeper);
   CHECK(c.target.max_retries == 5);
@@ -725,6 +725,37 @@ TEST_CASE("ReadSecret: file, then env, then systemd credential") {
           "target token: not configured (set a file or an environment variable, or pass a "
           "systemd credential \"token\")");
   }
+}
+
+TEST_CASE("target behaviours: overrides of the profile, roles") {
+  auto c = ParseConfig(kBase + "profile = \"keeper\"\npush_groups = false\nlookup = \"list\"\n"
+                               "page_size = 250\nrole_prefix = \"KR_\"\n",
+                       "scimsync.toml");
+  REQUIRE(c.ok());
+  CHECK(c->target.behaviour.push_groups == false);
+  CHECK(c->target.behaviour.lookup == LookupMethod::kList);
+  CHECK(c->target.behaviour.page_size == 250);
+  CHECK(c->target.behaviour.role_prefix == "KR_");
+  CHECK(!c->target.behaviour.delete_locks);  // unset: the profile's
+
+  c = ParseConfig(kBase + "profile = \"keeper\"\nroles = [\"Admins\", \"Auditors\"]\n",
+                  "scimsync.toml");
+  REQUIRE(c.ok());
+  CHECK(c->target.roles == std::vector<std::string>{"Admins", "Auditors"});
+
+  CHECK(ErrorOf(kBase + "roles = [\"Admins\"]\n") ==
+        "scimsync.toml:8: target.roles: needs a role_prefix (the generic profile has none): set "
+        "target.role_prefix");
+  CHECK(ErrorOf(kBase + "profile = \"keeper\"\nroles = [\"A\", \"A\"]\n") ==
+        "scimsync.toml:9: target.roles: \"A\" is listed twice");
+  CHECK(ErrorOf(kBase + "profile = \"keeper\"\nroles = [\"A\", 3]\n") ==
+        "scimsync.toml:9: target.roles: expected an array of strings");
+  CHECK(ErrorOf(kBase + "profile = \"keeper\"\nroles = [\"A\"]\npush_groups = false\n") ==
+        "scimsync.toml:9: target.roles: roles are groups, and push_groups = false pushes none");
+  CHECK(ErrorOf(kBase + "lookup = \"scan\"\n") ==
+        "scimsync.toml:8: target.lookup: must be \"filter\" or \"list\", not \"scan\"");
+  CHECK(ErrorOf(kBase + "page_size = 0\n") ==
+        "scimsync.toml:8: target.page_size: must be between 1 and 10000");
 }
 
 }  // namespace

@@ -360,7 +360,7 @@ TEST_CASE("leavers: disable, re-activate with the same id; DELETE 404 counts as 
 
 TEST_CASE("413 on a membership PATCH halves the chunk") {
   Rig rig;
-  rig.config.target.members_per_request = 4;
+  rig.config.target.behaviour.members_per_request = 4;
   rig.target.Script("PatchGroupMembers", FakeTarget::Http(413, "too large"));
   CycleReport r = rig.Sync();
   CHECK(r.result == CycleResult::kOk);

@@ -20,6 +20,10 @@
 //                                     a user (active: true), once N active users exist (Keeper)
 //   deleteLocks                       DELETE /Users/x sets active=false instead (Keeper)
 //   pageCap N                         list reads return at most N resources a page
+//   filterRefused                     any filtered list read: 400 invalidFilter (a target
+//                                     whose lookups must list and match)
+//   maxMembersPerRequest N            a group write with more than N member values (POST
+//                                     members, PATCH ops on members): 400 invalidValue (AWS: 100)
 //   etags                             resources carry meta.version and an ETag header
 //   etagRequired                      implies etags; PATCH/PUT/DELETE of a resource without
 //                                     If-Match: 428; with an If-Match that is not its current
@@ -98,6 +102,7 @@ const DEFAULTS = {
   faultMatch: '', faultEvery: 1, faultLimit: 0, errorStatus: 0, errorBody: 'scim',
   errorRetryAfter: '', echoAuth: false, deepJson: '', deepJsonDepth: 400000, hugeBody: '',
   hugeBodyMiB: 64, createNoId: '', lieTotalResults: null, repeatPages: false,
+  filterRefused: false, maxMembersPerRequest: 0,
 };
 const switches = { ...DEFAULTS, ...JSON.parse(arg('--config', '{}')) };
 
@@ -363,10 +368,10 @@ const LIST_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
 function authEcho(req) {
   return switches.echoAuth ? ` You sent: Authorization: ${req.header('Authorization') || '(none)'}` : '';
 }
-function scimError(req, res, status, detail, extra = {}) {
+function scimError(req, res, status, detail, extra = {}, scimType = undefined) {
   res.status(status).set(extra).type('application/scim+json').send(JSON.stringify({
     schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: String(status),
-    detail: detail + authEcho(req),
+    ...(scimType ? { scimType } : {}), detail: detail + authEcho(req),
   }));
 }
 
@@ -455,6 +460,20 @@ function streamHuge(res, prefix, suffix) {
   };
   pump();
   return res;
+}
+
+// Member values a group write carries: POST/PUT members, PATCH add/remove/replace ops
+// on members (with or without a path).
+function memberValuesIn(body) {
+  if (!body || typeof body !== 'object') return 0;
+  const count = (v) => (Array.isArray(v) ? v.length : v ? 1 : 0);
+  let n = count(body.members);
+  for (const o of Array.isArray(body.Operations) ? body.Operations : []) {
+    const p = o && typeof o.path === 'string' ? o.path.toLowerCase() : '';
+    if (p.startsWith('members')) n += o.value === undefined ? 1 : count(o.value);
+    else if (!p && o && o.value && typeof o.value === 'object') n += count(o.value.members);
+  }
+  return n;
 }
 
 // Tallies what a write asks for (whatever the answer): PATCH ops, member values added or
@@ -593,6 +612,18 @@ app.use('/scim/v2', (req, res, next) => {
       if (switches.repeatPages && listFault) req.query.startIndex = '1';
       if (switches.lieTotalResults !== null && switches.lieTotalResults !== undefined
         && switches.lieTotalResults !== '' && listFault) req.lieTotal = true;
+    }
+    // Targets without filter support (filterRefused), and AWS's 100 membership
+    // changes per request (maxMembersPerRequest): 400, not applied.
+    if (req.method === 'GET' && r.type && req.query.filter !== undefined && switches.filterRefused) {
+      return scimError(req, res, 400, `filter not supported: ${req.query.filter}`, {}, 'invalidFilter');
+    }
+    if (write && r.type === 'Groups' && switches.maxMembersPerRequest > 0) {
+      const n = memberValuesIn(req.body);
+      if (n > switches.maxMembersPerRequest) {
+        return scimError(req, res, 400,
+          `${n} membership changes in one request; at most ${switches.maxMembersPerRequest}`, {}, 'invalidValue');
+      }
     }
     if (req.method === 'GET' && switches.pageCap > 0) {
       const count = Number(req.query.count ?? 20);

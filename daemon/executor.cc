@@ -1,6 +1,7 @@
 #include "daemon/executor.h"
 
 #include <algorithm>
+#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -59,8 +60,15 @@ Status Executor::Run(const Plan& plan, Phase first, Phase last) {
 void Executor::RunBatch(const std::vector<const Operation*>& ops) {
   if (ops.empty()) return;
   std::atomic<std::size_t> next{0};
+  // Every possible worker runs; those above the allowed count (lowered by throttling,
+  // raised again by quiet periods) wait for a slot.
   auto worker = [&](int index) {
-    while (!runner_.Stopping() && index < runner_.workers()) {
+    while (!runner_.Stopping()) {
+      if (index >= runner_.workers()) {
+        if (next.load() >= ops.size()) return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        continue;
+      }
       std::size_t i = next.fetch_add(1);
       if (i >= ops.size()) return;
       Execute(*ops[i]);
@@ -68,7 +76,7 @@ void Executor::RunBatch(const std::vector<const Operation*>& ops) {
       if (progress_ && (done % 100 == 0 || done == total_)) progress_(done, total_);
     }
   };
-  int n = std::min<int>(runner_.workers(), static_cast<int>(ops.size()));
+  int n = std::min<int>(std::max(1, options_.max_connections), static_cast<int>(ops.size()));
   if (n <= 1) {
     worker(0);
     return;
@@ -77,12 +85,6 @@ void Executor::RunBatch(const std::vector<const Operation*>& ops) {
   threads.reserve(static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i) threads.emplace_back(worker, i);
   for (auto& t : threads) t.join();
-  // Workers that left because concurrency was lowered may leave work behind.
-  if (!runner_.Stopping() && next.load() < ops.size()) {
-    std::vector<const Operation*> rest;
-    for (std::size_t i = next.load(); i < ops.size(); ++i) rest.push_back(ops[i]);
-    RunBatch(rest);
-  }
 }
 
 void Executor::Execute(const Operation& op) {

@@ -12,7 +12,8 @@
 namespace scimsync {
 
 struct ExecutorOptions {
-  int max_connections = defaults::kMaxConnections;  // worker threads; a 429 or 503 halves them for the run
+  int max_connections = defaults::kMaxConnections;  // worker threads; a 429 or 503 halves them,
+                                    // quiet periods raise them again by one (AIMD)
   int members_per_request = defaults::kMembersPerRequest;  // membership PATCH chunk; halved on 413
   int max_retries = defaults::kMaxRetries;  // per request, on 5xx / timeout / reset / refused
                                     // connection; 429 and 503 get three times as many
@@ -25,6 +26,9 @@ struct ExecutorOptions {
   // timeouts, resets) for this long, across all workers, the run stops. This bounds
   // the time spent on a target that is down whatever the number of objects.
   Millis max_outage{std::chrono::minutes(2)};
+  // Concurrency recovery (additive increase): once no 429/503 has come for this
+  // long, and as long since the last raise, one more worker, up to max_connections.
+  Millis recover_after{std::chrono::seconds(10)};
   Millis failed_backoff{std::chrono::minutes(15)};  // after a reject: doubles per attempt
   Millis max_failed_backoff{std::chrono::hours(24)};
 };

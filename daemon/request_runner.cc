@@ -60,9 +60,32 @@ bool RequestRunner::Sleep(Millis d) {
 void RequestRunner::NoteAnswer() {
   consecutive_failures_ = 0;
   ++answers_;
-  std::lock_guard lock(mu_);
-  last_answer_ = clock_.Steady();
-  failing_since_answer_ = false;
+  {
+    std::lock_guard lock(mu_);
+    last_answer_ = clock_.Steady();
+    failing_since_answer_ = false;
+  }
+  MaybeRaise();
+}
+
+void RequestRunner::MaybeRaise() {
+  const int max = std::max(1, options_.max_connections);
+  if (workers_.load() >= max) return;
+  int raised = 0;
+  {
+    std::lock_guard lock(mu_);
+    auto now = clock_.Steady();
+    if (now - last_throttle_ < options_.recover_after ||
+        now - last_raise_ < options_.recover_after) {
+      return;
+    }
+    int cur = workers_.load();
+    if (cur >= max) return;
+    raised = cur + 1;
+    workers_.store(raised);
+    last_raise_ = now;
+  }
+  LogInfo("concurrency_raised", {{"concurrency", raised}});
 }
 
 void RequestRunner::NoteFailedAttempt(const std::string& what, const TargetResponse& r) {
@@ -105,6 +128,10 @@ void RequestRunner::NoteFailedRequest(const std::string& what, const TargetRespo
 }
 
 void RequestRunner::Throttle(const TargetResponse& r) {
+  {
+    std::lock_guard lock(mu_);
+    last_throttle_ = clock_.Steady();
+  }
   int now = workers_.load();
   int lower = std::max(1, now / 2);
   if (lower < now && workers_.compare_exchange_strong(now, lower)) {
@@ -163,7 +190,7 @@ Answer RequestRunner::SendCreate(Verb verb, const std::string& what,
     Millis wait;
     if (d.action == Action::kThrottle) {
       // The server asks us to slow down (429), or is overloaded or down (503): run
-      // fewer requests at once for the rest of this run, and honour Retry-After.
+      // fewer requests at once until it has been quiet a while, and honour Retry-After.
       Throttle(r);
       if (++throttles > options_.max_retries * 3) {
         NoteFailedRequest(what, r, d.action);

@@ -6,8 +6,10 @@
 //   * transient (5xx, timeout, reset) and unreachable (refused connection): up to
 //     `max_retries` retries, waiting retry_base * 2^n (+-50% jitter);
 //   * throttle (429, 503): up to 3 * `max_retries` retries, waiting Retry-After if
-//     the answer has one, else the same backoff; the first throttle of a run halves
-//     the worker count (again on each later one, never below 1);
+//     the answer has one, else the same backoff; a throttle halves the worker
+//     count (never below 1); once no throttle has come for `recover_after` (and as
+//     long since the last raise), an answer raises it by one, never above
+//     max_connections (additive increase, multiplicative decrease);
 //   * every wait is capped at `max_retry_wait` and ends early when the run stops;
 //   * anything else is returned at once with its Action.
 //   The Answer carries the last response, or an earlier one whose outcome is unknown
@@ -100,6 +102,7 @@ class RequestRunner {
   void NoteFailedRequest(const std::string& what, const TargetResponse& r, Action action);
   void CheckOutage();
   void Throttle(const TargetResponse& r);
+  void MaybeRaise();
 
   Clock& clock_;
   const ExecutorOptions& options_;
@@ -115,6 +118,7 @@ class RequestRunner {
   std::string last_failure_;
   std::chrono::steady_clock::time_point last_answer_;
   bool failing_since_answer_ = false;
+  std::chrono::steady_clock::time_point last_throttle_, last_raise_;
 };
 
 }  // namespace scimsync

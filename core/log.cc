@@ -118,8 +118,20 @@ void Logger::Log(LogLevel level, std::string_view event, const LogFields& fields
   }
   if (prefix_) line = "<" + std::to_string(SyslogPriority(level)) + ">" + line;
   line += '\n';
-  const char* p = line.data();
-  std::size_t left = line.size();
+  if (!live_.empty()) line = "\r\x1b[K" + line + live_;
+  WriteAll(line);
+}
+
+void Logger::SetLiveLine(std::string text) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (capture_ != nullptr || text == live_) return;
+  live_ = std::move(text);
+  WriteAll("\r\x1b[K" + live_);
+}
+
+void Logger::WriteAll(const std::string& text) {
+  const char* p = text.data();
+  std::size_t left = text.size();
   while (left > 0) {
     ssize_t n = ::write(fd_, p, left);
     if (n <= 0) break;  // nowhere to report a failed log write

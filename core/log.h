@@ -88,12 +88,18 @@ class Logger {
   void SetCycle(std::int64_t cycle_id) { cycle_ = cycle_id; }
   // Captures lines in memory instead of writing them (tests).
   void CaptureForTest(std::vector<std::string>* sink) { capture_ = sink; }
+  // A live line kept below the log lines (a terminal's progress line): written with
+  // "\r" and erase-to-end, wiped before each log line and drawn again after it.
+  // "" wipes it. Only for a terminal: the caller decides.
+  void SetLiveLine(std::string text);
 
   // Renders one line without the trailing newline and without the timestamp,
   // which Log() adds when it writes (exposed for tests).
   std::string Render(LogLevel level, std::string_view event, const LogFields& fields) const;
 
  private:
+  void WriteAll(const std::string& text);  // caller holds mu_
+
   enum Format format_;
   LogLevel min_level_;
   int fd_;
@@ -101,6 +107,7 @@ class Logger {
   bool timestamps_;
   std::int64_t cycle_ = 0;
   std::vector<std::string>* capture_ = nullptr;
+  std::string live_;
   std::mutex mu_;
 };
 

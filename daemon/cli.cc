@@ -6,6 +6,8 @@
 
 #include <CLI/CLI.hpp>
 #include <atomic>
+#include <chrono>
+#include <mutex>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -86,7 +88,16 @@ int CmdPlan(const GlobalFlags& flags, bool json, bool reconcile) {
 std::atomic<bool> g_stop{false};
 extern "C" void OnStopSignal(int) { g_stop = true; }
 
-int CmdSync(const GlobalFlags& flags, bool allow_deletions, bool no_wait, bool reconcile) {
+// `sync --progress`: the live line on stderr. auto: only when stderr is a terminal
+// (never the journal, never a pipe or file: logs there stay plain lines).
+bool ShowProgress(const std::string& mode) {
+  if (mode == "never") return false;
+  if (mode == "always") return true;
+  return ::isatty(STDERR_FILENO) == 1 && !IsJournalStream(STDERR_FILENO);
+}
+
+int CmdSync(const GlobalFlags& flags, bool allow_deletions, bool no_wait, bool reconcile,
+            const std::string& progress) {
   auto config = Load(flags);
   if (!config) return 2;
   SessionOptions so;
@@ -104,8 +115,22 @@ int CmdSync(const GlobalFlags& flags, bool allow_deletions, bool no_wait, bool r
   req.reconcile = reconcile;
   CycleHooks hooks;
   hooks.stop = &g_stop;
+  ProgressMeter meter;
+  std::mutex meter_mu;
+  std::chrono::steady_clock::time_point last_drawn{};
+  if (ShowProgress(progress)) {
+    hooks.on_progress = [&](const Progress& p) {
+      std::lock_guard lock(meter_mu);
+      auto now = std::chrono::steady_clock::now();
+      std::string line = meter.Line(p, now);
+      if (now - last_drawn < std::chrono::milliseconds(200) && p.done != p.total) return;
+      last_drawn = now;
+      Log().SetLiveLine(line);
+    };
+  }
   CycleReport report = RunCycle(*config, *session->source, session->target.get(), *session->state,
                                 SystemClock::Instance(), req, hooks);
+  Log().SetLiveLine("");
   return report.ExitCode();
 }
 
@@ -256,6 +281,7 @@ int RunCli(int argc, char** argv) {
 
   bool plan_json = false, status_json = false, allow_deletions = false, no_wait = false,
        offline = false, plan_reconcile = false, sync_reconcile = false;
+  std::string progress = "auto";
   CLI::App* plan = app.add_subcommand("plan", "show what a sync would do; writes nothing");
   plan->add_flag("--json", plan_json, "print the plan as JSON");
   plan->add_flag("--reconcile", plan_reconcile,
@@ -266,6 +292,9 @@ int RunCli(int argc, char** argv) {
   sync->add_flag("--no-wait", no_wait, "exit 4 at once if another run holds the lock");
   sync->add_flag("--reconcile", sync_reconcile,
                  "read the whole target first and repair what differs (drift)");
+  sync->add_option("--progress", progress,
+                   "live progress line on stderr: auto (a terminal only), always or never")
+      ->check(CLI::IsMember({"auto", "always", "never"}));
   CLI::App* daemon = app.add_subcommand("daemon", "run a cycle every `interval` (systemd service)");
   CLI::App* status = app.add_subcommand("status", "last cycles and objects needing attention");
   status->add_flag("--json", status_json, "print as JSON");
@@ -279,7 +308,7 @@ int RunCli(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
   if (*plan) return CmdPlan(flags, plan_json, plan_reconcile);
-  if (*sync) return CmdSync(flags, allow_deletions, no_wait, sync_reconcile);
+  if (*sync) return CmdSync(flags, allow_deletions, no_wait, sync_reconcile, progress);
   if (*status) return CmdStatus(flags, status_json);
   if (*check) return CmdCheck(flags, offline);
   if (*daemon) {

@@ -165,7 +165,7 @@ CycleReport RunCycle(const Config& config, Source& source, Target* target, State
   }
   LogInfo(request.dry_run ? "plan_start" : "cycle_start",
           {{"source", source.Describe()}, {"target", config.target.url}});
-  if (hooks.on_progress) hooks.on_progress("reading " + source.Describe());
+  if (hooks.on_progress) hooks.on_progress({"reading source", 0, 0, 0, report.record.id});
 
   // 1. The whole source, or nothing (DESIGN §7).
   Result<Directory> dir = source.Read();
@@ -201,7 +201,7 @@ CycleReport RunCycle(const Config& config, Source& source, Target* target, State
   std::optional<TargetSnapshot> snapshot;
   std::string why = ReconcileReason(config, request, *known, state, clock.Now());
   if (!why.empty()) {
-    if (hooks.on_progress) hooks.on_progress("reading the target");
+    if (hooks.on_progress) hooks.on_progress({"reading target", 0, 0, requests(), report.record.id});
     Result<TargetSnapshot> read =
         target ? target->ReadSnapshot(SnapshotOptionsOf(config.target))
                : Result<TargetSnapshot>(Status(ErrorCode::kInvalidArgument,
@@ -235,11 +235,9 @@ CycleReport RunCycle(const Config& config, Source& source, Target* target, State
     return report;
   }
   ExecutorOptions exec_options = MakeExecutorOptions(config);
+  const char* phase = "resolving";
   auto progress = [&](int done, int total) {
-    if (hooks.on_progress) {
-      hooks.on_progress("cycle " + Str(report.record.id) + ": " + Str(done) + "/" + Str(total) +
-                        " operations");
-    }
+    if (hooks.on_progress) hooks.on_progress({phase, done, total, requests(), report.record.id});
   };
 
   // 3. Uncertain objects first: re-read them, then plan again from what the
@@ -267,6 +265,7 @@ CycleReport RunCycle(const Config& config, Source& source, Target* target, State
   static const KnownState kNothingKnown;
   Executor executor(*target, state, clock, exec_options, known.ok() ? *known : kNothingKnown);
   if (run_status.ok()) {
+    phase = "syncing";
     executor.SetStopFlag(hooks.stop);
     executor.SetProgress(progress);
     run_status = executor.Run(report.plan, Phase::kUsers, Phase::kDeleteGroups);

@@ -17,6 +17,7 @@
 #include "core/clock.h"
 #include "core/plan.h"
 #include "core/result.h"
+#include "core/progress.h"
 #include "state/state_store.h"
 
 namespace scimsync {
@@ -32,8 +33,9 @@ struct CycleRequest {
 };
 
 struct CycleHooks {
-  // Progress text for sd_notify STATUS= ("cycle 42: 1200/5000 operations").
-  std::function<void(const std::string&)> on_progress;
+  // Progress (core/progress.h) for STATUS= and the terminal's live line: at each
+  // phase and every 100 operations. Called from the cycle's worker threads.
+  std::function<void(const Progress&)> on_progress;
   // When it becomes true: no new requests are started; in-flight ones finish; the
   // cycle ends as stopped with reason "stop requested". May be null.
   const std::atomic<bool>* stop = nullptr;

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -234,12 +235,17 @@ void Daemon::RunOneCycle(Session& session) {
   std::atomic<long long> last_progress{0};
   CycleHooks hooks;
   hooks.stop = &stop_;
-  hooks.on_progress = [this, &last_progress](const std::string& text) {
-    long long now = duration_cast<Millis>(steady_clock::now().time_since_epoch()).count();
+  ProgressMeter meter;
+  std::mutex meter_mu;
+  hooks.on_progress = [this, &last_progress, &meter, &meter_mu](const Progress& p) {
+    std::lock_guard lock(meter_mu);
+    SteadyTime t = steady_clock::now();
+    std::string line = meter.Line(p, t);  // every report: the meter measures rates
+    long long now = duration_cast<Millis>(t.time_since_epoch()).count();
     long long prev = last_progress.load();
-    if (now - prev < kProgressEvery.count() && prev != 0) return;
+    if (now - prev < kProgressEvery.count() && prev != 0 && p.done != p.total) return;
     last_progress = now;
-    notifier_.SetStatus(text);
+    notifier_.SetStatus("cycle " + std::to_string(p.cycle) + ": " + line);
   };
 
   CycleReport report;

@@ -148,3 +148,35 @@ test('JSON log lines: counts are JSON numbers, every line has a timestamp', asyn
   }
   assert.ok(checked >= 10, `numbers checked: ${checked}`);
 });
+
+test('sync --progress: a live line on stderr only when asked or on a terminal; logs stay plain lines', async (t) => {
+  const srv = await h.startScimServer({ token: 'progress-token' });
+  t.after(() => srv.stop());
+  const dir = h.tmpDir('cli-progress');
+  const csv = path.join(dir, 'people.csv');
+  const people = [];
+  for (let i = 0; i < 300; i++) people.push({ externalId: `E${i}`, userName: `p${i}@example.com`, email: `p${i}@example.com` });
+  h.writeCsv(csv, people, ['externalId', 'userName', 'email']);
+  const cfg = h.writeConfig(dir, { state: path.join(dir, 'state.db'), source: { type: 'csv', users: csv } }, srv);
+
+  // stderr is a pipe here: auto shows nothing.
+  const quiet = await h.run(['--config', cfg, 'sync', '--reconcile']);
+  assert.equal(quiet.code, 0, quiet.stderr);
+  assert.ok(!quiet.stderr.includes('\r'), 'no live line into a pipe with --progress=auto');
+
+  const dir2 = h.tmpDir('cli-progress2');
+  const cfg2 = h.writeConfig(dir2, { state: path.join(dir2, 'state.db'), source: { type: 'csv', users: csv } }, srv);
+  await srv.clear();
+  const live = await h.run(['--config', cfg2, 'sync', '--progress=always']);
+  assert.equal(live.code, 0, live.stderr);
+  assert.match(live.stderr, /\r\x1b\[Ksyncing 300\/300 \(100%\)/);
+  assert.match(live.stderr, /\r\x1b\[Kreading source/);
+  // Every log line still starts a line of its own, and the live line is wiped at the end.
+  assert.ok(live.stderr.endsWith('\r\x1b[K'), JSON.stringify(live.stderr.slice(-80)));
+  const end = live.lines.find((l) => l.event === 'cycle_end');
+  assert.ok(end, live.stderr);
+  assert.equal(end.users_created, '300');
+
+  const bad = await h.run(['--config', cfg2, 'sync', '--progress=sometimes']);
+  assert.equal(bad.code, 2);
+});

@@ -252,7 +252,7 @@ async function start(opts = {}) {
   return s;
 }
 
-module.exports = { start, missing, SUFFIX, READER_DN, READER_PW };
+module.exports = { start, missing, makeCerts, SUFFIX, READER_DN, READER_PW };
 
 if (require.main === module) {
   const args = process.argv.slice(2);

@@ -57,6 +57,11 @@ struct LdapSourceConfig {
 
 struct SourceConfig {
   SourceType type = SourceType::kCsv;
+  // Daemon only: a change of the source starts a cycle within seconds (inotify for
+  // CSV; RFC 4533 syncrepl, else a polled change marker, for LDAP), besides the
+  // cycle every `interval`. `watch_interval`: how often a polled marker is read.
+  bool watch = false;
+  std::chrono::milliseconds watch_interval{std::chrono::seconds(30)};
   CsvSourceConfig csv;
   LdapSourceConfig ldap;
 };

@@ -692,6 +692,8 @@ Result<Config> Load(const std::string& text, const std::string& name, const fs::
              csv_key_set = true;
            }
          }},
+        {"watch", Bool(&c.source.watch)},
+        {"watch_interval", Duration(&c.source.watch_interval, std::chrono::seconds(1))},
         {"delimiter", Delimiter(&csv.delimiter), Only::kCsv},
         {"groups_column", Str(&csv.groups_column), Only::kCsv},
         {"group_separator", NonEmptyStr(&csv.group_separator), Only::kCsv},

@@ -163,8 +163,9 @@ CycleReport RunCycle(const Config& config, Source& source, Target* target, State
     report.record.id = *id;
     Log().SetCycle(*id);
   }
-  LogInfo(request.dry_run ? "plan_start" : "cycle_start",
-          {{"source", source.Describe()}, {"target", config.target.url}});
+  LogFields start_fields = {{"source", source.Describe()}, {"target", config.target.url}};
+  if (!request.trigger.empty()) start_fields.push_back({"trigger", request.trigger});
+  LogInfo(request.dry_run ? "plan_start" : "cycle_start", start_fields);
   if (hooks.on_progress) hooks.on_progress({"reading source", 0, 0, 0, report.record.id});
 
   // 1. The whole source, or nothing (DESIGN §7).

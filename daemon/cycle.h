@@ -30,6 +30,7 @@ struct CycleRequest {
   bool dry_run = false;          // `plan`: read, plan, print; no request, no state write
   bool reconcile = false;        // `--reconcile`: read the whole target before planning
   std::string no_target;         // why there is no target (null `target`), for the message
+  std::string trigger;           // daemon: what started the cycle (interval|watch|signal|start)
 };
 
 struct CycleHooks {

@@ -22,6 +22,8 @@
 #include "daemon/schedule.h"
 #include "daemon/session.h"
 #include "daemon/signals.h"
+#include "daemon/watch_config.h"
+#include "daemon/watch_runner.h"
 #include "scimsync_version.h"
 #include "core/text.h"
 
@@ -62,20 +64,25 @@ class Daemon {
   int Run();
 
  private:
-  enum class Wake { kDeadline, kSignal, kFd };
+  enum class Wake { kDeadline, kSignal, kFd, kWatch };
 
-  // Sleeps in ppoll until `deadline`, a signal, or `fd` readable; pings the
-  // watchdog on the way.
+  // Sleeps in ppoll until `deadline`, a signal, `fd` readable or a watch event;
+  // pings the watchdog on the way.
   Wake Wait(SteadyTime deadline, int fd = -1);
   void HandleSignals();
+  // A watch event: a change goes to the schedule; a new watch state to STATUS=.
+  void HandleWatch();
+  // (Re)starts the source watch for config_ ([source] watch), or stops it.
+  void RestartWatch();
+  std::string WatchSuffix() const;
   void Reload();
   void ApplyConfig(Config config);
   // nullopt: stop requested, or the session could not be opened (logged and
   // recorded in the schedule as a stopped attempt).
   std::optional<Session> OpenCycleSession();
-  void RunOneCycle(Session& session);
+  void RunOneCycle(Session& session, Trigger trigger);
   void AfterCycle(Session& session, const CycleReport& report, SteadyTime start, SteadyTime end);
-  void PublishIdle(const std::string& last_result, const std::string& reason);
+  void PublishIdle(const std::string& last_result, const std::string& reason, bool log = true);
   void ClearDaemonMeta();
   [[noreturn]] void ExitNow(const char* event, const std::string& why);
 
@@ -93,6 +100,8 @@ class Daemon {
   Schedule schedule_;
   Notifier notifier_;
   std::unique_ptr<SignalWatcher> signals_;
+  std::unique_ptr<WatchRunner> watch_;  // null: [source] watch = false
+  std::string last_result_ = "ok", last_reason_;  // for STATUS= refreshes between cycles
   std::optional<steady_clock::time_point> next_ping_;
 
   std::atomic<bool> stop_{false};   // given to the cycle (CycleHooks::stop)
@@ -120,8 +129,10 @@ Daemon::Wake Daemon::Wait(SteadyTime deadline, int fd) {
     struct timespec ts {};
     ts.tv_sec = static_cast<time_t>(sec.count());
     ts.tv_nsec = static_cast<long>(duration_cast<std::chrono::nanoseconds>(left - sec).count());
-    struct pollfd fds[2] = {{signals_->fd(), POLLIN, 0}, {fd, POLLIN, 0}};
-    int n = ::ppoll(fds, fd >= 0 ? 2 : 1, &ts, nullptr);
+    struct pollfd fds[3] = {{signals_->fd(), POLLIN, 0},
+                            {fd, POLLIN, 0},
+                            {watch_ ? watch_->fd() : -1, POLLIN, 0}};
+    int n = ::ppoll(fds, 3, &ts, nullptr);  // a negative fd is ignored
     if (n < 0) {
       if (errno == EINTR) continue;
       LogError("poll_error", {{"errno", errno}});
@@ -130,8 +141,40 @@ Daemon::Wake Daemon::Wait(SteadyTime deadline, int fd) {
     if (n == 0) continue;  // a ping or the deadline; checked at the top
     if (fds[0].revents & POLLIN) return Wake::kSignal;
     if (fd >= 0 && (fds[1].revents & POLLIN)) return Wake::kFd;
+    if (fds[2].fd >= 0 && (fds[2].revents & POLLIN)) return Wake::kWatch;
   }
 }
+
+void Daemon::HandleWatch() {
+  if (!watch_) return;
+  if (watch_->TakeChanged()) {
+    LogDebug("source_changed", {{"in_cycle", in_cycle_ ? "true" : "false"}});
+    schedule_.SourceChanged(steady_clock::now());
+  }
+  if (!in_cycle_) PublishIdle(last_result_, last_reason_, /*log=*/false);
+}
+
+void Daemon::RestartWatch() {
+  watch_.reset();  // stops the old one
+  if (!config_.source.watch) return;
+  auto methods = MakeSourceWatchers(config_);
+  if (!methods.ok()) {
+    LogWarn("watch_unavailable", {{"error", methods.status().message()},
+                                  {"action", "no watch; changes reach the target at the next "
+                                             "interval cycle"}});
+    return;
+  }
+  auto runner = std::make_unique<WatchRunner>(std::move(methods).value(), WatchRunnerOptions{});
+  if (Status s = runner->Start(); !s.ok()) {
+    LogWarn("watch_unavailable", {{"error", s.message()},
+                                  {"action", "no watch; changes reach the target at the next "
+                                             "interval cycle"}});
+    return;
+  }
+  watch_ = std::move(runner);
+}
+
+std::string Daemon::WatchSuffix() const { return watch_ ? "; " + watch_->State() : ""; }
 
 void Daemon::HandleSignals() {
   for (SignalEvent e : signals_->Drain()) {
@@ -191,6 +234,7 @@ void Daemon::ApplyConfig(Config config) {
   config_ = std::move(config);
   ApplyLogging(&config_, options_);
   schedule_.Reconfigure(ScheduleOptionsFor(config_));
+  RestartWatch();  // the source (or the watch setting) may have changed
 }
 
 std::optional<Session> Daemon::OpenCycleSession() {
@@ -218,12 +262,14 @@ std::optional<Session> Daemon::OpenCycleSession() {
       notifier_.SetStatus("waiting for the state lock: " + s.status().message());
       told = true;
     }
-    if (Wait(steady_clock::now() + kLockRetry) == Wake::kSignal) HandleSignals();
+    Wake w = Wait(steady_clock::now() + kLockRetry);
+    if (w == Wake::kSignal) HandleSignals();
+    if (w == Wake::kWatch) HandleWatch();
   }
   return std::nullopt;
 }
 
-void Daemon::RunOneCycle(Session& session) {
+void Daemon::RunOneCycle(Session& session, Trigger trigger) {
   if (Status s = session.state->SetMeta("daemon_pid", std::to_string(::getpid())); !s.ok()) {
     LogWarn("state_meta_error", {{"error", s.message()}});
   }
@@ -245,15 +291,17 @@ void Daemon::RunOneCycle(Session& session) {
     long long prev = last_progress.load();
     if (now - prev < kProgressEvery.count() && prev != 0 && p.done != p.total) return;
     last_progress = now;
-    notifier_.SetStatus("cycle " + std::to_string(p.cycle) + ": " + line);
+    notifier_.SetStatus("cycle " + std::to_string(p.cycle) + ": " + line + WatchSuffix());
   };
 
   CycleReport report;
+  CycleRequest request;
+  request.trigger = TriggerName(trigger);
   SteadyTime start = steady_clock::now();
   in_cycle_ = true;
   std::thread worker([&] {
     report = RunCycle(config_, *session.source, session.target.get(), *session.state,
-                      SystemClock::Instance(), CycleRequest{}, hooks);
+                      SystemClock::Instance(), request, hooks);
     std::uint64_t one = 1;
     while (::write(done_fd, &one, sizeof one) < 0 && errno == EINTR) {
     }
@@ -263,6 +311,7 @@ void Daemon::RunOneCycle(Session& session) {
     Wake w = Wait(deadline, done_fd);
     if (w == Wake::kFd) break;
     if (w == Wake::kSignal) HandleSignals();
+    if (w == Wake::kWatch) HandleWatch();
     if (stop_ && steady_clock::now() >= stop_deadline_) {
       ExitNow("stop_timeout", "the cycle did not end within stop_timeout (" +
                                   Ms(config_.stop_timeout) + " ms)");
@@ -321,8 +370,10 @@ void Daemon::AfterCycle(Session& session, const CycleReport& report, SteadyTime 
   PublishIdle(result, report.stop_reason);
 }
 
-void Daemon::PublishIdle(const std::string& last_result, const std::string& reason) {
+void Daemon::PublishIdle(const std::string& last_result, const std::string& reason, bool log) {
   if (stop_) return;
+  last_result_ = last_result;
+  last_reason_ = reason;
   SteadyTime next = schedule_.NextStart();
   auto delay = std::max(Millis(0), duration_cast<Millis>(next - steady_clock::now()));
   SysTime wall = WallTime(next);
@@ -332,11 +383,12 @@ void Daemon::PublishIdle(const std::string& last_result, const std::string& reas
     f.push_back({"backoff_ms", Ms(schedule_.backoff())});
     f.push_back({"consecutive_stops", schedule_.consecutive_stops()});
   }
-  LogInfo("next_cycle", f);
+  if (log) LogInfo("next_cycle", f);
   if (last_result == "stopped") {
-    notifier_.SetStatus("idle, last cycle stopped (" + reason + "), retrying at " + at);
+    notifier_.SetStatus("idle, last cycle stopped (" + reason + "), retrying at " + at +
+                        WatchSuffix());
   } else {
-    notifier_.SetStatus("idle, next cycle at " + at);
+    notifier_.SetStatus("idle, next cycle at " + at + WatchSuffix());
   }
 }
 
@@ -383,6 +435,7 @@ int Daemon::Run() {
                      {"pid", ::getpid()},
                      {"interval_ms", Ms(config_.interval)},
                      {"jitter", config_.interval_jitter},
+                     {"watch", config_.source.watch},
                      {"state", config_.state}};
   if (auto wd = notifier_.WatchdogInterval()) {
     start.push_back({"watchdog_ping_ms", Ms(duration_cast<Millis>(*wd))});
@@ -392,14 +445,18 @@ int Daemon::Run() {
 
   while (!stop_) {
     while (!stop_ && steady_clock::now() < schedule_.NextStart()) {
-      if (Wait(schedule_.NextStart()) == Wake::kSignal) HandleSignals();
+      Wake w = Wait(schedule_.NextStart());
+      if (w == Wake::kSignal) HandleSignals();
+      if (w == Wake::kWatch) HandleWatch();
     }
     if (stop_) break;
+    Trigger trigger = schedule_.NextTrigger();
     std::optional<Session> session = OpenCycleSession();
     if (!session) continue;  // stop, or the error was logged and a retry scheduled
-    RunOneCycle(*session);
+    RunOneCycle(*session, trigger);
   }
 
+  watch_.reset();
   notifier_.Stopping("stopping");
   ClearDaemonMeta();
   LogInfo("daemon_stop", {{"cycles", cycles_total_["ok"] +

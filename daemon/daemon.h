@@ -21,6 +21,10 @@
 //   (interval, jitter, source, target, logging); an invalid one is logged as
 //   `config_reload_failed` (ERROR) and the old one stays.
 // - SIGUSR1 runs a cycle now; during a cycle, one more right after it.
+// - [source] watch = true: a WatchRunner (watch_runner.h) watches the source on its
+//   own thread; a change goes to the schedule (schedule.h: debounced, one cycle at a
+//   time) and STATUS= ends with the watch state. `event=cycle_start` says what
+//   started the cycle (trigger=start|interval|watch|signal). SIGHUP restarts the watch.
 // - After each cycle: state meta `daemon_pid` and `daemon_next_cycle` (ISO 8601
 //   UTC, shown by `status`), the optional metrics_file (metrics.h), STATUS=
 //   "idle, next cycle at HH:MM", and an `event=next_cycle` log line.

@@ -31,16 +31,65 @@ void Schedule::Reconfigure(const ScheduleOptions& options) {
   Compute();
 }
 
+const char* TriggerName(Trigger t) {
+  switch (t) {
+    case Trigger::kStart: return "start";
+    case Trigger::kInterval: return "interval";
+    case Trigger::kWatch: return "watch";
+    case Trigger::kSignal: return "signal";
+  }
+  return "interval";
+}
+
 void Schedule::CycleFinished(SteadyTime start, SteadyTime end, CycleResult result) {
   if (end < start) end = start;
   last_ = LastCycle{start, end, result};
   run_now_ = false;
+  // The cycle's read saw every change made before it started.
+  if (burst_) {
+    if (burst_->last < start) {
+      burst_.reset();
+    } else {
+      burst_->first = std::max(burst_->first, end);
+    }
+  }
   if (result == CycleResult::kStopped) {
     ++consecutive_stops_;
   } else {
     consecutive_stops_ = 0;
   }
   Compute();
+}
+
+void Schedule::SourceChanged(SteadyTime now) {
+  if (!burst_) {
+    burst_ = Burst{now, now};
+  } else {
+    burst_->last = std::max(burst_->last, now);
+  }
+}
+
+std::optional<SteadyTime> Schedule::WatchDue() const {
+  if (!burst_) return std::nullopt;
+  SteadyTime due = std::min(burst_->last + options_.watch_quiet,
+                            burst_->first + options_.watch_max_delay);
+  if (last_) due = std::max(due, last_->end);
+  // After a stopped cycle the backoff rules: next_ is its end + backoff.
+  if (consecutive_stops_ > 0 && !run_now_) due = std::max(due, next_);
+  return due;
+}
+
+SteadyTime Schedule::NextStart() const {
+  std::optional<SteadyTime> w = WatchDue();
+  return w ? std::min(next_, *w) : next_;
+}
+
+Trigger Schedule::NextTrigger() const {
+  std::optional<SteadyTime> w = WatchDue();
+  if (run_now_ && (!w || next_ <= *w)) return Trigger::kSignal;
+  if (!last_) return Trigger::kStart;
+  if (w && *w < next_) return Trigger::kWatch;
+  return Trigger::kInterval;
 }
 
 void Schedule::RunNow(SteadyTime now) {

@@ -19,6 +19,16 @@
 //   one: 1m, 2m, 4m, ... capped at `interval`. The same jitter fraction is applied
 //   to it. Any completed cycle resets the backoff.
 // - "Sync now" (SIGUSR1) makes the next cycle due at once; the backoff is kept.
+// - Watch (DESIGN §8 `[source] watch`): SourceChanged(now) opens or extends a burst
+//   of changes. The burst's cycle is due `watch_quiet` after its last change (a
+//   burst of edits is one cycle) but no later than `watch_max_delay` after its
+//   first (a source that never stops changing still gets cycles), and never
+//   earlier than the backoff after a stopped cycle allows (a change does not
+//   hammer a target that is down). A cycle clears the changes that came before it
+//   started (its read saw them); a change during a cycle makes the next cycle due
+//   right after it ends (after the quiet time), which keeps one cycle at a time.
+//   NextTrigger() says which rule made NextStart(): start, interval (also the
+//   backoff retry), watch or signal.
 // - Reconfigure (SIGHUP with a new interval/jitter) recomputes the next start from
 //   the last recorded cycle with the new values; the backoff step is kept and
 //   re-capped.
@@ -51,7 +61,13 @@ struct ScheduleOptions {
   Millis interval{std::chrono::minutes(40)};  // > 0
   double jitter = 0.05;                       // fraction of the interval, clamped to [0, 0.5]
   Millis first_backoff{std::chrono::minutes(1)};
+  Millis watch_quiet{500};       // a burst ends after this long without a change
+  Millis watch_max_delay{5000};  // a burst's cycle starts at most this long after its first change
 };
+
+// What made a cycle start (`event=cycle_start trigger=...`).
+enum class Trigger { kStart, kInterval, kWatch, kSignal };
+const char* TriggerName(Trigger t);
 
 class Schedule {
  public:
@@ -59,7 +75,13 @@ class Schedule {
 
   // When the next cycle is due. Before any cycle was recorded: the steady clock's
   // epoch, which is in the past, so the first cycle runs at once.
-  SteadyTime NextStart() const { return next_; }
+  SteadyTime NextStart() const;
+  // Which rule NextStart() comes from.
+  Trigger NextTrigger() const;
+
+  // The watch saw a change at `now` (rules above).
+  void SourceChanged(SteadyTime now);
+  bool change_pending() const { return burst_.has_value(); }
 
   // Records a finished cycle (start and end on the steady clock) and computes the
   // next start by the rules above. `end` before `start` is treated as `start`.
@@ -82,8 +104,12 @@ class Schedule {
     SteadyTime start, end;
     CycleResult result;
   };
+  struct Burst {
+    SteadyTime first, last;
+  };
   void Compute();
   Millis Jittered(Millis base);
+  std::optional<SteadyTime> WatchDue() const;
 
   ScheduleOptions options_;
   RandomSource random_;
@@ -92,6 +118,7 @@ class Schedule {
   Millis backoff_{0};
   int consecutive_stops_ = 0;
   bool run_now_ = false;  // RunNow() until the next CycleFinished()
+  std::optional<Burst> burst_;  // changes not yet seen by a cycle
 };
 
 }  // namespace scimsync

@@ -11,6 +11,8 @@ PACKAGES=(
   libcurl4-openssl-dev rapidjson-dev libldap-dev libsqlitecpp-dev libsqlite3-dev doctest-dev
   libtomlplusplus-dev libsystemd-dev libcli11-dev
   slapd ldap-utils
+  # Samba's AD domain controller, a throwaway one per test file (tests/integration/ad.test.js)
+  samba samba-ad-dc samba-ad-provision
   systemd   # systemd-analyze, for the unit checks of the integration tests
   # scripts/sanitize.sh: clang with the ASan/UBSan/libFuzzer runtimes, llvm-symbolizer
   # for readable sanitizer stack traces

@@ -81,6 +81,10 @@ class LdapConn {
   // falls back to the bind DN, or "anonymous".
   std::string WhoAmI();
 
+  // The libldap handle, for the RFC 4533 watcher (ldap_watch.cc), which drives
+  // ldap_sync_* on this connection. Owned by this object.
+  LDAP* handle() const { return ld_; }
+
   using EntryFn = std::function<Status(LdapEntry&& entry)>;
   Result<LdapSearchStats> Search(const LdapSearch& search, const EntryFn& on_entry);
 

@@ -404,6 +404,28 @@ TEST_CASE("interval_jitter: percent or fraction") {
         "scimsync.toml:1: interval_jitter: must be between 0% and 50%");
 }
 
+TEST_CASE("source.watch and watch_interval: defaults, both source types, minimum") {
+  Config d = Parse(kBase);
+  CHECK_FALSE(d.source.watch);
+  CHECK(d.source.watch_interval == seconds(30));
+  const std::string csv =
+      "[source]\ntype = \"csv\"\nusers = \"p.csv\"\nwatch = true\nwatch_interval = \"5s\"\n"
+      "[target]\nurl = \"https://scim.example.com/scim/v2\"\ntoken_env = \"T\"\n";
+  Config c = Parse(csv);
+  CHECK(c.source.watch);
+  CHECK(c.source.watch_interval == seconds(5));
+  const std::string ldap =
+      "[source]\ntype = \"ldap\"\nurl = \"ldap://h\"\nbase_dn = \"dc=x\"\nwatch = true\n"
+      "[target]\nurl = \"https://scim.example.com/scim/v2\"\ntoken_env = \"T\"\n";
+  CHECK(Parse(ldap).source.watch);
+  CHECK(ErrorOf("[source]\ntype = \"csv\"\nusers = \"p.csv\"\nwatch_interval = \"500ms\"\n"
+                "[target]\nurl = \"https://scim.example.com/scim/v2\"\ntoken_env = \"T\"\n")
+            .find("scimsync.toml:4: source.watch_interval: ") == 0);
+  CHECK(ErrorOf("[source]\ntype = \"csv\"\nusers = \"p.csv\"\nwatch = \"yes\"\n"
+                "[target]\nurl = \"https://scim.example.com/scim/v2\"\ntoken_env = \"T\"\n")
+            .find("scimsync.toml:4: source.watch: ") == 0);
+}
+
 TEST_CASE("unknown keys anywhere") {
   CHECK(ErrorOf("intervall = \"40m\"\n" + kBase) == "scimsync.toml:1: intervall: unknown key");
   CHECK(ErrorOf(kBase + "tokenfile = \"x\"\n") == "scimsync.toml:8: target.tokenfile: unknown key");

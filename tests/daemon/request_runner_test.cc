@@ -22,10 +22,12 @@ TargetResponse Status(int code) {
 struct RunnerRig {
   FakeClock clock;
   ExecutorOptions options;
-  std::vector<std::string> log;
+  // The logger keeps the sink after the rig is gone: a static one.
+  static inline std::vector<std::string> log;
   RunnerRig() {
     options.max_connections = 8;
     options.recover_after = std::chrono::seconds(10);
+    log.clear();
     Log().CaptureForTest(&log);
   }
   // One request answered 429 once, then 200.

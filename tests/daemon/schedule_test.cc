@@ -283,5 +283,83 @@ TEST_CASE("seeded random sources are reproducible and within [0, 1)") {
   }
 }
 
+TEST_CASE("triggers: start, then interval, signal") {
+  FakeClock clock;
+  Schedule s(Opts(minutes(40)), Scripted({}));
+  CHECK(s.NextTrigger() == Trigger::kStart);
+  RunCycle(clock, s, seconds(1), CycleResult::kOk);
+  CHECK(s.NextTrigger() == Trigger::kInterval);
+  s.RunNow(clock.Steady());
+  CHECK(s.NextTrigger() == Trigger::kSignal);
+  CHECK(std::string(TriggerName(Trigger::kWatch)) == "watch");
+}
+
+TEST_CASE("watch: a burst of changes is one cycle, quiet time after the last change") {
+  FakeClock clock;
+  Schedule s(Opts(minutes(40)), Scripted({}));
+  RunCycle(clock, s, seconds(1), CycleResult::kOk);
+  clock.Advance(minutes(5));
+  SteadyTime first = clock.Steady();
+  s.SourceChanged(clock.Steady());
+  CHECK(s.NextStart() == first + Millis(500));
+  CHECK(s.NextTrigger() == Trigger::kWatch);
+  clock.Advance(Millis(300));
+  s.SourceChanged(clock.Steady());  // same burst: moves the start
+  CHECK(s.NextStart() == first + Millis(800));
+  SleepUntilDue(clock, s);
+  SteadyTime start = clock.Steady();
+  RunCycle(clock, s, seconds(2), CycleResult::kOk);
+  CHECK_FALSE(s.change_pending());
+  CHECK(s.NextStart() == start + minutes(40));  // the interval counts from this cycle
+  CHECK(s.NextTrigger() == Trigger::kInterval);
+}
+
+TEST_CASE("watch: a source that never stops changing still gets a cycle after watch_max_delay") {
+  FakeClock clock;
+  Schedule s(Opts(minutes(40)), Scripted({}));
+  RunCycle(clock, s, seconds(1), CycleResult::kOk);
+  SteadyTime first = clock.Steady();
+  for (int i = 0; i < 40; ++i) {
+    s.SourceChanged(clock.Steady());
+    clock.Advance(Millis(200));
+  }
+  CHECK(s.NextStart() == first + seconds(5));
+}
+
+TEST_CASE("watch: a change during a cycle makes one more cycle right after it, never overlapping") {
+  FakeClock clock;
+  Schedule s(Opts(minutes(40)), Scripted({}));
+  SteadyTime start = clock.Steady();
+  clock.Advance(seconds(2));
+  s.SourceChanged(clock.Steady());  // while the first cycle runs
+  clock.Advance(seconds(1));
+  s.SourceChanged(clock.Steady());
+  clock.Advance(seconds(10));
+  SteadyTime end = clock.Steady();
+  s.CycleFinished(start, end, CycleResult::kOk);
+  CHECK(s.change_pending());
+  CHECK(s.NextStart() == end);  // quiet time long over; not before the end
+  CHECK(s.NextTrigger() == Trigger::kWatch);
+}
+
+TEST_CASE("watch: changes before a cycle started are seen by it") {
+  FakeClock clock;
+  Schedule s(Opts(minutes(40)), Scripted({}));
+  s.SourceChanged(clock.Steady());
+  clock.Advance(Millis(1));
+  RunCycle(clock, s, seconds(3), CycleResult::kOk);
+  CHECK_FALSE(s.change_pending());
+}
+
+TEST_CASE("watch: a change does not shorten the backoff after a stopped cycle") {
+  FakeClock clock;
+  Schedule s(Opts(minutes(40)), Scripted({}));
+  RunCycle(clock, s, seconds(1), CycleResult::kStopped);
+  SteadyTime retry = s.NextStart();
+  s.SourceChanged(clock.Steady());
+  CHECK(s.NextStart() == retry);
+  CHECK(s.NextTrigger() == Trigger::kInterval);
+}
+
 }  // namespace
 }  // namespace scimsync

@@ -15,11 +15,11 @@ RULES='
 core|core/ scimsync_version.h|
 config|core/ config/|toml++/
 state|core/ state/|SQLiteCpp/ sqlite3.h
-connectors/csv|core/ connectors/source.h connectors/csv/|
-connectors/ldap|core/ connectors/source.h connectors/ldap/|ldap.h lber.h
+connectors/csv|core/ connectors/source.h connectors/source_watch.h connectors/csv/|
+connectors/ldap|core/ connectors/source.h connectors/source_watch.h connectors/ldap/|ldap.h lber.h
 connectors/scim|core/ connectors/target.h connectors/scim/|curl/ rapidjson/
 connectors/keepnet|core/ connectors/keepnet/ connectors/scim/http_client.h connectors/scim/scim_json.h|rapidjson/
-connectors|core/ connectors/source.h connectors/target.h|
+connectors|core/ connectors/source.h connectors/source_watch.h connectors/target.h|
 daemon|core/ config/ state/ connectors/ daemon/ scimsync_version.h|systemd/ CLI/ rapidjson/
 '
 # Every third-party header prefix the project uses; an angle include matching none of

@@ -5,7 +5,7 @@
 //
 //   const slapd = require('./lib/slapd');
 //   if (slapd.missing()) ... (a message: skip locally; in CI start() throws instead)
-//   const s = await slapd.start({ldif, sizeLimit: 500, tls: true});
+//   const s = await slapd.start({ldif, sizeLimit: 500, tls: true, syncprov: true});
 //   s.url, s.ldapiUrl, s.suffix, s.readerDn, s.readerPw, s.rootDn, s.rootPw,
 //   s.caFile / s.otherCaFile (tls), s.dir
 //   await s.modify(ldifText)            // ldapmodify as the rootdn (changetype records)
@@ -18,6 +18,8 @@
 // size.prtotal=unlimited`, so a plain search stops at N entries with
 // sizeLimitExceeded while a paged search (RFC 2696) reads everything. The `refint`
 // overlay keeps member/uniqueMember in step on modrdn and delete, as in real deployments.
+// With `syncprov`, the syncprov overlay serves RFC 4533 content synchronisation (and
+// keeps contextCSN on the suffix), as on a provider in a replicated deployment.
 //
 // CLI (bench/ldap_bench.sh): node slapd.js --ldif FILE [--size-limit N]
 //   prints one JSON line {url, readerDn, readerPw, suffix, pid} and runs until SIGTERM.
@@ -117,12 +119,13 @@ async function makeCerts(dir) {
   };
 }
 
-function slapdConf({ dir, sizeLimit, tls }) {
+function slapdConf({ dir, sizeLimit, tls, syncprov }) {
   const lines = [];
   for (const s of ['core', 'cosine', 'inetorgperson', 'nis']) {
     lines.push(`include ${path.join(SCHEMA_DIR, s + '.schema')}`);
   }
   lines.push(`modulepath ${MODULE_DIR}`, 'moduleload back_mdb', 'moduleload refint');
+  if (syncprov) lines.push('moduleload syncprov');
   lines.push(`pidfile ${path.join(dir, 'slapd.pid')}`, `argsfile ${path.join(dir, 'slapd.args')}`);
   if (tls) {
     lines.push(`TLSCACertificateFile ${tls.caFile}`, `TLSCertificateFile ${tls.certFile}`,
@@ -140,6 +143,7 @@ function slapdConf({ dir, sizeLimit, tls }) {
       'by dn.regex="^gidNumber=[0-9]+\\+uidNumber=[0-9]+,cn=peercred,cn=external,cn=auth$" read ' +
       'by * none',
     'overlay refint', 'refint_attributes member uniqueMember');
+  if (syncprov) lines.push('index entryCSN eq', 'overlay syncprov', 'syncprov-checkpoint 1 1');
   return lines.join('\n') + '\n';
 }
 
@@ -223,7 +227,8 @@ async function start(opts = {}) {
   fs.mkdirSync(path.join(dir, 'db'), { recursive: true });
   const tls = opts.tls ? await makeCerts(dir) : null;
   const confFile = path.join(dir, 'slapd.conf');
-  fs.writeFileSync(confFile, slapdConf({ dir, sizeLimit: opts.sizeLimit || 500, tls }));
+  fs.writeFileSync(confFile, slapdConf({ dir, sizeLimit: opts.sizeLimit || 500, tls,
+    syncprov: !!opts.syncprov }));
   let ldifFile = opts.ldifFile;
   if (!ldifFile) {
     ldifFile = path.join(dir, 'fixture.ldif');
@@ -247,7 +252,7 @@ async function start(opts = {}) {
   return s;
 }
 
-module.exports = { start, missing, SUFFIX, READER_DN, READER_PW };
+module.exports = { start, missing, makeCerts, SUFFIX, READER_DN, READER_PW };
 
 if (require.main === module) {
   const args = process.argv.slice(2);

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/discovery.h"
 #include "core/model.h"
 #include "core/plan.h"
 #include "core/result.h"
@@ -73,6 +74,9 @@ struct SnapshotOptions {
   bool members_per_group = false;
   // `count` asked for per page; 0 = the target's own list page size (default 100).
   int page_size = 0;
+  // false: no group is read (push_groups = false: groups are left to the target);
+  // the snapshot's groups are empty.
+  bool read_groups = true;
 };
 
 class Target {
@@ -121,6 +125,9 @@ class Target {
 
   // GET /ServiceProviderConfig (or a users list of count=1): for `check`.
   virtual TargetResponse Probe() = 0;
+  // GET {base}/ServiceProviderConfig read as core/discovery.h's Discovery (for
+  // `check`): kServed, kNotServed on 404/501, kFailed on any other answer.
+  virtual Discovery Discover() = 0;
   // Total requests sent so far, and write requests among them (POST/PATCH/PUT/DELETE).
   virtual long RequestCount() const = 0;
   virtual long WriteCount() const = 0;

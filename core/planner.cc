@@ -214,11 +214,13 @@ class PlanBuilder {
   Plan Build() {
     if (snap_) MatchUsers();
     PlanUsers();
-    PairRenamedGroups();
-    if (snap_) MatchGroups();
-    PlanGroups();
+    if (options_.push_groups) {
+      PairRenamedGroups();
+      if (snap_) MatchGroups();
+      PlanGroups();
+    }
     Guard();
-    PlanMembers();
+    if (options_.push_groups) PlanMembers();
     Finish();
     return std::move(plan_);
   }
@@ -708,8 +710,10 @@ class PlanBuilder {
     for (const auto& k : known_.users) {
       if (OnTarget(&k) && k.status != ObjectStatus::kDisabled) ++live;
     }
-    for (const auto& k : known_.groups) {
-      if (OnTarget(&k)) ++live;
+    if (options_.push_groups) {  // groups left to the target are not ours to count
+      for (const auto& k : known_.groups) {
+        if (OnTarget(&k)) ++live;
+      }
     }
     const bool over_count = wanted > options_.max_deletions;
     const bool over_percent = wanted > options_.deletion_percent_floor && live > 0 &&
@@ -862,6 +866,15 @@ class PlanBuilder {
       plan_.notes.push_back(Count(never_created_, "user", "users") +
                             " not in the source never reached the target; nothing to deprovision");
     }
+    if (!options_.push_groups) {
+      const long left = std::count_if(known_.groups.begin(), known_.groups.end(),
+                                      [](const KnownGroup& k) { return OnTarget(&k); });
+      if (left > 0) {
+        plan_.notes.push_back("push_groups = false: " +
+                              Count(left, "known group is", "known groups are") +
+                              " left on the target as they are");
+      }
+    }
     if (s.conflicts > 0) {
       plan_.notes.push_back(
           "conflict: " +
@@ -891,8 +904,11 @@ class PlanBuilder {
     for (const auto& u : snap_->users) {
       if (!users.count(u.id)) plan_.unmanaged_users.push_back({u.id, UserNameOf(u.values)});
     }
-    for (const auto& g : snap_->groups) {
-      if (!groups.count(g.id)) plan_.unmanaged_groups.push_back({g.id, g.display_name});
+    // Groups left to the target (push_groups = false) are not read, nor ours to judge.
+    if (options_.push_groups) {
+      for (const auto& g : snap_->groups) {
+        if (!groups.count(g.id)) plan_.unmanaged_groups.push_back({g.id, g.display_name});
+      }
     }
     auto by_name = [](const UnmanagedObject& a, const UnmanagedObject& b) {
       return a.name != b.name ? a.name < b.name : a.id < b.id;

@@ -100,6 +100,15 @@
 //   an update that sets active=false again) count like any other. The percentage
 //   base adds the live objects bound in this plan. A held-back adopt-user keeps its
 //   binding (bind-user when nothing else is left to send).
+//
+// Groups left to the target (options.push_groups = false; Keepnet grouping users by
+// department, or any profile told so): no group or membership op of any kind is
+// planned. Source groups are ignored, and known groups (rows from a time groups were
+// pushed) are neither updated nor planned as leavers: they stay on the target as
+// they are, and their rows stay in the state. The deletion guard counts users only
+// (known groups are not in its percentage base), and the plan notes how many known
+// groups were left alone. A snapshot's groups, if any, are ignored (not listed as
+// unmanaged).
 #pragma once
 
 #include <array>
@@ -132,6 +141,9 @@ struct PlanOptions {
   // Not owned; must outlive the call.
   const TargetSnapshot* snapshot = nullptr;
   ForeignMembers foreign_members = ForeignMembers::kRemove;
+  // false: groups and memberships are left to the target (see "Groups left to the
+  // target" above).
+  bool push_groups = true;
 };
 
 Plan MakePlan(const Directory& desired, const KnownState& known, const PlanOptions& options);

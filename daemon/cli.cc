@@ -15,7 +15,9 @@
 #include <string>
 
 #include "config/config_loader.h"
+#include "core/discovery.h"
 #include "core/log.h"
+#include "core/profile_checks.h"
 #include "core/redact.h"
 #include "daemon/cycle.h"
 #include "daemon/daemon.h"
@@ -206,11 +208,21 @@ void PrintTargetBehaviour(const TargetConfig& target) {
   for (const std::string& w : e.warnings) std::printf("warn  %s\n", w.c_str());
 }
 
+// What the target says about itself, weighed against the effective behaviours.
+void PrintDiscovery(const TargetConfig& config, Target& target) {
+  for (const DiscoveryLine& line : WeighDiscovery(target.Discover(), EffectiveOf(config))) {
+    std::printf("%s  %s\n", line.warn ? "warn" : "ok  ", Redact(line.text).c_str());
+  }
+}
+
 int CmdCheck(const GlobalFlags& flags, bool offline) {
   auto config = Load(flags);
   if (!config) return 2;
   std::printf("ok    config %s\n", config->path.c_str());
   PrintTargetBehaviour(config->target);
+  for (const std::string& w : ProfileMappingWarnings(config->target.profile, config->mapping)) {
+    std::printf("warn  %s\n", w.c_str());
+  }
   Result<std::unique_ptr<Source>> source = MakeSource(*config);
   if (!source.ok()) {
     std::printf("FAIL  source: %s\n", Redact(source.status().message()).c_str());
@@ -255,6 +267,7 @@ int CmdCheck(const GlobalFlags& flags, bool offline) {
   TargetResponse tr = (*target)->Probe();
   if (tr.Ok()) {
     std::printf("ok    target %s: HTTP %d\n", config->target.url.c_str(), tr.status);
+    PrintDiscovery(config->target, **target);
   } else {
     std::printf("FAIL  target %s: %s\n", config->target.url.c_str(), Redact(tr.Summary()).c_str());
     rc = 3;

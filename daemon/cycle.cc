@@ -24,6 +24,7 @@ PlanOptions MakePlanOptions(const Config& config, const CycleRequest& request, S
   o.max_deletion_percent = config.safety.max_deletion_percent;
   o.allow_deletions = request.allow_deletions;
   o.foreign_members = config.target.foreign_members;
+  o.push_groups = EffectiveOf(config.target).behaviour.push_groups;
   o.now = now;
   return o;
 }
@@ -33,6 +34,7 @@ SnapshotOptions SnapshotOptionsOf(const TargetConfig& target) {
   SnapshotOptions o;
   o.members_per_group = b.exclude_members;
   o.page_size = b.page_size;
+  o.read_groups = b.push_groups;  // groups left to the target are not read either
   return o;
 }
 
@@ -223,7 +225,10 @@ CycleReport RunCycle(const Config& config, Source& source, Target* target, State
   if (snapshot) {
     // What the target holds that no source object matches (gauges, DESIGN §3).
     report.record.counts[Counter::kUnmanagedUsers] = report.plan.summary.unmanaged_users;
-    report.record.counts[Counter::kUnmanagedGroups] = report.plan.summary.unmanaged_groups;
+    // Groups left to the target (push_groups = false) were not read: unmeasured.
+    if (plan_options.push_groups) {
+      report.record.counts[Counter::kUnmanagedGroups] = report.plan.summary.unmanaged_groups;
+    }
   }
   if (request.dry_run) {
     Finish(report, state, clock, start, requests(), true);

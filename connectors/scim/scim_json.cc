@@ -558,6 +558,93 @@ GroupPage ParseGroupPage(std::string_view body) {
   });
 }
 
+namespace {
+
+const char* TypeName(const rapidjson::Value& v) {
+  if (v.IsNull()) return "null";
+  if (v.IsBool()) return "a boolean";
+  if (v.IsNumber()) return "a number";
+  if (v.IsString()) return "a string";
+  if (v.IsArray()) return "an array";
+  return "an object";
+}
+
+// `supported`: a boolean, or "true"/"false" as text; anything else is odd.
+std::optional<bool> Supported(const rapidjson::Value& capability, const std::string& name,
+                              std::vector<std::string>& odd) {
+  const rapidjson::Value* v = Member(capability, "supported");
+  if (v == nullptr) return std::nullopt;
+  std::string text = ActiveText(v);
+  if (text.empty()) {
+    odd.push_back(name + ".supported is " + TypeName(*v) + ", not a boolean");
+    return std::nullopt;
+  }
+  return text == "true";
+}
+
+// A limit: a non-negative integer, or a string of digits; anything else is odd.
+std::optional<long> Limit(const rapidjson::Value& capability, const std::string& name,
+                          std::vector<std::string>& odd) {
+  const rapidjson::Value* v = Member(capability, name.substr(name.find('.') + 1));
+  if (v == nullptr) return std::nullopt;
+  if (v->IsInt64() && v->GetInt64() >= 0 && v->GetInt64() <= 1000000000) {
+    return static_cast<long>(v->GetInt64());
+  }
+  if (v->IsString()) {
+    std::string_view t(v->GetString(), v->GetStringLength());
+    if (!t.empty() && t.size() <= 9 &&
+        t.find_first_not_of("0123456789") == std::string_view::npos) {
+      return std::stol(std::string(t));
+    }
+  }
+  odd.push_back(name + " is " + (v->IsNumber() ? std::string("a number out of range")
+                                               : std::string(TypeName(*v))) +
+                ", not a non-negative integer");
+  return std::nullopt;
+}
+
+}  // namespace
+
+Discovery ParseServiceProviderConfig(std::string_view body) {
+  Discovery d;
+  rapidjson::Document doc;
+  std::string why = ParseObject(body, doc);
+  if (!why.empty()) {
+    d.detail = "not a ServiceProviderConfig: " + why;
+    return d;
+  }
+  bool any = false;
+  // Each capability: its object, or null (absent, or odd: named in d.odd).
+  auto capability = [&](const char* name) -> const rapidjson::Value* {
+    const rapidjson::Value* c = Member(doc, name);
+    if (c == nullptr) return nullptr;
+    any = true;
+    if (!c->IsObject()) {
+      d.odd.push_back(std::string(name) + " is " + TypeName(*c) + ", not an object");
+      return nullptr;
+    }
+    return c;
+  };
+  if (const rapidjson::Value* c = capability("filter")) {
+    d.filter = Supported(*c, "filter", d.odd);
+    d.filter_max_results = Limit(*c, "filter.maxResults", d.odd);
+  }
+  if (const rapidjson::Value* c = capability("patch")) d.patch = Supported(*c, "patch", d.odd);
+  if (const rapidjson::Value* c = capability("etag")) d.etag = Supported(*c, "etag", d.odd);
+  if (const rapidjson::Value* c = capability("bulk")) {
+    d.bulk = Supported(*c, "bulk", d.odd);
+    d.bulk_max_operations = Limit(*c, "bulk.maxOperations", d.odd);
+  }
+  if (const rapidjson::Value* c = capability("sort")) d.sort = Supported(*c, "sort", d.odd);
+  if (!any) {
+    d.detail = "not a ServiceProviderConfig: none of patch, filter, bulk, etag and sort";
+    d.odd.clear();
+    return d;
+  }
+  d.outcome = Discovery::Outcome::kServed;
+  return d;
+}
+
 ScimError ParseError(std::string_view body) {
   static constexpr std::size_t kMaxDetail = 200;
   ScimError err;

@@ -48,6 +48,7 @@
 #include <vector>
 
 #include "connectors/target.h"
+#include "core/discovery.h"
 #include "core/model.h"
 #include "core/plan.h"
 
@@ -116,6 +117,17 @@ struct GroupPage {
 };
 UserPage ParseUserPage(std::string_view body);
 GroupPage ParseGroupPage(std::string_view body);
+
+// A ServiceProviderConfig body (RFC 7643 §5) as core/discovery.h's Discovery:
+// outcome kServed with patch, filter (+maxResults), bulk (+maxOperations), etag and
+// sort read leniently: names match case-insensitively, a missing capability or
+// field stays nullopt, `supported` may be a boolean or the string "true"/"false",
+// a limit may be a non-negative integer or a string of digits. Anything else is
+// left out and named in `odd` ("filter.maxResults is not a non-negative integer",
+// "patch is not an object"). A body that is not a JSON object, or an object with
+// none of patch, filter, bulk, etag and sort, is outcome kFailed with `detail`
+// saying why ("not a ServiceProviderConfig: ...").
+Discovery ParseServiceProviderConfig(std::string_view body);
 
 // A SCIM Error body: `detail` and `scimType`. Non-SCIM bodies (Keeper's plain
 // text, AWS-style JSON) give detail = the `message` member if any, else the first

@@ -388,4 +388,18 @@ TargetResponse ScimTarget::Probe() {
   return Call("GET", "Users?startIndex=1&count=1", "", Body::kNone);
 }
 
+Discovery ScimTarget::Discover() {
+  HttpResponse http = Exchange("GET", "ServiceProviderConfig", "", "");
+  TargetResponse r = Convert(http, Body::kNone);
+  if (r.Ok()) return ParseServiceProviderConfig(http.body);
+  Discovery d;
+  d.detail = r.Summary();
+  // Not served: the endpoint is optional in practice (RFC 7644 §4 makes it
+  // mandatory, many targets skip it).
+  if (r.transport == Transport::kOk && (r.status == 404 || r.status == 501)) {
+    d.outcome = Discovery::Outcome::kNotServed;
+  }
+  return d;
+}
+
 }  // namespace scimsync

@@ -15,6 +15,7 @@
 // PATCH and DELETE send If-Match when given one.
 //   GET    {base}/Groups?filter=..&excludedAttributes=members&...   FindGroups
 //   GET    {base}/Users?startIndex=1&count=1 Probe (proves URL, token and node id)
+//   GET    {base}/ServiceProviderConfig      Discover (scim_json.h ParseServiceProviderConfig)
 // Every request carries Accept: application/scim+json; requests with a body also
 // Content-Type: application/scim+json. Ids are percent-encoded as path segments.
 // A PatchUser with no changes or a PatchGroupMembers with no ids sends nothing and
@@ -130,6 +131,7 @@ class ScimTarget final : public Target {
   Result<TargetSnapshot> ReadSnapshot(const SnapshotOptions& options) override;
 
   TargetResponse Probe() override;
+  Discovery Discover() override;
   long RequestCount() const override { return requests_.load(); }
   long WriteCount() const override { return writes_.load(); }
 

@@ -196,7 +196,9 @@ Result<TargetSnapshot> TargetReader::ReadSnapshot(const SnapshotOptions& options
   }
   const std::string groups_path =
       options.members_per_group ? "Groups?excludedAttributes=members" : "Groups";
-  ListRead<RemoteGroup> groups = ListGroups(groups_path, paging);
+  ListRead<RemoteGroup> groups;
+  groups.response.status = 200;  // not read at all: no groups, no request
+  if (options.read_groups) groups = ListGroups(groups_path, paging);
   if (!groups.response.Ok()) {
     return ReadFailed("GET " + groups_path + " " + groups.where, groups.response,
                       groups.untrustworthy);

@@ -39,7 +39,8 @@
 // executor retries them); the snapshot uses kSnapshotTries = 3 per page, because
 // starting a read of thousands of pages over costs far more than one page.
 //
-// Snapshot (ReadSnapshot): all users (GET Users?startIndex..), then all groups.
+// Snapshot (ReadSnapshot): all users (GET Users?startIndex..), then all groups
+// (none, and no group request, when SnapshotOptions::read_groups is false).
 // Members come inline with the group list by default; with
 // SnapshotOptions::members_per_group the list asks for excludedAttributes=members
 // and each group is then read with GET Groups/{id} (members from that answer; a 404

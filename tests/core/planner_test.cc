@@ -1275,5 +1275,76 @@ TEST_CASE("snapshot: the plan does not depend on the order of any input") {
   CHECK(DescribeJson(rp) == DescribeJson(p));
 }
 
+PlanOptions NoGroups() {
+  PlanOptions o;
+  o.push_groups = false;
+  return o;
+}
+
+TEST_CASE("push_groups = false: users only; known groups left on the target as they are") {
+  // First sync: no group create, no membership.
+  CHECK(Plain(Base(), KnownState{}, NoGroups()) ==
+        "create-user    E1 ann@x.com\n"
+        "create-user    E2 bob@x.com\n"
+        "create-user    E3 cy@x.com\n"
+        "# plan: 3 operations (users +3 ~0 -0, groups +0 ~0 -0, members +0 -0)\n");
+
+  // Groups pushed before the switch: a renamed group, a group that left the source,
+  // a new group, membership churn and a leaver touch no group; the rows stay.
+  Directory d = Base();
+  KnownState k = AfterSync(d);
+  Directory next = d;
+  next.users.erase(next.users.begin());                 // E1 leaves
+  next.groups[0].display_name = "Administrators";       // Admins renamed
+  next.groups.erase(next.groups.begin() + 1);           // Staff leaves the source
+  next.groups.push_back(MakeGroup("Zeta", {"E2"}));     // a new group
+  CHECK(Plain(next, k, NoGroups()) ==
+        "disable-user   E1 ann@x.com\n"
+        "# push_groups = false: 2 known groups are left on the target as they are\n"
+        "# plan: 1 operations (users +0 ~0 -1, groups +0 ~0 -0, members +0 -0)\n");
+  PlanOptions del = NoGroups();
+  del.deprovision = DeprovisionMode::kDelete;
+  CHECK(Plain(next, k, del) ==
+        "delete-user    E1 ann@x.com\n"
+        "# push_groups = false: 2 known groups are left on the target as they are\n"
+        "# plan: 1 operations (users +0 ~0 -1, groups +0 ~0 -0, members +0 -0)\n");
+  // An uncertain group row is not resolved either: groups are not ours to read.
+  k.groups[0].uncertain = true;
+  CHECK(MakePlan(d, k, NoGroups()).empty());
+}
+
+TEST_CASE("push_groups = false: the deletion guard's percentage counts users only") {
+  // 100 users and 10 known groups; 11 users leave. Pushing groups, the base is
+  // 110 live objects (10%: allowed); groups left to the target, it is 100 (11%).
+  Directory d = Many(100);
+  for (int i = 0; i < 9; ++i) d.groups.push_back(MakeGroup("G" + std::to_string(i), {}));
+  KnownState k = AfterSync(d);
+  Directory shrunk = d;
+  shrunk.users.resize(89);
+  shrunk.groups[0].members.resize(89);
+  CHECK_FALSE(MakePlan(shrunk, k, PlanOptions{}).deletions_blocked);
+  Plan p = MakePlan(shrunk, k, NoGroups());
+  CHECK(p.deletions_blocked);
+  CHECK(p.deletions_wanted == 11);
+  CHECK(p.notes[0].find("11 of 100 known users and groups") != std::string::npos);
+}
+
+TEST_CASE("push_groups = false: a snapshot's groups are ignored, not listed as unmanaged") {
+  Directory d = Base();
+  KnownState k = AfterSync(d);
+  TargetSnapshot t = TargetAfterSync(d);
+  FindRemoteGroup(t, "gid-Staff")->member_ids.clear();  // would be drift when pushing
+  t.groups.push_back(RemoteGroup{});
+  t.groups.back().id = "g-other";
+  t.groups.back().display_name = "Other";
+  PlanOptions o = Read(t);
+  o.push_groups = false;
+  Plan p = MakePlan(d, k, o);
+  CHECK(Describe(p) ==
+        "# push_groups = false: 2 known groups are left on the target as they are\n"
+        "# plan: 0 operations (users +0 ~0 -0, groups +0 ~0 -0, members +0 -0)\n");
+  CHECK(p.unmanaged_groups.empty());
+}
+
 }  // namespace
 }  // namespace scimsync

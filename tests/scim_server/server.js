@@ -24,6 +24,12 @@
 //                                     whose lookups must list and match)
 //   maxMembersPerRequest N            a group write with more than N member values (POST
 //                                     members, PATCH ops on members): 400 invalidValue (AWS: 100)
+//   serviceProviderConfig             GET /ServiceProviderConfig: null (default) scimmy's own
+//                                     answer (filter maxResults 200, patch, bulk, sort; no etag);
+//                                     false: 404 (not served); an object: its top-level members
+//                                     replace those of scimmy's answer (e.g. {"filter":
+//                                     {"supported": true, "maxResults": 50}, "patch": {"supported":
+//                                     false}}; any shape, for odd targets)
 //   etags                             resources carry meta.version and an ETag header
 //   etagRequired                      implies etags; PATCH/PUT/DELETE of a resource without
 //                                     If-Match: 428; with an If-Match that is not its current
@@ -63,7 +69,10 @@
 //                       membersAdded, membersRemoved (member values in PATCH add/remove ops),
 //                       usersDisabled, usersEnabled (writes that set active false/true),
 //                       faults (answers made by the hostile switches), lists {Users, Groups}
-//                       (unfiltered list reads, i.e. pages of a whole-target read)
+//                       (unfiltered list reads, i.e. pages of a whole-target read), listCounts
+//                       {"Users 50": n, "Groups 1000": n} (list reads, filtered or not, by the
+//                       `count` asked for; "-" when none), filters ["GET /Users userName eq
+//                       \"x\"", ...] (the last 1000 filter expressions received)
 //   GET /admin/writes   the last 1000 writes: {method, path, status, ops: ["remove members", ...]}
 //   POST /admin/reset   counters and the write log
 //   POST /admin/config  switches (JSON, merged)
@@ -102,7 +111,7 @@ const DEFAULTS = {
   faultMatch: '', faultEvery: 1, faultLimit: 0, errorStatus: 0, errorBody: 'scim',
   errorRetryAfter: '', echoAuth: false, deepJson: '', deepJsonDepth: 400000, hugeBody: '',
   hugeBodyMiB: 64, createNoId: '', lieTotalResults: null, repeatPages: false,
-  filterRefused: false, maxMembersPerRequest: 0,
+  filterRefused: false, maxMembersPerRequest: 0, serviceProviderConfig: null,
 };
 const switches = { ...DEFAULTS, ...JSON.parse(arg('--config', '{}')) };
 
@@ -350,7 +359,7 @@ function resetStats() {
   stats = { requests: 0, writes: 0, byMethod: { GET: 0, POST: 0, PATCH: 0, PUT: 0, DELETE: 0 },
     byStatus: {}, dropped: 0, byRoute: {}, patchOps: { add: 0, remove: 0, replace: 0 },
     membersAdded: 0, membersRemoved: 0, usersDisabled: 0, usersEnabled: 0, faults: 0,
-    lists: { Users: 0, Groups: 0 } };
+    lists: { Users: 0, Groups: 0 }, listCounts: {}, filters: [] };
   writeLog = [];
 }
 resetStats();
@@ -518,6 +527,14 @@ app.use('/scim/v2', (req, res, next) => {
   stats.byMethod[req.method] = (stats.byMethod[req.method] || 0) + 1;
   stats.byRoute[routeKey] = (stats.byRoute[routeKey] || 0) + 1;
   if (req.method === 'GET' && r.type && r.id === undefined && !req.query.filter) stats.lists[r.type]++;
+  if (req.method === 'GET' && r.type && r.id === undefined) {
+    const k = `${r.type} ${req.query.count ?? '-'}`;
+    stats.listCounts[k] = (stats.listCounts[k] || 0) + 1;
+  }
+  if (req.method === 'GET' && r.type && req.query.filter !== undefined) {
+    stats.filters.push(`GET /${r.type} ${req.query.filter}`);
+    if (stats.filters.length > 1000) stats.filters.shift();
+  }
   let logEntry = null;
   if (write) {
     stats.writes++;
@@ -565,6 +582,9 @@ app.use('/scim/v2', (req, res, next) => {
       o.totalResults = Number(switches.lieTotalResults);
       return send(JSON.stringify(o));
     }
+    if (ok && req.spcReplace && text.startsWith('{')) {
+      return send(JSON.stringify({ ...JSON.parse(text), ...req.spcReplace }));
+    }
     if (ok && etagsOn() && r.type && (r.id !== undefined || req.method === 'POST') && text.startsWith('{')) {
       const o = JSON.parse(text);
       if (o.meta && o.meta.version) res.set('ETag', o.meta.version);
@@ -578,6 +598,11 @@ app.use('/scim/v2', (req, res, next) => {
       const ra = switches.rateRetryAfter;
       return scimError(req, res, 429, 'too many requests',
         ra === '' || ra === null || ra === undefined ? {} : { 'Retry-After': String(ra) });
+    }
+    if (req.method === 'GET' && req.path === '/ServiceProviderConfig') {
+      const spc = switches.serviceProviderConfig;
+      if (spc === false) return scimError(req, res, 404, 'Not Found (test switch serviceProviderConfig)');
+      if (spc && typeof spc === 'object') req.spcReplace = spc;
     }
     req.hostile = pickFault(req, r);
     if (req.hostile === 'error') return hostileError(req, res);

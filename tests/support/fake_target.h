@@ -229,6 +229,12 @@ class FakeTarget final : public Target {
   std::function<void()> after_snapshot;
 
   TargetResponse Probe() override { return Http(200); }
+  Discovery Discover() override {
+    Discovery d;
+    d.outcome = Discovery::Outcome::kNotServed;
+    d.detail = "HTTP 404";
+    return d;
+  }
   long RequestCount() const override { return requests_; }
   long WriteCount() const override { return writes_; }
 

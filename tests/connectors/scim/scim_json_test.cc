@@ -3,6 +3,11 @@
 #include "connectors/scim/scim_json.h"
 
 #include <doctest/doctest.h>
+#include <rapidjson/document.h>
+
+#include <map>
+
+#include "core/mapping.h"
 
 namespace scimsync {
 namespace {
@@ -426,6 +431,108 @@ TEST_CASE("UserJson then ParseUser gives every attribute back") {
     CAPTURE(info.name);
     CHECK(got->values[static_cast<std::size_t>(info.attr)] == u.Get(info.attr));
   }
+}
+
+TEST_CASE("Keepnet's fields reach the documented SCIM paths (docs/targets.md, Keepnet Labs)") {
+  // Keepnet's built-in fields: email, first name, last name, department, phone
+  // number; mapped from an HR export's columns as docs/targets.md shows.
+  Mapping m = Mapping::CsvDefaults();
+  m.at(Attr::kUserName).field = "email";
+  m.at(Attr::kGivenName).field = "first_name";
+  m.at(Attr::kFamilyName).field = "last_name";
+  m.at(Attr::kEmail).field = "email";
+  m.at(Attr::kDepartment).field = "department";
+  m.at(Attr::kPhone).field = "phone";
+  const std::map<std::string, std::string, std::less<>> row = {
+      {"externalId", "E-17"},        {"email", "ada@example.com"}, {"first_name", "Ada"},
+      {"last_name", "Lovelace"},     {"department", "Finance"},    {"phone", "+44 20 7946 0000"}};
+  Result<User> user = ApplyMapping(m, [&](std::string_view field) {
+    auto it = row.find(field);
+    return it == row.end() ? std::string() : it->second;
+  });
+  REQUIRE(user.ok());
+
+  rapidjson::Document doc;
+  const std::string body = UserJson(*user);
+  doc.Parse(body.c_str());
+  REQUIRE(doc.IsObject());
+  auto text = [](const rapidjson::Value& v) { return std::string(v.GetString()); };
+  CHECK(text(doc["userName"]) == "ada@example.com");
+  CHECK(text(doc["externalId"]) == "E-17");
+  CHECK(text(doc["name"]["givenName"]) == "Ada");
+  CHECK(text(doc["name"]["familyName"]) == "Lovelace");
+  REQUIRE(doc["emails"].Size() == 1);
+  CHECK(text(doc["emails"][0]["value"]) == "ada@example.com");
+  CHECK(text(doc["emails"][0]["type"]) == "work");
+  CHECK(doc["emails"][0]["primary"].GetBool());
+  REQUIRE(doc["phoneNumbers"].Size() == 1);
+  CHECK(text(doc["phoneNumbers"][0]["value"]) == "+44 20 7946 0000");
+  CHECK(text(doc["phoneNumbers"][0]["type"]) == "work");
+  const char* urn = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+  CHECK(text(doc[urn]["department"]) == "Finance");
+  bool declared = false;
+  for (const auto& schema : doc["schemas"].GetArray()) declared = declared || text(schema) == urn;
+  CHECK(declared);
+  // A department move is a PATCH of the enterprise path.
+  CHECK(UserPatchJson({{Attr::kDepartment, "Finance", "Sales"}}) ==
+        std::string(R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],)") +
+            R"("Operations":[{"op":"replace","path":")" + urn +
+            R"(:department","value":"Sales"}]})");
+}
+
+TEST_CASE("ParseServiceProviderConfig: RFC 7643 §5 body, lenient about names and types") {
+  Discovery d = ParseServiceProviderConfig(
+      R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],)"
+      R"("patch":{"supported":true},"bulk":{"supported":true,"maxOperations":1000,)"
+      R"("maxPayloadSize":1048576},"filter":{"supported":true,"maxResults":200},)"
+      R"("changePassword":{"supported":false},"sort":{"supported":true},)"
+      R"("etag":{"supported":false},"authenticationSchemes":[]})");
+  CHECK(d.outcome == Discovery::Outcome::kServed);
+  CHECK(d.filter == true);
+  CHECK(d.filter_max_results == 200);
+  CHECK(d.patch == true);
+  CHECK(d.etag == false);
+  CHECK(d.bulk == true);
+  CHECK(d.bulk_max_operations == 1000);
+  CHECK(d.sort == true);
+  CHECK(d.odd.empty());
+
+  // Names in any case, booleans and limits as text, capabilities left out.
+  d = ParseServiceProviderConfig(R"({"Filter":{"Supported":"TRUE","MaxResults":"50"},"PATCH":{}})");
+  CHECK(d.outcome == Discovery::Outcome::kServed);
+  CHECK(d.filter == true);
+  CHECK(d.filter_max_results == 50);
+  CHECK_FALSE(d.patch.has_value());
+  CHECK_FALSE(d.etag.has_value());
+  CHECK_FALSE(d.bulk_max_operations.has_value());
+  CHECK(d.odd.empty());
+
+  // Odd fields are left out and named.
+  d = ParseServiceProviderConfig(
+      R"({"patch":true,"filter":{"supported":1,"maxResults":-5},"etag":{"supported":null},)"
+      R"("bulk":{"supported":false,"maxOperations":"many"},"sort":{"supported":false}})");
+  CHECK(d.outcome == Discovery::Outcome::kServed);
+  CHECK_FALSE(d.patch.has_value());
+  CHECK_FALSE(d.filter.has_value());
+  CHECK_FALSE(d.filter_max_results.has_value());
+  CHECK(d.bulk == false);
+  CHECK(d.sort == false);
+  CHECK(d.odd == std::vector<std::string>{
+                     "filter.supported is a number, not a boolean",
+                     "filter.maxResults is a number out of range, not a non-negative integer",
+                     "patch is a boolean, not an object",
+                     "etag.supported is null, not a boolean",
+                     "bulk.maxOperations is a string, not a non-negative integer"});
+
+  // Not a ServiceProviderConfig at all.
+  d = ParseServiceProviderConfig("<html>sign in</html>");
+  CHECK(d.outcome == Discovery::Outcome::kFailed);
+  CHECK(d.detail == "not a ServiceProviderConfig: not JSON (Invalid value. at byte 0)");
+  d = ParseServiceProviderConfig(R"({"Resources":[]})");
+  CHECK(d.outcome == Discovery::Outcome::kFailed);
+  CHECK(d.detail == "not a ServiceProviderConfig: none of patch, filter, bulk, etag and sort");
+  CHECK(ParseServiceProviderConfig("").detail == "not a ServiceProviderConfig: empty body");
+  CHECK(ParseServiceProviderConfig("[]").detail == "not a ServiceProviderConfig: not a JSON object");
 }
 
 }  // namespace scimsync

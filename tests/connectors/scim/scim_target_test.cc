@@ -625,3 +625,46 @@ TEST_CASE("FakeHttpClient: unscripted requests fail loudly and are counted") {
 }
 
 }  // namespace scimsync
+
+namespace scimsync {
+
+TEST_CASE("Discover: GET {base}/ServiceProviderConfig; 404 and 501 are not served; others fail") {
+  Fixture f;
+  f.http.PushStatus(200, R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],)"
+                         R"("patch":{"supported":true},"filter":{"supported":true,"maxResults":50},)"
+                         R"("bulk":{"supported":false,"maxOperations":0},"etag":{"supported":false}})");
+  Discovery d = f.target.Discover();
+  CHECK(f.http.last().method == "GET");
+  CHECK(f.http.last().url == "https://scim.example.com/scim/v2/ServiceProviderConfig");
+  CHECK(H(f.http.last(), "Accept") == "application/scim+json");
+  CHECK(d.outcome == Discovery::Outcome::kServed);
+  CHECK(d.filter_max_results == 50);
+  CHECK(d.patch == true);
+  CHECK(d.bulk == false);
+  CHECK_FALSE(d.sort.has_value());
+  CHECK(f.target.WriteCount() == 0);
+
+  f.http.PushStatus(404, R"({"detail":"Not Found"})");
+  d = f.target.Discover();
+  CHECK(d.outcome == Discovery::Outcome::kNotServed);
+  CHECK(d.detail == "HTTP 404: Not Found");
+  f.http.PushStatus(501, "");
+  CHECK(f.target.Discover().outcome == Discovery::Outcome::kNotServed);
+
+  f.http.PushStatus(401, R"({"detail":"bad token"})");
+  d = f.target.Discover();
+  CHECK(d.outcome == Discovery::Outcome::kFailed);
+  CHECK(d.detail == "HTTP 401: bad token");
+  f.http.PushError(HttpError::kTimeout, "timed out");
+  d = f.target.Discover();
+  CHECK(d.outcome == Discovery::Outcome::kFailed);
+  CHECK(d.detail == "timeout: timed out");
+  // A 200 that is no ServiceProviderConfig (a portal's login page).
+  f.http.PushStatus(200, "<html>login</html>");
+  d = f.target.Discover();
+  CHECK(d.outcome == Discovery::Outcome::kFailed);
+  CHECK(d.detail.rfind("not a ServiceProviderConfig: not JSON", 0) == 0);
+  CHECK(f.http.unscripted() == 0);
+}
+
+}  // namespace scimsync

@@ -371,6 +371,21 @@ TEST_CASE("ReadSnapshot: members_per_group lists without members, then GETs each
   }
 }
 
+TEST_CASE("ReadSnapshot: read_groups = false sends no group request; the groups are empty") {
+  Fixture f;
+  f.server.users = UsersJson(0, 3);
+  f.server.groups = {GroupJson("g1", {"u100000"})};
+  Result<TargetSnapshot> s = f.target.ReadSnapshot({.read_groups = false});
+  REQUIRE(s.ok());
+  CHECK(s->users.size() == 3);
+  CHECK(s->groups.empty());
+  CHECK(f.Requests() == std::vector<std::string>{"Users?startIndex=1&count=100"});
+  // Also with members_per_group: no per-group GET either.
+  f.http.ClearRequests();
+  REQUIRE(f.target.ReadSnapshot({.members_per_group = true, .read_groups = false}).ok());
+  CHECK(f.Requests() == std::vector<std::string>{"Users?startIndex=1&count=100"});
+}
+
 TEST_CASE("FindUsers/FindGroups: a repeated page fails the lookup instead of hiding a match") {
   Fixture f;
   // Two users match; the server ignores startIndex and caps pages at 1.

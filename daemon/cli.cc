@@ -13,8 +13,10 @@
 #include <string>
 
 #include "config/config_loader.h"
+#include "connectors/ldap/ldap_dn.h"
 #include "core/log.h"
 #include "core/redact.h"
+#include "core/scope.h"
 #include "daemon/cycle.h"
 #include "daemon/daemon.h"
 #include "daemon/session.h"
@@ -170,6 +172,26 @@ int CmdStatus(const GlobalFlags& flags, bool json) {
 
 // --- check -------------------------------------------------------------------
 
+// Reads the source whole and says what the [scope] keeps. A scope group the source
+// does not have is a warning here (the cycle itself stops on it, before planning).
+void CheckScope(const Config& config, Source& source) {
+  Result<Directory> dir = source.Read();
+  if (!dir.ok()) {
+    std::printf("WARN  scope: source not read: %s\n", Redact(dir.status().message()).c_str());
+    return;
+  }
+  std::size_t users = dir->users.size(), groups = dir->groups.size();
+  ScopeResult scoped = ApplyScope(std::move(dir).value(), config.scope, &NormalizeDn);
+  for (const std::string& g : scoped.missing) {
+    std::printf("WARN  scope group \"%s\" not found in the source; cycles stop until "
+                "scope.groups names an existing group (display name or DN)\n",
+                Redact(g).c_str());
+  }
+  std::printf("%s scope: %zu of %zu users, %zu of %zu groups\n",
+              scoped.missing.empty() ? "ok   " : "WARN ", scoped.dir.users.size(), users,
+              scoped.dir.groups.size(), groups);
+}
+
 int CmdCheck(const GlobalFlags& flags, bool offline) {
   auto config = Load(flags);
   if (!config) return 2;
@@ -215,6 +237,7 @@ int CmdCheck(const GlobalFlags& flags, bool offline) {
                 Redact(sp.status().message()).c_str());
     rc = 3;
   }
+  if (sp.ok() && !config->scope.Everything()) CheckScope(*config, **source);
   TargetResponse tr = (*target)->Probe();
   if (tr.Ok()) {
     std::printf("ok    target %s: HTTP %d\n", config->target.url.c_str(), tr.status);

@@ -201,11 +201,12 @@ CycleReport RunCycle(const Config& config, Source& source, Target* target, State
   if (!scoped.missing.empty()) {
     // A misspelled or deleted scope group would make all its members look like
     // leavers: stop, as on an empty source (DESIGN §7).
-    std::string msg = std::string(scoped.missing.size() == 1 ? "scope group " : "scope groups ") +
+    bool one = scoped.missing.size() == 1;
+    std::string msg = std::string(one ? "scope group " : "scope groups ") +
                       QuotedList(scoped.missing) + " not found in the source " +
-                      source.Describe() +
-                      "; refusing to treat their members as gone (check scope.groups in " +
-                      config.path + ": a group's display name or, for LDAP, its DN)";
+                      source.Describe() + "; refusing to treat " + (one ? "its" : "their") +
+                      " members as gone (check scope.groups in " + config.path +
+                      ": a group's display name or, for LDAP, its DN)";
     LogError("scope_group_missing", {{"groups", QuotedList(scoped.missing)}, {"error", msg}});
     stop(ErrorCode::kInvalidArgument, msg);
     Finish(report, state, clock, start, requests(), request.dry_run);

@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "core/mapping.h"
 #include "core/planner.h"
+#include "core/scope.h"
 #include "core/target_profile.h"
 
 namespace scimsync {
@@ -118,6 +119,9 @@ struct Config {
   std::string metrics_file;
   SourceConfig source;
   TargetConfig target;
+  // Who and which groups are provisioned (core/scope.h); the default is everyone
+  // and every group.
+  Scope scope;
   SafetyConfig safety;
   LogConfig log;
   Mapping mapping;                   // source defaults merged with [mapping]

@@ -442,6 +442,62 @@ Setter TargetUrl(std::string* out) {
   };
 }
 
+// [scope] groups: an array of non-empty strings (group names or DNs).
+Setter NameList(std::vector<std::string>* out) {
+  return [out](Loader& l, const toml::node& v, const Where& w) {
+    if (!v.is_array()) {
+      l.Fail(w.line, w.key, "expected an array of group names, such as [\"Keeper Users\"]");
+      return;
+    }
+    std::vector<std::string> names;
+    std::size_t i = 0;
+    for (const toml::node& e : *v.as_array()) {
+      ++i;
+      int line = e.source().begin.line > 0 ? static_cast<int>(e.source().begin.line) : w.line;
+      std::string at = "entry " + std::to_string(i);
+      if (!e.is_string()) {
+        l.Fail(line, w.key, at + ": expected a string");
+        return;
+      }
+      std::string name(Trim(*e.value<std::string_view>()));
+      if (name.empty()) {
+        l.Fail(line, w.key, at + ": must not be empty");
+        return;
+      }
+      names.push_back(std::move(name));
+    }
+    *out = std::move(names);
+  };
+}
+
+// [scope] include_groups / exclude_groups: an array of patterns (core/glob.h).
+Setter PatternList(std::vector<Glob>* out) {
+  return [out](Loader& l, const toml::node& v, const Where& w) {
+    if (!v.is_array()) {
+      l.Fail(w.line, w.key, "expected an array of patterns, such as [\"Team *\"]");
+      return;
+    }
+    std::vector<Glob> globs;
+    std::size_t i = 0;
+    for (const toml::node& e : *v.as_array()) {
+      ++i;
+      int line = e.source().begin.line > 0 ? static_cast<int>(e.source().begin.line) : w.line;
+      std::string at = "entry " + std::to_string(i);
+      if (!e.is_string()) {
+        l.Fail(line, w.key, at + ": expected a string");
+        return;
+      }
+      Result<Glob> g = Glob::Parse(*e.value<std::string_view>());
+      if (!g.ok()) {
+        l.Fail(line, w.key, at + ": " + g.status().message());
+        return;
+      }
+      globs.push_back(std::move(g).value());
+    }
+    *out = std::move(globs);
+  };
+}
+
 // Walks one table: each key must be in `specs` (and allowed for the source type).
 void WalkTable(Loader& l, const toml::table& table, std::string_view prefix,
                const std::vector<KeySpec>& specs, std::optional<SourceType> type) {
@@ -631,6 +687,7 @@ Result<Config> Load(const std::string& text, const std::string& name, const fs::
   const toml::table* target = SubTable(l, root, "target");
   const toml::table* safety = SubTable(l, root, "safety");
   const toml::table* log = SubTable(l, root, "log");
+  const toml::table* scope = SubTable(l, root, "scope");
   const toml::table* mapping = SubTable(l, root, "mapping");
 
   // The source type decides which [source] keys exist, so read it first.
@@ -667,6 +724,7 @@ Result<Config> Load(const std::string& text, const std::string& name, const fs::
       {"target", [](Loader&, const toml::node&, const Where&) {}},
       {"safety", [](Loader&, const toml::node&, const Where&) {}},
       {"log", [](Loader&, const toml::node&, const Where&) {}},
+      {"scope", [](Loader&, const toml::node&, const Where&) {}},
       {"mapping", [](Loader&, const toml::node&, const Where&) {}},
   };
   WalkTable(l, root, "", top, std::nullopt);
@@ -827,6 +885,16 @@ Result<Config> Load(const std::string& text, const std::string& name, const fs::
          Int(&s.max_failures_per_cycle, 1, std::numeric_limits<int>::max())},
     };
     WalkTable(l, *safety, "safety", specs, std::nullopt);
+  }
+
+  // [scope]
+  if (scope != nullptr) {
+    const std::vector<KeySpec> specs = {
+        {"groups", NameList(&c.scope.groups)},
+        {"include_groups", PatternList(&c.scope.include_groups)},
+        {"exclude_groups", PatternList(&c.scope.exclude_groups)},
+    };
+    WalkTable(l, *scope, "scope", specs, std::nullopt);
   }
 
   // [log]

@@ -42,6 +42,8 @@ enum class Counter : int {
   kDrift,           // differences a reconciling read found on the target and repaired
   kUnmanagedUsers,  // gauge: target users matching no source user
   kUnmanagedGroups, // gauge: target groups matching no source group
+  kUsersOutOfScope,   // source users the [scope] left out (core/scope.h)
+  kGroupsOutOfScope,  // source groups the [scope] does not push
   kFailed,
   kConflicts,
   kSeatBlocked,
@@ -121,6 +123,12 @@ inline constexpr std::array<CounterInfo, kCounterCount> kCounters = {{
     {Counter::kUnmanagedGroups, "unmanaged_groups", CounterKind::kGauge, "unmanaged", "groups",
      "scimsync_unmanaged_groups", 1, nullptr,
      "Target groups matching no source group, as of the last reconciling read."},
+    {Counter::kUsersOutOfScope, "users_out_of_scope", CounterKind::kEvent, "out of scope",
+     "users", "scimsync_last_cycle_users_out_of_scope", 1, nullptr,
+     "Source users the scope left out in the last cycle (not in any scope group)."},
+    {Counter::kGroupsOutOfScope, "groups_out_of_scope", CounterKind::kEvent, "out of scope",
+     "groups", "scimsync_last_cycle_groups_out_of_scope", 1, nullptr,
+     "Source groups the scope did not push in the last cycle (include/exclude patterns)."},
     {Counter::kFailed, "failed", CounterKind::kEvent, "", "failed",
      "scimsync_last_cycle_failed", 1, nullptr, "Objects that failed in the last cycle."},
     {Counter::kConflicts, "conflicts", CounterKind::kEvent, "", "conflicts",

@@ -3,7 +3,8 @@
 // A user is its immutable source key (sent as externalId) plus a fixed set of SCIM
 // attributes, described once in the kAttrs table below. Every attribute value is a
 // UTF-8 string; empty means absent. Booleans (active) are "true" or "false".
-// A group is its key, its displayName and the keys of its member users.
+// A group is its key, its displayName and the keys of its member users (and, from
+// LDAP, its DN, which `[scope] groups` may name; it is never sent).
 #pragma once
 
 #include <array>
@@ -106,6 +107,7 @@ struct Group {
   std::string key;           // immutable source key, sent as externalId
   std::string display_name;
   std::vector<std::string> members;  // user keys, sorted, unique
+  std::string dn;                    // LDAP: the entry's DN as the server sent it; else empty
 };
 
 // A whole snapshot of the source. Users sorted by key, groups sorted by key.

@@ -15,10 +15,12 @@
 #include <string>
 
 #include "config/config_loader.h"
+#include "connectors/ldap/ldap_dn.h"
 #include "core/discovery.h"
 #include "core/log.h"
 #include "core/profile_checks.h"
 #include "core/redact.h"
+#include "core/scope.h"
 #include "daemon/cycle.h"
 #include "daemon/daemon.h"
 #include "daemon/scim_config.h"
@@ -215,6 +217,26 @@ void PrintDiscovery(const TargetConfig& config, Target& target) {
   }
 }
 
+// Reads the source whole and says what the [scope] keeps. A scope group the source
+// does not have is a warning here (the cycle itself stops on it, before planning).
+void CheckScope(const Config& config, Source& source) {
+  Result<Directory> dir = source.Read();
+  if (!dir.ok()) {
+    std::printf("warn  scope: source not read: %s\n", Redact(dir.status().message()).c_str());
+    return;
+  }
+  std::size_t users = dir->users.size(), groups = dir->groups.size();
+  ScopeResult scoped = ApplyScope(std::move(dir).value(), config.scope, &NormalizeDn);
+  for (const std::string& g : scoped.missing) {
+    std::printf("warn  scope group \"%s\" not found in the source; cycles stop until "
+                "scope.groups names an existing group (display name or DN)\n",
+                Redact(g).c_str());
+  }
+  std::printf("%s scope: %zu of %zu users, %zu of %zu groups\n",
+              scoped.missing.empty() ? "ok   " : "warn ", scoped.dir.users.size(), users,
+              scoped.dir.groups.size(), groups);
+}
+
 int CmdCheck(const GlobalFlags& flags, bool offline) {
   auto config = Load(flags);
   if (!config) return 2;
@@ -264,6 +286,7 @@ int CmdCheck(const GlobalFlags& flags, bool offline) {
                 Redact(sp.status().message()).c_str());
     rc = 3;
   }
+  if (sp.ok() && !config->scope.Everything()) CheckScope(*config, **source);
   TargetResponse tr = (*target)->Probe();
   if (tr.Ok()) {
     std::printf("ok    target %s: HTTP %d\n", config->target.url.c_str(), tr.status);

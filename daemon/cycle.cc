@@ -4,9 +4,11 @@
 #include <cstdlib>
 #include <optional>
 
+#include "connectors/ldap/ldap_dn.h"
 #include "core/log.h"
 #include "core/planner.h"
 #include "core/redact.h"
+#include "core/scope.h"
 #include "daemon/executor.h"
 #include "daemon/scim_config.h"
 #include "daemon/status_report.h"
@@ -15,6 +17,13 @@ namespace scimsync {
 namespace {
 
 std::string Str(long v) { return std::to_string(v); }
+
+// `"A"` or `"A", "B"`, for messages naming scope groups.
+std::string QuotedList(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& n : names) out += (out.empty() ? "\"" : ", \"") + n + "\"";
+  return out;
+}
 
 PlanOptions MakePlanOptions(const Config& config, const CycleRequest& request, SysTime now) {
   PlanOptions o;
@@ -189,6 +198,43 @@ CycleReport RunCycle(const Config& config, Source& source, Target* target, State
   LogInfo("source_read", {{"users", static_cast<long>(dir->users.size())},
                           {"groups", static_cast<long>(dir->groups.size())}});
 
+  // 1b. The [scope] (core/scope.h): from here on only the in-scope snapshot exists, so
+  //     identity, reconcile and the deletion guard never see the rest.
+  ScopeResult scoped = ApplyScope(std::move(dir).value(), config.scope, &NormalizeDn);
+  const Directory& desired = scoped.dir;
+  report.record.counts[Counter::kUsersOutOfScope] = static_cast<std::int64_t>(scoped.users_out);
+  report.record.counts[Counter::kGroupsOutOfScope] = static_cast<std::int64_t>(scoped.groups_out);
+  if (!config.scope.Everything()) {
+    LogInfo("scope", {{"users", static_cast<long>(desired.users.size())},
+                      {"groups", static_cast<long>(desired.groups.size())},
+                      {"users_out_of_scope", static_cast<long>(scoped.users_out)},
+                      {"groups_out_of_scope", static_cast<long>(scoped.groups_out)}});
+  }
+  if (!scoped.missing.empty()) {
+    // A misspelled or deleted scope group would make all its members look like
+    // leavers: stop, as on an empty source (DESIGN §7).
+    bool one = scoped.missing.size() == 1;
+    std::string msg = std::string(one ? "scope group " : "scope groups ") +
+                      QuotedList(scoped.missing) + " not found in the source " +
+                      source.Describe() + "; refusing to treat " + (one ? "its" : "their") +
+                      " members as gone (check scope.groups in " + config.path +
+                      ": a group's display name or, for LDAP, its DN)";
+    LogError("scope_group_missing", {{"groups", QuotedList(scoped.missing)}, {"error", msg}});
+    stop(ErrorCode::kInvalidArgument, msg);
+    Finish(report, state, clock, start, requests(), request.dry_run);
+    return report;
+  }
+  if (!config.scope.groups.empty() && desired.users.empty() &&
+      !config.safety.allow_empty_source) {
+    std::string msg = "the scope groups " + QuotedList(config.scope.groups) +
+                      " have no members in the source; refusing to treat everyone as gone (set "
+                      "safety.allow_empty_source = true if this is intended)";
+    LogError("source_empty", {{"source", source.Describe()}, {"error", msg}});
+    stop(ErrorCode::kInvalidArgument, msg);
+    Finish(report, state, clock, start, requests(), request.dry_run);
+    return report;
+  }
+
   // 2. Plan against what we know.
   Result<KnownState> known = state.Load();
   if (!known.ok()) {
@@ -221,7 +267,7 @@ CycleReport RunCycle(const Config& config, Source& source, Target* target, State
                           {"target_groups", static_cast<long>(snapshot->groups.size())}});
     plan_options.snapshot = &*snapshot;
   }
-  report.plan = MakePlan(*dir, *known, plan_options);
+  report.plan = MakePlan(desired, *known, plan_options);
   if (snapshot) {
     // What the target holds that no source object matches (gauges, DESIGN §3).
     report.record.counts[Counter::kUnmanagedUsers] = report.plan.summary.unmanaged_users;
@@ -262,7 +308,7 @@ CycleReport RunCycle(const Config& config, Source& source, Target* target, State
         run_status = known.status();
       } else {
         plan_options.now = clock.Now();
-        report.plan = MakePlan(*dir, *known, plan_options);
+        report.plan = MakePlan(desired, *known, plan_options);
       }
     }
   }
@@ -287,7 +333,7 @@ CycleReport RunCycle(const Config& config, Source& source, Target* target, State
   // the target whole; otherwise they stay kUnmeasured. kDrift and the adoptions come
   // from the executor counters above.
 
-  if (run_status.ok() && known.ok()) ForgetNeverCreated(*dir, *known, state);
+  if (run_status.ok() && known.ok()) ForgetNeverCreated(desired, *known, state);
 
   if (!run_status.ok()) {
     stop(run_status.code(), run_status.message());

@@ -89,6 +89,11 @@ ALTER TABLE cycles ADD COLUMN drift INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE cycles ADD COLUMN unmanaged_users INTEGER NOT NULL DEFAULT -1;
 ALTER TABLE cycles ADD COLUMN unmanaged_groups INTEGER NOT NULL DEFAULT -1;
 )sql",
+    // 2 -> 3: what the [scope] left out (core/scope.h).
+    R"sql(
+ALTER TABLE cycles ADD COLUMN users_out_of_scope INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE cycles ADD COLUMN groups_out_of_scope INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 
 // Cycle rows kept for `status`; older ones are pruned when a cycle begins.

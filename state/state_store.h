@@ -55,7 +55,7 @@ struct AttentionItem {
 
 class StateStore {
  public:
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
   // Opens (creating if needed) the database at `path` (":memory:" for tests),
   // migrates it, and binds it to `target_url` — or fails with kSchema if it is bound

@@ -156,6 +156,7 @@ Result<Directory> DirectoryBuilder::Finish() {
                     e.dn + ": duplicate key " + o_.group_key_attr + " \"" + g.key +
                         "\" (also on " + groups_[it->second].dn + ")");
     }
+    g.dn = e.dn;  // for [scope] groups named by DN (core/scope.h)
     group_by_dn[NormalizeDn(e.dn)] = dir.groups.size();
     dir.groups.push_back(std::move(g));
   }

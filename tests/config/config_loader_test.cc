@@ -117,6 +117,10 @@ TEST_CASE("defaults of every key (DESIGN §8)") {
   CHECK(c.safety.max_deletion_percent == doctest::Approx(10.0));
   CHECK_FALSE(c.safety.allow_empty_source);
   CHECK(c.safety.max_failures_per_cycle == 50);
+  CHECK(c.scope.groups.empty());
+  CHECK(c.scope.include_groups.empty());
+  CHECK(c.scope.exclude_groups.empty());
+  CHECK(c.scope.Everything());
   CHECK(c.log.format == LogFormat::kLogfmt);
   CHECK(c.log.level == LogLevel::kInfo);
   Mapping csv = Mapping::CsvDefaults();
@@ -436,6 +440,49 @@ TEST_CASE("unknown keys anywhere") {
   CHECK(ErrorOf("[source]\ntype = \"csv\"\nusers = \"p.csv\"\nencoding = \"latin1\"\n"
                 "[target]\nurl = \"https://x.example/scim\"\n") ==
         "scimsync.toml:4: source.encoding: unknown key");
+}
+
+TEST_CASE("scope: groups by name or DN, include and exclude patterns") {
+  Config c = Parse(kBase +
+                   "[scope]\n"
+                   "groups = [\"Keeper Users\", \" cn=IT Admins,ou=groups,dc=example,dc=org \"]\n"
+                   "include_groups = [\"Team *\", \"Keeper *\"]\n"
+                   "exclude_groups = [\"*-legacy\"]\n");
+  CHECK(c.scope.groups ==
+        std::vector<std::string>{"Keeper Users", "cn=IT Admins,ou=groups,dc=example,dc=org"});
+  REQUIRE(c.scope.include_groups.size() == 2);
+  CHECK(c.scope.include_groups[0].pattern() == "Team *");
+  CHECK(c.scope.include_groups[1].Matches("keeper admins"));
+  REQUIRE(c.scope.exclude_groups.size() == 1);
+  CHECK(c.scope.exclude_groups[0].Matches("crm-legacy"));
+  CHECK_FALSE(c.scope.Everything());
+  // Empty lists are the defaults spelled out.
+  CHECK(Parse(kBase + "[scope]\ngroups = []\ninclude_groups = []\n").scope.Everything());
+}
+
+TEST_CASE("scope errors, word for word") {
+  CHECK(ErrorOf(kBase + "[scope]\ngroup = [\"Keeper Users\"]\n") ==
+        "scimsync.toml:9: scope.group: unknown key");
+  CHECK(ErrorOf(kBase + "[scope]\ngroups = \"Keeper Users\"\n") ==
+        "scimsync.toml:9: scope.groups: expected an array of group names, such as "
+        "[\"Keeper Users\"]");
+  CHECK(ErrorOf(kBase + "[scope]\ngroups = [\"Keeper Users\", 3]\n") ==
+        "scimsync.toml:9: scope.groups: entry 2: expected a string");
+  CHECK(ErrorOf(kBase + "[scope]\ngroups = [\n  \"Keeper Users\",\n  \"  \",\n]\n") ==
+        "scimsync.toml:11: scope.groups: entry 2: must not be empty");
+  CHECK(ErrorOf(kBase + "[scope]\ninclude_groups = \"Team *\"\n") ==
+        "scimsync.toml:9: scope.include_groups: expected an array of patterns, such as "
+        "[\"Team *\"]");
+  CHECK(ErrorOf(kBase + "[scope]\ninclude_groups = [\"Team [A-\"]\n") ==
+        "scimsync.toml:9: scope.include_groups: entry 1: invalid pattern \"Team [A-\": "
+        "unterminated [ at character 6");
+  CHECK(ErrorOf(kBase + "[scope]\nexclude_groups = [\"ok\", \"\"]\n") ==
+        "scimsync.toml:9: scope.exclude_groups: entry 2: empty pattern");
+  CHECK(ErrorOf(kBase + "[scope]\nexclude_groups = [[\"x\"]]\n") ==
+        "scimsync.toml:9: scope.exclude_groups: entry 1: expected a string");
+  CHECK(ErrorOf(kBase + "scope = [\"Keeper Users\"]\n") ==
+        "scimsync.toml:8: target.scope: unknown key");
+  CHECK(ErrorOf("scope = \"Keeper Users\"\n" + kBase) == "scimsync.toml:1: scope: expected a table");
 }
 
 TEST_CASE("the first problem in the file is reported") {

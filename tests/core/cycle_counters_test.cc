@@ -94,8 +94,9 @@ TEST_CASE("cycle_end fields: every counter in table order; unmeasured gauges lef
   CHECK(logger.Render(LogLevel::kInfo, "cycle_end", f) ==
         "level=info event=cycle_end result=ok users_created=3 users_updated=12 users_adopted=1 "
         "users_disabled=1 users_deleted=0 groups_created=0 groups_updated=2 groups_adopted=0 "
-        "groups_deleted=0 members_added=7 members_removed=2 drift=0 failed=0 conflicts=0 "
-        "seat_blocked=0 deferred=0 requests=25 duration_ms=1834");
+        "groups_deleted=0 members_added=7 members_removed=2 drift=0 users_out_of_scope=0 "
+        "groups_out_of_scope=0 failed=0 conflicts=0 seat_blocked=0 deferred=0 requests=25 "
+        "duration_ms=1834");
 
   CycleCounts measured = Sample();
   measured[Counter::kDrift] = 4;
@@ -106,7 +107,8 @@ TEST_CASE("cycle_end fields: every counter in table order; unmeasured gauges lef
         R"({"level":"info","event":"cycle_end","users_created":3,"users_updated":12,)"
         R"("users_adopted":1,"users_disabled":1,"users_deleted":0,"groups_created":0,)"
         R"("groups_updated":2,"groups_adopted":0,"groups_deleted":0,"members_added":7,)"
-        R"("members_removed":2,"drift":4,"unmanaged_users":3,"unmanaged_groups":0,"failed":0,)"
+        R"("members_removed":2,"drift":4,"unmanaged_users":3,"unmanaged_groups":0,)"
+        R"("users_out_of_scope":0,"groups_out_of_scope":0,"failed":0,)"
         R"("conflicts":0,"seat_blocked":0,"deferred":0,"requests":25,"duration_ms":1834})");
 }
 

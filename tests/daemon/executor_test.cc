@@ -181,7 +181,7 @@ TEST_CASE("plan_end reports the planned counts, and the plan writes nothing") {
         "level=info event=plan_end result=ok users_created=3 users_updated=0 users_adopted=0 "
         "users_disabled=0 users_deleted=0 groups_created=1 groups_updated=0 groups_adopted=0 "
         "groups_deleted=0 members_added=3 members_removed=0 drift=0 unmanaged_users=0 "
-        "unmanaged_groups=0 failed=0 conflicts=0 "
+        "unmanaged_groups=0 users_out_of_scope=0 groups_out_of_scope=0 failed=0 conflicts=0 "
         "seat_blocked=0 deferred=0 requests=0 duration_ms=0");
 
   // After a sync, E3 leaves and E1 moves: one update, one disable, one removal planned.
@@ -929,4 +929,122 @@ TEST_CASE("create-group 409: a group with another key's externalId or id is a co
   Execute(rig2, {op});
   CHECK(rig2.GroupRow("Staff").status == ObjectStatus::kConflict);
   CHECK(rig2.GroupRow("Staff").target_id.empty());
+}
+
+// --- [scope] (core/scope.h) through the real cycle --------------------------------
+
+namespace {
+
+// The rig's three people, with E1 and E2 in the scope group "Keeper Users".
+void AddKeeperUsers(Rig& rig) {
+  Group keeper;
+  keeper.key = "Keeper";
+  keeper.display_name = "Keeper Users";
+  keeper.members = {"E1", "E2"};
+  rig.source.dir.groups.insert(rig.source.dir.groups.begin(), keeper);
+  rig.config.scope.groups = {"keeper users"};
+}
+
+}  // namespace
+
+TEST_CASE("scope: only members of the scope groups are pushed; leaving it is leaving") {
+  Rig rig;
+  AddKeeperUsers(rig);
+  CycleReport r = rig.Sync();
+  CHECK(r.result == CycleResult::kOk);
+  CHECK(rig.target.users.size() == 2);
+  CHECK(r.record.counts[Counter::kUsersCreated] == 2);
+  CHECK(r.record.counts[Counter::kUsersOutOfScope] == 1);
+  CHECK(r.record.counts[Counter::kGroupsOutOfScope] == 0);
+  CHECK(rig.Row("E3").key.empty());
+  CHECK(rig.GroupRow("Staff").members == std::vector<std::string>{"E1", "E2"});
+  CHECK_FALSE(Rig::Logged({"event=cycle_end", " users_out_of_scope=1 groups_out_of_scope=0 "})
+                  .empty());
+  CHECK_FALSE(Rig::Logged({"event=scope", "users=2", "users_out_of_scope=1"}).empty());
+  // The state's `cycles` row keeps them too (status, metrics).
+  CHECK((*rig.state->RecentCycles(1))[0].counts[Counter::kUsersOutOfScope] == 1);
+
+  // E2 leaves the scope group but not the source: deprovisioned like any leaver.
+  rig.source.dir.groups[0].members = {"E1"};
+  rig.config.safety.max_deletion_percent = 100;
+  CycleReport next = rig.Sync();
+  CHECK(next.result == CycleResult::kOk);
+  CHECK(next.record.counts[Counter::kUsersDisabled] == 1);
+  CHECK(next.record.counts[Counter::kUsersOutOfScope] == 2);
+  CHECK(rig.Row("E2").status == ObjectStatus::kDisabled);
+
+  // plan_end says the same on a dry run.
+  CycleRequest dry;
+  dry.dry_run = true;
+  Rig::Lines().clear();
+  CycleReport p = RunCycle(rig.config, rig.source, &rig.target, *rig.state, rig.clock, dry);
+  CHECK(p.result == CycleResult::kOk);
+  CHECK_FALSE(Rig::Logged({"event=plan_end", " users_out_of_scope=2 groups_out_of_scope=0 "})
+                  .empty());
+}
+
+TEST_CASE("scope: patterns choose the groups pushed; a group leaving the set is deleted") {
+  Rig rig;
+  AddKeeperUsers(rig);
+  rig.config.scope.groups.clear();
+  rig.config.scope.exclude_groups = {*Glob::Parse("keeper *")};
+  CycleReport r = rig.Sync();
+  CHECK(r.result == CycleResult::kOk);
+  CHECK(rig.target.users.size() == 3);
+  CHECK(rig.target.groups.size() == 1);
+  CHECK(r.record.counts[Counter::kGroupsOutOfScope] == 1);
+  rig.config.scope.exclude_groups.push_back(*Glob::Parse("Staff"));
+  rig.config.safety.max_deletion_percent = 100;
+  CycleReport next = rig.Sync();
+  CHECK(next.result == CycleResult::kOk);
+  CHECK(next.record.counts[Counter::kGroupsDeleted] == 1);
+  CHECK(rig.target.groups.empty());
+}
+
+TEST_CASE("scope: a scope group missing from the source stops the cycle before planning") {
+  Rig rig;
+  AddKeeperUsers(rig);
+  REQUIRE(rig.Sync().result == CycleResult::kOk);
+  std::size_t calls = rig.target.calls.size();
+  rig.config.scope.groups = {"Keeper Userz", "keeper users", "IT Admins"};
+  Rig::Lines().clear();
+  CycleReport r = rig.Sync();
+  CHECK(r.result == CycleResult::kStopped);
+  CHECK(r.ExitCode() == 3);
+  CHECK(r.stop_reason ==
+        "scope groups \"Keeper Userz\", \"IT Admins\" not found in the source fake; refusing to "
+        "treat their members as gone (check scope.groups in : a group's display name or, for "
+        "LDAP, its DN)");
+  CHECK(rig.target.calls.size() == calls);  // not one request
+  CHECK(r.plan.ops.empty());
+  CHECK(rig.Row("E1").status == ObjectStatus::kSynced);
+  CHECK_FALSE(Rig::Logged({"level=error", "event=scope_group_missing"}).empty());
+  CHECK_FALSE(Rig::Logged({"event=cycle_end", "result=stopped", " users_out_of_scope=1 "}).empty());
+
+  // A dry run stops the same way.
+  CycleRequest dry;
+  dry.dry_run = true;
+  CycleReport p = RunCycle(rig.config, rig.source, &rig.target, *rig.state, rig.clock, dry);
+  CHECK(p.result == CycleResult::kStopped);
+  CHECK(p.stop_reason == r.stop_reason);
+}
+
+TEST_CASE("scope: scope groups without any member stop the cycle like an empty source") {
+  Rig rig;
+  AddKeeperUsers(rig);
+  REQUIRE(rig.Sync().result == CycleResult::kOk);
+  std::size_t calls = rig.target.calls.size();
+  rig.source.dir.groups[0].members.clear();
+  CycleReport r = rig.Sync();
+  CHECK(r.result == CycleResult::kStopped);
+  CHECK(r.stop_reason ==
+        "the scope groups \"keeper users\" have no members in the source; refusing to treat "
+        "everyone as gone (set safety.allow_empty_source = true if this is intended)");
+  CHECK(rig.target.calls.size() == calls);
+  // Allowed: everyone in the state is a leaver (the guard still applies).
+  rig.config.safety.allow_empty_source = true;
+  rig.config.safety.max_deletion_percent = 100;
+  CycleReport allowed = rig.Sync();
+  CHECK(allowed.result == CycleResult::kOk);
+  CHECK(allowed.record.counts[Counter::kUsersDisabled] == 2);
 }

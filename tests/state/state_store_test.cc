@@ -315,7 +315,7 @@ TEST_CASE("migration: an empty file becomes the current version; a newer one is 
     db.exec("PRAGMA user_version = 99");
   }
   const std::string want = "state file " + newer +
-                           " has schema version 99, this scimsync knows versions up to 2; use "
+                           " has schema version 99, this scimsync knows versions up to 3; use "
                            "a newer scimsync";
   auto s = StateStore::Open(newer, "https://a.example");
   REQUIRE_FALSE(s.ok());
@@ -403,7 +403,7 @@ TEST_CASE("every counter of the table is a column of a new state file") {
   CheckEveryCounterIsAColumn(path);
 }
 
-TEST_CASE("migration 1 -> 2: a version-1 file gains the new counters; its rows keep theirs") {
+TEST_CASE("migrations 1 -> 3: a version-1 file gains the new counters; its rows keep theirs") {
   std::string path = TempPath("v1.db");
   {
     SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
@@ -418,7 +418,7 @@ TEST_CASE("migration 1 -> 2: a version-1 file gains the new counters; its rows k
   auto ro = StateStore::OpenReadOnly(path);
   REQUIRE_FALSE(ro.ok());
   CHECK(ro.status().message() == "state file " + path +
-                                     " has schema version 1, this scimsync reads 2; run "
+                                     " has schema version 1, this scimsync reads 3; run "
                                      "`scimsync sync` once to migrate it");
 
   std::vector<std::string> lines;
@@ -427,11 +427,13 @@ TEST_CASE("migration 1 -> 2: a version-1 file gains the new counters; its rows k
   Log().CaptureForTest(nullptr);
   REQUIRE(opened.ok());
   StateStore& store = **opened;
-  REQUIRE(lines.size() == 1);
+  // One line per step.
+  REQUIRE(lines.size() == 2);
   CHECK(lines[0] == "level=info event=state_migrated file=" + path + " schema_version=2");
+  CHECK(lines[1] == "level=info event=state_migrated file=" + path + " schema_version=3");
   {
     SQLite::Database check(path, SQLite::OPEN_READONLY);
-    CHECK(check.execAndGet("PRAGMA user_version").getInt() == 2);
+    CHECK(check.execAndGet("PRAGMA user_version").getInt() == 3);
   }
   CheckEveryCounterIsAColumn(path);
 
@@ -451,6 +453,8 @@ TEST_CASE("migration 1 -> 2: a version-1 file gains the new counters; its rows k
   CHECK(old.counts[Counter::kDrift] == 0);
   CHECK(old.counts[Counter::kUnmanagedUsers] == kUnmeasured);
   CHECK(old.counts[Counter::kUnmanagedGroups] == kUnmeasured);
+  CHECK(old.counts[Counter::kUsersOutOfScope] == 0);
+  CHECK(old.counts[Counter::kGroupsOutOfScope] == 0);
   CHECK_FALSE(store.LastMeasuredCycle()->has_value());
   CHECK(store.Load()->users.size() == 1);
 
@@ -463,6 +467,8 @@ TEST_CASE("migration 1 -> 2: a version-1 file gains the new counters; its rows k
   r.counts[Counter::kUsersAdopted] = 2;
   r.counts[Counter::kUnmanagedUsers] = 5;
   r.counts[Counter::kUnmanagedGroups] = 0;
+  r.counts[Counter::kUsersOutOfScope] = 170;
+  r.counts[Counter::kGroupsOutOfScope] = 3;
   REQUIRE(store.EndCycle(r).ok());
   CHECK((*store.RecentCycles(1))[0].counts == r.counts);
 

@@ -70,6 +70,12 @@ TEST_CASE("BuildDirectory: member, uniqueMember and memberUid, DNs compared norm
   CHECK(Find(*d, "posix")->members == Keys{"k-ann", "k-cid"});
 }
 
+TEST_CASE("BuildDirectory: a group keeps its DN as sent, for [scope] groups named by DN") {
+  auto d = BuildDirectory(kUsers, {GroupEntry("devs", "g-devs", {})}, {});
+  REQUIRE(d.ok());
+  CHECK(Find(*d, "devs")->dn == "cn=devs,ou=Groups,dc=example,dc=org");
+}
+
 TEST_CASE("BuildDirectory: members outside the user search are ignored with a debug line") {
   CaptureLogs logs;
   std::vector<LdapEntry> groups = {

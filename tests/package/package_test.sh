@@ -15,7 +15,6 @@
 # dpkg -x way.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-ROOT=$PWD
 
 fail() { echo "package_test: FAIL: $*" >&2; exit 1; }
 ok() { echo "   ok  $*"; }

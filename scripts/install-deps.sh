@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what scimsync needs to build and test on Debian 12 (GCC for the normal
-# build, clang for the sanitizer and fuzz stage), then the SCIM test
+# build, clang for the sanitizer and fuzz stage, debhelper and lintian for the
+# Debian package), then the SCIM test
 # server's npm packages (from the committed lockfile). Safe to run again: apt-get
 # runs only when a package is missing, npm only when the lockfile changed.
 set -euo pipefail
@@ -17,6 +18,9 @@ PACKAGES=(
   # scripts/sanitize.sh: clang with the ASan/UBSan/libFuzzer runtimes, llvm-symbolizer
   # for readable sanitizer stack traces
   clang libclang-rt-14-dev llvm
+  # scripts/package.sh and tests/package/: the Debian package build and its checks
+  # (ccache makes a repeated package build cheap)
+  debhelper dpkg-dev fakeroot lintian ccache
 )
 # Node 20 may come from elsewhere (nodesource, nvm): the Debian packages only when
 # there is no node at all.

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The whole test suite from a fresh clone: installs dependencies, builds, runs the
 # unit tests (doctest, via ctest) and the integration tests (the real binary against
-# a throwaway slapd and the scimmy-based SCIM server, all on loopback), then the
-# sanitizer and fuzz stage (scripts/sanitize.sh: clang ASan/UBSan build, unit tests
-# and a fault-injection scenario on it, each fuzzer for 30 s). SCIMSYNC_SKIP_SANITIZE=1
+# a throwaway slapd and the scimmy-based SCIM server, all on loopback), the Debian
+# package test (tests/package/package_test.sh: scripts/package.sh, lintian, contents,
+# install and purge; for real only as root with CI set), then the sanitizer and fuzz
+# stage (scripts/sanitize.sh: clang ASan/UBSan build, unit tests and a
+# fault-injection scenario on it, each fuzzer for 30 s). SCIMSYNC_SKIP_SANITIZE=1
 # skips that last stage (local runs only; CI runs it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +23,9 @@ if compgen -G "tests/integration/*.test.js" >/dev/null; then
 else
   echo "(no integration tests in tests/integration/)"
 fi
+
+echo "== Debian package"
+tests/package/package_test.sh
 
 if [ "${SCIMSYNC_SKIP_SANITIZE:-0}" != 1 ]; then
   echo "== sanitizer and fuzz stage"

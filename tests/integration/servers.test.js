@@ -208,3 +208,29 @@ for (const kind of KINDS) {
     console.log(`# ${kind}: ${dropped} answers lost on the way, converged`);
   });
 }
+
+test('better-auth: every user needs an email; one it derives from userName is kept with keep = true', async (t) => {
+  const dir = h.tmpDir('servers-email');
+  const srv = await h.startScimServer({ kind: 'better-auth' });
+  t.after(() => srv.stop());
+  const csv = path.join(dir, 'people.csv');
+  h.writeCsv(csv, [
+    { externalId: 'E1', userName: 'noemail@example.com', givenName: 'No', familyName: 'Mail', email: '' },
+    { externalId: 'E2', userName: 'bob', givenName: 'Bob', familyName: 'Bare', email: '' },
+    { externalId: 'E3', userName: 'cy@example.com', givenName: 'Cy', familyName: 'Dee', email: 'Cy@Example.com' },
+  ], ['externalId', 'userName', 'givenName', 'familyName', 'email']);
+  const cfg = h.writeConfig(dir, { source: { type: 'csv', users: csv }, target: { max_retries: 0 },
+    mapping: { 'emails.work': { keep: true } } }, srv);
+  const r = await h.run(['--config', cfg, 'sync']);
+  assert.equal(r.code, 1, r.stderr);
+  const failed = r.lines.filter((l) => l.event === 'user_failed');
+  assert.deepEqual(failed.map((l) => l.key), ['E2']);
+  assert.match(failed[0].error, /HTTP 400 invalidValue: .*emails must contain an email/);
+  const e1 = (await srv.users()).find((u) => u.externalId === 'E1');
+  assert.equal(e1.emails[0].value, 'noemail@example.com', 'Better Auth derived it from userName');
+  // Without keep the reconciling sync would try to remove that address (and fail).
+  await srv.reset();
+  const again = await h.run(['--config', cfg, 'sync', '--reconcile']);
+  assert.ok(!again.lines.some((l) => l.event === 'user_failed' && l.key === 'E1'), again.stderr);
+  assert.equal((await srv.stats()).writes, 0);
+});

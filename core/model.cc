@@ -13,6 +13,15 @@ std::optional<Attr> AttrByName(std::string_view name) {
   return std::nullopt;
 }
 
+bool SameAttrValue(Attr attr, std::string_view a, std::string_view b) {
+  switch (Info(attr).kind) {
+    case AttrKind::kString: return a == b;
+    case AttrKind::kEmailAddress: return EqualsIgnoreCase(a, b);
+    case AttrKind::kBoolean: return (a.empty() ? "true" : a) == (b.empty() ? "true" : b);
+  }
+  return a == b;
+}
+
 std::size_t Canonicalize(Directory& dir) {
   auto by_key = [](const auto& a, const auto& b) { return a.key < b.key; };
   std::sort(dir.users.begin(), dir.users.end(), by_key);

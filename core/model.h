@@ -30,7 +30,14 @@ enum class Attr : int {
 };
 inline constexpr std::size_t kAttrCount = static_cast<std::size_t>(Attr::kCount);
 
-enum class AttrKind { kString, kBoolean };
+// How an attribute's values compare (SameAttrValue).
+enum class AttrKind {
+  kString,        // exact
+  kEmailAddress,  // ASCII case-insensitive: targets may store an address in another case
+                  // (Better Auth lowercases it); the domain is case-insensitive (RFC 5321
+                  // §2.4) and, on these targets, so is the local part
+  kBoolean,       // "true" / "false"; absent counts as "true"
+};
 
 // Where an attribute sits in a SCIM User resource (RFC 7643 §4.1, §4.3).
 enum class ScimShape {
@@ -74,7 +81,7 @@ inline constexpr std::array<AttrInfo, kAttrCount> kAttrs = {{
     {Attr::kDisplayName, "displayName", "displayName", "displayName", "cn", "displayName",
      "display_name", AttrKind::kString, {ScimShape::kTopLevel, "", "displayName", false}},
     {Attr::kEmail, "emails.work", "emails[type eq \"work\"].value", "email", "mail", "mail",
-     "email", AttrKind::kString, {ScimShape::kWorkMulti, "emails", "value", true}},
+     "email", AttrKind::kEmailAddress, {ScimShape::kWorkMulti, "emails", "value", true}},
     {Attr::kPhone, "phoneNumbers.work", "phoneNumbers[type eq \"work\"].value", "phone",
      "telephoneNumber", "telephoneNumber", "phone", AttrKind::kString,
      {ScimShape::kWorkMulti, "phoneNumbers", "value", false}},
@@ -91,6 +98,9 @@ inline constexpr std::array<AttrInfo, kAttrCount> kAttrs = {{
 inline const AttrInfo& Info(Attr a) { return kAttrs[static_cast<std::size_t>(a)]; }
 // Looks an attribute up by its mapping name ("name.givenName"); nullopt if unknown.
 std::optional<Attr> AttrByName(std::string_view name);
+
+// True if values a and b of attribute `attr` say the same, by its AttrKind.
+bool SameAttrValue(Attr attr, std::string_view a, std::string_view b);
 
 using AttrValues = std::array<std::string, kAttrCount>;
 

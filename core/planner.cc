@@ -127,7 +127,7 @@ const std::string& UserNameOf(const AttrValues& v) {
 std::string_view ActiveValue(std::string_view v) { return v.empty() ? "true" : v; }
 
 bool SameValue(std::size_t i, const std::string& a, const std::string& b) {
-  return i == kActive ? ActiveValue(a) == ActiveValue(b) : a == b;
+  return SameAttrValue(static_cast<Attr>(i), a, b);
 }
 
 // What a state row says the target holds: a disabled row is inactive.
@@ -954,16 +954,15 @@ std::vector<AttrChange> DiffUser(const AttrValues& have, const AttrValues& want,
   for (std::size_t i = 0; i < kAttrCount; ++i) {
     const std::string& h = have[i];
     const std::string& w = want[i];
-    // Exact comparison: a case-only change of userName or email is a change the
-    // target should get.
-    if (h == w) continue;
+    // By the attribute's kind (SameAttrValue): a case-only change of userName is a
+    // change the target should get; one of an email address is not (a target that
+    // lowercases addresses would otherwise be patched on every reconciling cycle).
+    if (SameAttrValue(static_cast<Attr>(i), h, w)) continue;
     if (w.empty() && keep[i]) continue;
     if (i == kActive) {
-      // A user is active unless something says false; a target that leaves
-      // `active` out of its representation must not cost a PATCH every cycle.
-      std::string hn = h.empty() ? "true" : h;
-      std::string wn = w.empty() ? "true" : w;
-      if (hn != wn) out.push_back({Attr::kActive, h, wn});
+      // A user is active unless something says false (SameAttrValue): a target
+      // that leaves `active` out must not cost a PATCH every cycle.
+      out.push_back({Attr::kActive, h, w.empty() ? "true" : w});
       continue;
     }
     out.push_back({static_cast<Attr>(i), h, w});

@@ -149,7 +149,9 @@ struct PlanOptions {
 Plan MakePlan(const Directory& desired, const KnownState& known, const PlanOptions& options);
 
 // The attribute-level diff used by MakePlan and by the executor after it re-read
-// an object: changes that turn `have` into `want`.
+// an object: changes that turn `have` into `want`. Values compare by their
+// AttrKind (SameAttrValue): exact, except that an email address ignores ASCII case
+// and an absent `active` is true.
 std::vector<AttrChange> DiffUser(const AttrValues& have, const AttrValues& want,
                                  const std::array<bool, kAttrCount>& keep);
 

@@ -47,7 +47,8 @@ fi
 # from this very lockfile (npm keeps a copy in node_modules/.package-lock.json).
 cd tests/scim_server
 if [ -f node_modules/.package-lock.json ] && [ node_modules/.package-lock.json -nt package-lock.json ] \
-   && node -e 'require("express"); require("scimmy"); require("scimmy-routers")' 2>/dev/null; then
+   && node -e 'require("express"); require("scimmy"); require("scimmy-routers");
+                require.resolve("better-auth"); require.resolve("@better-auth/scim")' 2>/dev/null; then
   exit 0
 fi
 npm ci --no-audit --no-fund --loglevel=error

@@ -1,6 +1,7 @@
 // Golden-text tests of the pure planner: each scenario of issue 2 that is a
 // planning question, compared with the exact `scimsync plan` rendering.
 #include "core/planner.h"
+#include "core/text.h"
 
 #include <doctest/doctest.h>
 
@@ -145,13 +146,18 @@ TEST_CASE("rename is one update of the changed attributes, same target id") {
   CHECK(p.ops[0].user.Get(Attr::kUserName) == "ann.new@x.com");
 }
 
-TEST_CASE("a case-only change of email or userName is a change") {
+TEST_CASE("a case-only change of userName is a change; of an email address, not") {
   Directory d = Base();
   KnownState k = AfterSync(d);
-  d.users[1].Set(Attr::kEmail, "Bob@x.com");
+  d.users[1].Set(Attr::kUserName, "Bob@x.com");
   CHECK(Plain(d, k) ==
-        "update-user    E2 bob@x.com emails.work: \"bob@x.com\" -> \"Bob@x.com\"\n"
+        "update-user    E2 Bob@x.com userName: \"bob@x.com\" -> \"Bob@x.com\"\n"
         "# plan: 1 operations (users +0 ~1 -0, groups +0 ~0 -0, members +0 -0)\n");
+  // Targets may store an address in another case (Better Auth lowercases it):
+  // comparing with case would patch such a target on every reconciling cycle.
+  d = Base();
+  d.users[1].Set(Attr::kEmail, "Bob@X.com");
+  CHECK(Plain(d, k) == "# plan: 0 operations (users +0 ~0 -0, groups +0 ~0 -0, members +0 -0)\n");
 }
 
 TEST_CASE("department move") {
@@ -690,6 +696,18 @@ TEST_CASE("DiffUser: exact comparison, keep, active defaults to true") {
   CHECK(d[0].new_value == "false");
 }
 
+TEST_CASE("DiffUser: an email address that differs only in ASCII case is no change") {
+  User have = MakeUser("K", "Ann.Lee@Example.com");
+  User want = have;
+  have.Set(Attr::kEmail, "ann.lee@example.com");  // as Better Auth stores it
+  CHECK(DiffUser(have.values, want.values, {}).empty());
+  want.Set(Attr::kEmail, "ann.lee@example.org");
+  auto c = DiffUser(have.values, want.values, {});
+  REQUIRE(c.size() == 1);
+  CHECK(c[0].attr == Attr::kEmail);
+  CHECK(c[0].new_value == "ann.lee@example.org");
+}
+
 
 // ---- three-sided planning (issue 10) -------------------------------------------
 
@@ -754,6 +772,21 @@ TEST_CASE("snapshot: source, state and target agree: nothing to do") {
   // A target that leaves `active` out says nothing about it.
   for (auto& u : t.users) Set(&u, Attr::kActive, "");
   CHECK(MakePlan(d, AfterSync(d), Read(t)).empty());
+}
+
+TEST_CASE("snapshot: a target that lowercases email addresses is no drift, and no state refresh") {
+  Directory d = Base();
+  for (auto& u : d.users) u.Set(Attr::kEmail, "Mixed." + u.Get(Attr::kEmail));
+  KnownState k = AfterSync(d);
+  TargetSnapshot t = TargetAfterSync(d);
+  for (auto& u : t.users) Set(&u, Attr::kEmail, FoldCase(u.values[static_cast<std::size_t>(Attr::kEmail)]));
+  CHECK(MakePlan(d, k, Read(t)).empty());
+  // A real change of address is still one.
+  Set(FindRemote(t, "id-E1"), Attr::kEmail, "other@x.com");
+  CHECK(Describe(MakePlan(d, k, Read(t))) ==
+        "update-user    E1 ann@x.com emails.work: \"other@x.com\" -> \"Mixed.ann@x.com\" "
+        "[drift: emails.work changed on the target]\n"
+        "# plan: 1 operations (users +0 ~1 -0, groups +0 ~0 -0, members +0 -0, drift 1)\n");
 }
 
 TEST_CASE("snapshot: department changed and phone removed by hand are repaired") {

@@ -49,20 +49,40 @@ function request(port, method, urlPath, body, headers = {}, full = false) {
   });
 }
 
-// Starts tests/scim_server/server.js on a free loopback port.
+// The SCIM servers a test can start: the scimmy-based one with its switches, and
+// Better Auth's SCIM plugin (tests/scim_server/better_auth_server.js), which issues
+// its own token and serves SCIM under /api/auth/scim/v2.
+const SERVER_KINDS = {
+  scimmy: { script: 'server.js', scimPath: '/scim/v2', ownToken: false },
+  'better-auth': { script: 'better_auth_server.js', scimPath: '/api/auth/scim/v2', ownToken: true },
+};
+
+// Node 18 has no global Web Crypto (Better Auth needs it) without this flag; Node 19
+// and later have it by default, so the flag is passed to Node 18 only.
+function nodeFlags() {
+  return Number(process.versions.node.split('.')[0]) < 19 ? ['--experimental-global-webcrypto'] : [];
+}
+
+// Starts a SCIM test server on a free loopback port: options.kind 'scimmy' (default,
+// tests/scim_server/server.js, any of its switches) or 'better-auth'.
 async function startScimServer(options = {}) {
-  const { token = 'test-token', ...switches } = options;
+  const { token: wantToken = 'test-token', kind = 'scimmy', ...switches } = options;
+  const k = SERVER_KINDS[kind];
+  if (!k) throw new Error(`unknown SCIM server kind ${kind}`);
   const proc = spawnChild(process.execPath,
-    [path.join(REPO, 'tests', 'scim_server', 'server.js'), '--port', '0', '--token', token,
-      '--config', JSON.stringify(switches)],
+    [...nodeFlags(), path.join(REPO, 'tests', 'scim_server', k.script), '--port', '0',
+      ...(k.ownToken ? [] : ['--token', wantToken]), '--config', JSON.stringify(switches)],
     { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   proc.stderr.on('data', (d) => { stderr += d; });
+  let token = k.ownToken ? null : wantToken;
   const port = await new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`SCIM server did not start: ${stderr}`)), 15000);
     proc.stdout.on('data', (d) => {
       out += d;
+      const t = /^token (\S+)$/m.exec(out);
+      if (t) token = t[1];
       const m = /^listening (\d+)$/m.exec(out);
       if (m) { clearTimeout(timer); resolve(Number(m[1])); }
     });
@@ -70,8 +90,8 @@ async function startScimServer(options = {}) {
   });
   proc.removeAllListeners('exit');
   const srv = {
-    port, token, proc,
-    url: `http://127.0.0.1:${port}/scim/v2`,
+    port, token, proc, kind,
+    url: `http://127.0.0.1:${port}${k.scimPath}`,
     stats: () => request(port, 'GET', '/admin/stats'),
     reset: () => request(port, 'POST', '/admin/reset', {}),
     configure: (s) => request(port, 'POST', '/admin/config', s),
@@ -82,7 +102,7 @@ async function startScimServer(options = {}) {
     clear: () => request(port, 'POST', '/admin/clear', {}),
     // A SCIM request with the bearer token, as an administrator editing the target by hand
     // (counted like any client's): scim('PATCH', '/Users/<id>', body) -> {status, body}.
-    scim: (method, urlPath, body) => request(port, method, `/scim/v2${urlPath}`, body,
+    scim: (method, urlPath, body) => request(port, method, `${k.scimPath}${urlPath}`, body,
       { Authorization: `Bearer ${token}` }, true),
     stop: () => new Promise((resolve) => {
       if (proc.exitCode !== null || proc.signalCode !== null) return resolve();

@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "core/planner.h"
 #include "core/redact.h"
+#include "core/roles.h"
 #include "daemon/executor.h"
 #include "daemon/scim_config.h"
 #include "daemon/status_report.h"
@@ -24,6 +25,10 @@ PlanOptions MakePlanOptions(const Config& config, const CycleRequest& request, S
   o.max_deletion_percent = config.safety.max_deletion_percent;
   o.allow_deletions = request.allow_deletions;
   o.foreign_members = config.target.foreign_members;
+  const TargetBehaviour b = EffectiveOf(config.target).behaviour;
+  o.unique_group_names = b.unique_group_names;
+  o.delete_locks = b.delete_locks;
+  o.role_prefix = b.role_prefix;
   o.now = now;
   return o;
 }
@@ -57,7 +62,10 @@ std::string ReconcileReason(const Config& config, const CycleRequest& request,
 ExecutorOptions MakeExecutorOptions(const Config& config) {
   ExecutorOptions o;
   o.max_connections = config.target.max_connections;
-  o.members_per_request = EffectiveOf(config.target).behaviour.members_per_request;
+  const TargetBehaviour b = EffectiveOf(config.target).behaviour;
+  o.members_per_request = b.members_per_request;
+  o.unique_group_names = b.unique_group_names;
+  o.delete_locks = b.delete_locks;
   o.max_retries = config.target.max_retries;
   o.max_failures_per_cycle = config.safety.max_failures_per_cycle;
   o.keep = KeepMask(config.mapping);
@@ -185,6 +193,17 @@ CycleReport RunCycle(const Config& config, Source& source, Target* target, State
   }
   LogInfo("source_read", {{"users", static_cast<long>(dir->users.size())},
                           {"groups", static_cast<long>(dir->groups.size())}});
+  // Role groups get the role prefix (core/roles.h) before anything is planned.
+  const std::string role_prefix = EffectiveOf(config.target).behaviour.role_prefix;
+  ApplyRoles(config.target.roles, role_prefix, *dir);
+  if (std::vector<std::string> named = RolesByName(config.target.roles, role_prefix, *dir);
+      !named.empty()) {
+    LogWarn("group_named_like_role",
+            {{"count", static_cast<long>(named.size())},
+             {"first", named.front()},
+             {"detail", "source groups whose name starts with the role prefix \"" + role_prefix +
+                            "\" are roles on the target though target.roles does not list them"}});
+  }
 
   // 2. Plan against what we know.
   Result<KnownState> known = state.Load();

@@ -235,8 +235,10 @@ void UserOps::Adopt(const User& desired, const std::string& why) {
                            {"user", desired.Get(Attr::kUserName)},
                            {"id", row.target_id},
                            {"reason", why}});
+  // Adopting writes the key as its externalId (DESIGN §3), in the same PATCH.
   Patch(row, desired, Verb::kPatchUser, remote.values,
-        DiffUser(remote.values, desired.values, options_.keep), /*adopting=*/true);
+        DiffUser(remote.values, desired.values, options_.keep), /*adopting=*/true,
+        remote.external_id == desired.key ? "" : desired.key);
 }
 
 // ---------------------------------------------------------------------------

@@ -133,6 +133,8 @@ TEST_CASE("409 on POST: found by filter, adopted, patched to the source; no dupl
   CHECK(row.status == ObjectStatus::kSynced);
   CHECK(rig.target.users[id].values[static_cast<std::size_t>(Attr::kDepartment)] == "Sales");
   CHECK(rig.target.users[id].values[0] == "p1@x.com");
+  CHECK(rig.target.users[id].external_id == "E1");  // adopting writes the key (DESIGN §3)
+  CHECK(rig.target.Count("PATCH " + id + " externalId=E1") == 1);
   CHECK(rig.target.Count("FIND externalId=E1") == 1);
   CHECK(rig.target.Count("FIND userName=p1@x.com") == 1);
   // An adoption counts once, as an adoption: not as a create, and its follow-up

@@ -616,7 +616,8 @@ TEST_CASE("lookup filter: a refused filter is answered by listing and matching l
   REQUIRE(q.users.size() == 1);  // userName: any case
   CHECK(q.users[0].id == "u1");
   REQUIRE(f.http.request_count() == 2);
-  CHECK(f.http.requests()[1].url == "https://scim.example.com/scim/v2/Users?startIndex=1&count=100");
+  CHECK(f.http.requests()[1].url ==
+        "https://scim.example.com/scim/v2/Users?startIndex=1&count=100");
   q = f.target.FindUsers("userName", "bob@example.com");
   CHECK(q.users.size() == 1);
   CHECK(f.http.request_count() == 3);  // no filter tried again
@@ -628,8 +629,8 @@ TEST_CASE("lookup filter: a refused filter is answered by listing and matching l
   // Groups: displayName any case, members never asked for.
   GroupQuery g = f.target.FindGroups("displayName", "STAFF");
   CHECK(g.groups.size() == 2);
-  CHECK(f.http.last().url ==
-        "https://scim.example.com/scim/v2/Groups?excludedAttributes=members&startIndex=1&count=100");
+  CHECK(f.http.last().url == "https://scim.example.com/scim/v2/Groups?excludedAttributes=members"
+                             "&startIndex=1&count=100");
   g = f.target.FindGroups("externalId", "G1");
   REQUIRE(g.groups.size() == 1);
   CHECK(g.groups[0].id == "t1");

@@ -247,6 +247,10 @@ std::string Describe(const Plan& plan) {
       case OpKind::kConflictGroup:
         AppendDetail(out, op);
         break;
+      case OpKind::kCreateGroup:
+      case OpKind::kDeleteGroup:
+        AppendDetail(out, op);  // a group that changes type says so
+        break;
       default:
         break;
     }

@@ -77,6 +77,10 @@ struct Operation {
   std::string external_id_was;  // what the target held (rendering only); empty: none
   // kAdoptGroup of a case-only rename: the state row of this key moves to `key`.
   std::string previous_key;
+  // kCreateGroup / kDeleteGroup of a group whose type changes on the target (its
+  // displayName crosses the role prefix, core/planner.h): the id of the old target
+  // group, which the create replaces and the delete removes.
+  std::string replaced_id;
   // Non-empty: this op repairs a difference between the state and the target (a
   // hand edit on the target), e.g. "department changed on the target"; the
   // executor logs event=drift_repaired key=... what=<drift> and counts it.

@@ -433,6 +433,17 @@ class PlanBuilder {
       Defer(k.next_retry);
       return;
     }
+    if (delete_mode_ && options_.delete_locks) {
+      // DELETE locks (core/planner.h, "Target behaviours"): the user stays on the
+      // target, so its memberships are removed as in disable mode (fate.deleted
+      // stays false), and a locked row is not deleted again.
+      const bool locked = k.status == ObjectStatus::kDisabled;
+      const bool unlocked_by_hand = locked && t && t->values[kActive] == "true";
+      if (locked && !unlocked_by_hand) return;
+      Operation& op = AddUserOp(OpKind::kDeleteUser, nullptr, &k);
+      if (unlocked_by_hand) op.drift = "active set to true on the target";
+      return;
+    }
     if (delete_mode_) {
       AddUserOp(OpKind::kDeleteUser, nullptr, &k);
       fate.deleted = true;
@@ -495,7 +506,10 @@ class PlanBuilder {
   void MatchGroups() {
     std::vector<MatchSeeker> seekers;
     for (const Group* d : dg_) {
-      if (SeeksGroup(*d, Find(kg_, d->key))) seekers.push_back({d->key, d->display_name});
+      if (!SeeksGroup(*d, Find(kg_, d->key))) continue;
+      // Without unique names a displayName identifies nothing: externalId only.
+      seekers.push_back({d->key, options_.unique_group_names ? std::string_view(d->display_name)
+                                                             : std::string_view()});
     }
     std::vector<MatchTarget> targets;
     for (const auto& g : snap_->groups) targets.push_back({g.id, g.external_id, g.display_name});
@@ -573,12 +587,38 @@ class PlanBuilder {
       work_.push_back({&d, "", {}, {}, {}, false});
       return;
     }
+    if (CrossesRolePrefix(k->display_name, d.display_name)) {
+      PlanRetype(d, *k, k->display_name);
+      return;
+    }
     if (k->display_name != d.display_name) {
       AddGroupOp(OpKind::kUpdateGroup, &d, k).changes = {
           {Attr::kDisplayName, k->display_name, d.display_name}};
     }
     std::vector<std::string> members = SortedUnique(k->members);
     work_.push_back({&d, k->target_id, members, {}, members, false});
+  }
+
+  // A group is a role on the target when its displayName starts with the prefix.
+  bool CrossesRolePrefix(std::string_view have, std::string_view want) const {
+    const std::string& p = options_.role_prefix;
+    return !p.empty() && have.starts_with(p) != want.starts_with(p);
+  }
+
+  // The group changes type on the target (team <-> role): a new group with the
+  // desired name and members, and the old one deleted (core/planner.h).
+  void PlanRetype(const Group& d, const KnownGroup& k, const std::string& have_name) {
+    const bool role = d.display_name.starts_with(options_.role_prefix);
+    const std::string why = role ? "changes type: now a role" : "changes type: no longer a role";
+    Operation& create = AddGroupOp(OpKind::kCreateGroup, &d, &k);
+    create.target_id.clear();
+    create.replaced_id = k.target_id;
+    create.detail = why + "; replaces " + k.target_id;
+    Operation& del = AddGroupOp(OpKind::kDeleteGroup, &d, &k);
+    del.label = have_name;
+    del.replaced_id = k.target_id;
+    del.detail = why + "; replaced by " + d.display_name;
+    work_.push_back({&d, "", {}, {}, {}, false});
   }
 
   // One target group, a new key: PATCH displayName and externalId, move the row.
@@ -606,6 +646,10 @@ class PlanBuilder {
   }
 
   void PlanBoundGroup(const Group& d, const KnownGroup& k, const RemoteGroup& t) {
+    if (CrossesRolePrefix(t.display_name, d.display_name)) {
+      PlanRetype(d, k, t.display_name);
+      return;
+    }
     GroupWork w{&d, k.target_id, {}, {}, SortedUnique(k.members), true};
     std::tie(w.have, w.have_ids) = MapMembers(t);
     const bool rename = t.display_name != d.display_name;
@@ -722,9 +766,16 @@ class PlanBuilder {
     if (wanted == 0 || !(over_count || over_percent) || options_.allow_deletions) return;
     plan_.deletions_blocked = true;
     plan_.deletions_wanted = static_cast<int>(wanted);
+    // A group that changes type is created only along with its delete.
+    std::unordered_set<std::string> retypes;
+    for (const auto& op : ops) {
+      if (op.kind == OpKind::kDeleteGroup && !op.replaced_id.empty()) retypes.insert(op.key);
+    }
+    std::erase_if(work_, [&](const GroupWork& w) { return retypes.count(w.desired->key) > 0; });
     std::vector<Operation> kept;
     kept.reserve(ops.size());
     for (auto& op : ops) {
+      if (op.kind == OpKind::kCreateGroup && !op.replaced_id.empty()) continue;
       if (!Destructive(op)) {
         kept.push_back(std::move(op));
         continue;

@@ -109,10 +109,32 @@
 // (known groups are not in its percentage base), and the plan notes how many known
 // groups were left alone. A snapshot's groups, if any, are ignored (not listed as
 // unmanaged).
+// Target behaviours (PlanOptions, from the profile; each off by default, and the plan
+// is unchanged when it is off; golden tests in tests/core/planner_test.cc):
+// - unique_group_names = false (Keeper: duplicate team names): a group is matched to a
+//   snapshot group by externalId only; a displayName match is never an identity, so a
+//   seeking group without an externalId match is created.
+// - delete_locks (with deprovision = delete; Keeper): DELETE locks the user, who stays
+//   on the target. A leaver gets delete-user as in delete mode, but its memberships
+//   are removed first as in disable mode (the locked user is still a member there),
+//   and the executor records the row as disabled with its target id. A disabled
+//   (locked) leaver gets nothing more, unless the snapshot shows it active again
+//   (delete-user once more, drift "active set to true on the target"). A returning
+//   user is re-activated (update-user active=true on the same id), never created.
+// - role_prefix: a group whose displayName starts with it is a role on the target,
+//   any other a team (core/roles.h puts the prefix on the configured role groups).
+//   A group whose displayName would cross the prefix (the target's name, or the
+//   state's without a snapshot, has it and the desired one not, or the other way)
+//   changes type: not a rename but delete-and-create. The plan holds create-group
+//   (its members added as for any new group) and delete-group of the old target id,
+//   both with `replaced_id` = that id and a detail "changes type: ...". The delete is
+//   guarded like any deletion; when the guard holds it back, the create is left out
+//   as well (and the group's membership changes), and the group stays as it is.
 #pragma once
 
 #include <array>
 #include <cstddef>
+#include <string>
 
 #include "core/clock.h"
 #include "core/known_state.h"
@@ -144,6 +166,10 @@ struct PlanOptions {
   // false: groups and memberships are left to the target (see "Groups left to the
   // target" above).
   bool push_groups = true;
+  // Target behaviours (core/target_profile.h; "Target behaviours" above).
+  bool unique_group_names = true;  // false: a displayName match never adopts a group
+  bool delete_locks = false;       // DELETE locks a user (deprovision = delete)
+  std::string role_prefix;         // a displayName with it is a role, without a team ("" none)
 };
 
 Plan MakePlan(const Directory& desired, const KnownState& known, const PlanOptions& options);

@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/planner.h"
 #include "core/redact.h"
+#include "core/roles.h"
 #include "core/scope.h"
 #include "daemon/executor.h"
 #include "daemon/scim_config.h"
@@ -33,7 +34,11 @@ PlanOptions MakePlanOptions(const Config& config, const CycleRequest& request, S
   o.max_deletion_percent = config.safety.max_deletion_percent;
   o.allow_deletions = request.allow_deletions;
   o.foreign_members = config.target.foreign_members;
-  o.push_groups = EffectiveOf(config.target).behaviour.push_groups;
+  const TargetBehaviour b = EffectiveOf(config.target).behaviour;
+  o.push_groups = b.push_groups;
+  o.unique_group_names = b.unique_group_names;
+  o.delete_locks = b.delete_locks;
+  o.role_prefix = b.role_prefix;
   o.now = now;
   return o;
 }
@@ -68,7 +73,10 @@ std::string ReconcileReason(const Config& config, const CycleRequest& request,
 ExecutorOptions MakeExecutorOptions(const Config& config) {
   ExecutorOptions o;
   o.max_connections = config.target.max_connections;
-  o.members_per_request = EffectiveOf(config.target).behaviour.members_per_request;
+  const TargetBehaviour b = EffectiveOf(config.target).behaviour;
+  o.members_per_request = b.members_per_request;
+  o.unique_group_names = b.unique_group_names;
+  o.delete_locks = b.delete_locks;
   o.max_retries = config.target.max_retries;
   o.max_failures_per_cycle = config.safety.max_failures_per_cycle;
   o.keep = KeepMask(config.mapping);
@@ -197,11 +205,10 @@ CycleReport RunCycle(const Config& config, Source& source, Target* target, State
   }
   LogInfo("source_read", {{"users", static_cast<long>(dir->users.size())},
                           {"groups", static_cast<long>(dir->groups.size())}});
-
   // 1b. The [scope] (core/scope.h): from here on only the in-scope snapshot exists, so
   //     identity, reconcile and the deletion guard never see the rest.
   ScopeResult scoped = ApplyScope(std::move(dir).value(), config.scope, &NormalizeDn);
-  const Directory& desired = scoped.dir;
+  Directory& desired = scoped.dir;
   report.record.counts[Counter::kUsersOutOfScope] = static_cast<std::int64_t>(scoped.users_out);
   report.record.counts[Counter::kGroupsOutOfScope] = static_cast<std::int64_t>(scoped.groups_out);
   if (!config.scope.Everything()) {
@@ -233,6 +240,19 @@ CycleReport RunCycle(const Config& config, Source& source, Target* target, State
     stop(ErrorCode::kInvalidArgument, msg);
     Finish(report, state, clock, start, requests(), request.dry_run);
     return report;
+  }
+
+  // Role groups get the role prefix (core/roles.h) after the scope (which
+  // names source groups) and before anything is planned.
+  const std::string role_prefix = EffectiveOf(config.target).behaviour.role_prefix;
+  ApplyRoles(config.target.roles, role_prefix, desired);
+  if (std::vector<std::string> named = RolesByName(config.target.roles, role_prefix, desired);
+      !named.empty()) {
+    LogWarn("group_named_like_role",
+            {{"count", static_cast<long>(named.size())},
+             {"first", named.front()},
+             {"detail", "source groups whose name starts with the role prefix \"" + role_prefix +
+                            "\" are roles on the target though target.roles does not list them"}});
   }
 
   // 2. Plan against what we know.

@@ -98,7 +98,9 @@ void Executor::Execute(const Operation& op) {
 
 void Executor::Dispatch(const Operation& op) {
   // The kinds of three-sided planning: core/planner.h, "What the executor does".
-  const bool stale_id = op.drift == "deleted on the target";
+  // The row's target id is no longer the group to write: deleted on the target, or
+  // replaced by a group of another type (op.replaced_id).
+  const bool stale_id = op.drift == "deleted on the target" || !op.replaced_id.empty();
   switch (op.kind) {
     case OpKind::kResolveUser: return users_.Resolve(op);
     case OpKind::kResolveGroup: return groups_.Resolve(op);

@@ -20,6 +20,12 @@ struct ExecutorOptions {
   int max_failures_per_cycle = defaults::kMaxFailuresPerCycle;  // circuit breaker: objects in a row that failed
                                     // transiently (after their retries), all workers
   std::array<bool, kAttrCount> keep{};
+  // Target behaviours (core/target_profile.h). false: a displayName never identifies
+  // a group (lookups of groups are by externalId only).
+  bool unique_group_names = true;
+  // true: a 2xx DELETE locks the user on the target; the row stays with its target id,
+  // disabled, and a re-hire is the re-activation PATCH (active: true).
+  bool delete_locks = false;
   Millis retry_base{500};           // first retry wait; doubles, +-50% jitter
   Millis max_retry_wait{30000};     // longest single wait (Retry-After is capped here)
   // Outage breaker: when the target has given no usable answer (only 5xx, 429,

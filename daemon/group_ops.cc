@@ -49,10 +49,11 @@ void GroupOps::Adopt(KnownGroup row, const RemoteGroup& remote, const std::strin
 }
 
 // Matching a group that may already exist (DESIGN §3): by externalId first, then by
-// displayName. Stops at the first attribute that matches anything.
+// displayName. Stops at the first attribute that matches anything. Where group names
+// are not unique (Keeper teams), a displayName is no identity: externalId only.
 Lookup<RemoteGroup> GroupOps::LookUp(const std::string& key, const std::string& display_name) {
   return LookUpByKeyThenName<RemoteGroup>(
-      runner_, "group", "displayName", key, display_name,
+      runner_, "group", "displayName", key, options_.unique_group_names ? display_name : "",
       [&](std::string_view attr, const std::string& v) {
         GroupQuery q = target_.FindGroups(attr, v);
         return std::make_pair(q.response, std::move(q.groups));
@@ -112,7 +113,10 @@ void GroupOps::Create(const Operation& op, bool stale_id) {
       }
       // The identity rule of the planner (core/target_match.h): never merge two
       // source groups into one target group.
-      std::string why = "lookup by externalId and displayName found no single group";
+      std::string why = options_.unique_group_names
+                            ? "lookup by externalId and displayName found no single group"
+                            : "lookup by externalId found no single group (group names are not "
+                              "unique on this target)";
       if (q.found.size() == 1) {
         const RemoteGroup& g = q.found[0];
         const std::string holder = overlay_.GroupKeyHolding(g.id, op.key);
@@ -303,16 +307,38 @@ void GroupOps::PatchMembers(const Operation& op, bool add) {
 
 void GroupOps::Delete(const Operation& op) {
   KnownGroup row = overlay_.Group(op.key);
-  if (row.target_id.empty()) return overlay_.ForgetGroup(row.key);
+  // A group that changed type: its old target group goes; the row is the new one's.
+  const bool replaced = !op.replaced_id.empty();
+  const std::string id = replaced ? op.replaced_id : row.target_id;
+  if (id.empty()) return overlay_.ForgetGroup(row.key);
   Answer a = runner_.SendWithIfMatch(
       Verb::kDeleteGroup, "delete group " + op.label,
       [&](const std::string& etag, const TargetResponse*) {
-        return target_.DeleteGroup(row.target_id, etag);
+        return target_.DeleteGroup(id, etag);
       },
-      [&] { return target_.GetGroup(row.target_id); });
+      [&] { return target_.GetGroup(id); });
+  if (replaced && a.action != Action::kDone && a.action != Action::kGone) {
+    // The row is no longer this group's: report, and leave the row alone. The old
+    // group stays on the target, unmanaged (listed as such by the next reconcile).
+    if (a.action == Action::kStopAuth || a.action == Action::kCancelled) return;
+    counters_.Add(Counter::kFailed);
+    LogWarn("group_failed", {{"key", row.key},
+                             {"group", op.label},
+                             {"id", id},
+                             {"error", "the old group of a type change was not deleted: " +
+                                           a.response.Summary()}});
+    return;
+  }
   switch (a.action) {
     case Action::kDone:
     case Action::kGone:
+      if (replaced) {
+        t_op_succeeded = true;
+        counters_.Add(Counter::kGroupsDeleted);
+        LogInfo("group_deleted", {{"key", row.key}, {"group", op.label}, {"id", id},
+                                  {"reason", op.detail}});
+        return;
+      }
       overlay_.ForgetGroup(row.key);
       t_op_succeeded = true;
       counters_.Add(Counter::kGroupsDeleted);

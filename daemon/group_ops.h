@@ -7,13 +7,18 @@
 //                 synced. unconfirmed (2xx without an id): failed, left uncertain for
 //                 the next cycle's lookup. adopt (409): find by externalId then
 //                 displayName; one match: adopt it with the members it holds (those
-//                 we know); else conflict with backoff.
+//                 we know); else conflict with backoff. Without unique_group_names
+//                 (ExecutorOptions) every group lookup here is by externalId only.
+//                 A create whose answer was lost is looked up by externalId before
+//                 it is sent again (RequestRunner::SendCreate), never repeated blindly.
 //   Update        PATCH displayName.
 //   AddMembers,   PATCH add / remove, `members_per_request` members a request;
 //   RemoveMembers shrink-chunk (413) halves the chunk for the rest of the group.
 //                 Members whose user is not (certainly) on the target wait for the
 //                 next cycle (add) or need no request (remove).
-//   Delete        DELETE; gone (404) is done.
+//   Delete        DELETE; gone (404) is done. With op.replaced_id (a group that
+//                 changed type, core/planner.h): DELETE that old id; the row (now the
+//                 new group's) is left alone.
 //   Resolve       an uncertain group: GET by id, else look up by externalId,
 //                 displayName; none found: the row is forgotten (the next plan
 //                 creates it).

@@ -15,7 +15,9 @@ EffectiveTarget EffectiveOf(const TargetConfig& target) {
 ScimTargetOptions ToScimOptions(const TargetConfig& target) {
   ScimTargetOptions o;
   o.base_url = target.url;
-  o.page_size = EffectiveOf(target).behaviour.page_size;
+  const TargetBehaviour b = EffectiveOf(target).behaviour;
+  o.page_size = b.page_size;
+  o.lookup = b.lookup;
   return o;
 }
 

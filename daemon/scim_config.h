@@ -13,8 +13,8 @@ namespace scimsync {
 // The profile's behaviours with the [target] overrides (core/target_profile.h).
 EffectiveTarget EffectiveOf(const TargetConfig& target);
 
-// base_url = target.url as written (with or without trailing slash); page_size =
-// the effective behaviour's.
+// base_url = target.url as written (with or without trailing slash); page_size and
+// lookup = the effective behaviour's.
 ScimTargetOptions ToScimOptions(const TargetConfig& target);
 
 // `token` is the secret read from token_file / token_env. request_timeout =

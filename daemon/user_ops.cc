@@ -235,8 +235,10 @@ void UserOps::Adopt(const User& desired, const std::string& why) {
                            {"user", desired.Get(Attr::kUserName)},
                            {"id", row.target_id},
                            {"reason", why}});
+  // Adopting writes the key as its externalId (DESIGN §3), in the same PATCH.
   Patch(row, desired, Verb::kPatchUser, remote.values,
-        DiffUser(remote.values, desired.values, options_.keep), /*adopting=*/true);
+        DiffUser(remote.values, desired.values, options_.keep), /*adopting=*/true,
+        remote.external_id == desired.key ? "" : desired.key);
 }
 
 // ---------------------------------------------------------------------------
@@ -431,7 +433,14 @@ void UserOps::Deprovision(const Operation& op) {
   switch (a.action) {
     case Action::kDone:
     case Action::kGone:
-      if (del || a.action == Action::kGone) {
+      if (del && a.action == Action::kDone && options_.delete_locks) {
+        // The DELETE locked the user (Keeper): still there under the same id, so the
+        // row keeps it, disabled, and is not deleted again; a re-hire re-activates it.
+        // Its memberships were removed in phase 4 (core/planner.h).
+        row.values[kActive] = "false";
+        row.status = ObjectStatus::kDisabled;
+        counters_.Add(Counter::kUsersDeleted);
+      } else if (del || a.action == Action::kGone) {
         // Gone: the target drops its memberships with it.
         overlay_.RemoveFromAllGroups(row.key);
         row.target_id.clear();
@@ -448,7 +457,9 @@ void UserOps::Deprovision(const Operation& op) {
       row.next_retry = SysTime{};
       overlay_.PutUser(row);
       t_op_succeeded = true;
-      LogInfo(row.status == ObjectStatus::kDeleted ? "user_deleted" : "user_disabled",
+      LogInfo(row.status == ObjectStatus::kDeleted ? "user_deleted"
+              : del                                ? "user_locked"
+                                                   : "user_disabled",
               {{"key", row.key}, {"user", op.label}});
       return;
     case Action::kTransient:

@@ -15,7 +15,9 @@
 //               create. re-read-and-retry: GET, re-diff against what the target
 //               holds, PATCH once more with If-Match. re-resolve (404): re-create.
 //   Deprovision PATCH active=false, or DELETE; gone (404) counts as deleted; also
-//               retried with If-Match on 412/428.
+//               retried with If-Match on 412/428. With delete_locks a 2xx DELETE
+//               locked the user: the row keeps its target id and becomes disabled
+//               (event user_locked), so a re-hire is a re-activation, never a POST.
 //   Resolve     an uncertain user: GET by id, else look up by externalId, userName;
 //               adopt a single match whose externalId is empty or ours.
 // Any user: reject -> failed with backoff (retried when its source changes);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <functional>
 
 #include "connectors/scim/scim_json.h"
 #include "core/log.h"
@@ -317,9 +318,89 @@ PagingOptions ScimTarget::LookupPaging() const {
   return p;
 }
 
+bool FilterRefused(const TargetResponse& r) {
+  if (r.transport != Transport::kOk) return false;
+  if (r.status == 501) return true;  // Not Implemented: no filtering at all
+  if (r.status != 400) return false;
+  if (EqualsIgnoreCase(r.scim_type, "invalidFilter")) return true;
+  const std::string d = FoldCase(r.detail);
+  if (d.find("filter") == std::string::npos) return false;
+  for (std::string_view says : {"not supported", "unsupported", "not implemented"}) {
+    if (d.find(says) != std::string::npos) return true;
+  }
+  return false;
+}
+
+bool MatchesLookup(const RemoteUser& u, std::string_view attr, std::string_view value) {
+  if (attr == "externalId") return u.external_id == value;
+  if (attr == "userName") {
+    return EqualsIgnoreCase(u.values[static_cast<std::size_t>(Attr::kUserName)], value);
+  }
+  return false;
+}
+
+bool MatchesLookup(const RemoteGroup& g, std::string_view attr, std::string_view value) {
+  if (attr == "externalId") return g.external_id == value;
+  if (attr == "displayName") return EqualsIgnoreCase(g.display_name, value);
+  return false;
+}
+
+bool ScimTarget::Lists(const std::string& what) const {
+  if (options_.lookup == LookupMethod::kList) return true;
+  std::lock_guard lock(refused_mu_);
+  return refused_.count(what) > 0;
+}
+
+void ScimTarget::NoteRefused(const std::string& what, const TargetResponse& r) {
+  {
+    std::lock_guard lock(refused_mu_);
+    if (!refused_.insert(what).second) return;
+  }
+  LogWarn("lookup_filter_refused",
+          {{"lookup", what},
+           {"detail", r.Summary()},
+           {"action", "these lookups list the collection and match locally from now on; "
+                      "target.lookup = \"list\" skips the filter"}});
+}
+
+namespace {
+
+// The filter read, and on a refusal the listing matched locally (see the header).
+template <typename Item, typename ListFn>
+ListRead<Item> FindBy(std::string_view collection, std::string_view attr, std::string_view value,
+                      bool lists, ListFn list, const PagingOptions& paging,
+                      const std::function<void(const TargetResponse&)>& refused) {
+  const std::string base(collection);
+  const std::string members = collection == "Groups" ? "excludedAttributes=members" : "";
+  if (!lists) {
+    ListRead<Item> read =
+        list(base + "?filter=" + PercentEncode(EqFilter(attr, value)) +
+                 (members.empty() ? "" : "&" + members),
+             paging);
+    if (!FilterRefused(read.response)) return read;
+    refused(read.response);
+  }
+  PagingOptions all = paging;
+  all.max_pages = std::max(paging.max_pages, kSnapshotMaxPages);
+  all.first_page_404_is_empty = false;  // no collection is not "no match"
+  ListRead<Item> read = list(members.empty() ? base : base + "?" + members, all);
+  if (read.response.Ok()) {
+    std::erase_if(read.items, [&](const Item& i) { return !MatchesLookup(i, attr, value); });
+  } else if (read.response.transport == Transport::kOk && read.response.status == 404) {
+    read.response.status = 502;  // TargetResponse::Ok() must not read as "no match"
+    read.response.detail = "invalid ListResponse: 404 on the list of " + base;
+  }
+  return read;
+}
+
+}  // namespace
+
 UserQuery ScimTarget::FindUsers(std::string_view attr, std::string_view value) {
-  ListRead<RemoteUser> read =
-      reader_.ListUsers("Users?filter=" + PercentEncode(EqFilter(attr, value)), LookupPaging());
+  const std::string what = "Users:" + std::string(attr);
+  ListRead<RemoteUser> read = FindBy<RemoteUser>(
+      "Users", attr, value, Lists(what),
+      [&](const std::string& path, const PagingOptions& p) { return reader_.ListUsers(path, p); },
+      LookupPaging(), [&](const TargetResponse& r) { NoteRefused(what, r); });
   UserQuery q;
   q.response = std::move(read.response);
   q.users = std::move(read.items);
@@ -371,9 +452,11 @@ TargetResponse ScimTarget::DeleteGroup(const std::string& id, const std::string&
 }
 
 GroupQuery ScimTarget::FindGroups(std::string_view attr, std::string_view value) {
-  ListRead<RemoteGroup> read = reader_.ListGroups(
-      "Groups?filter=" + PercentEncode(EqFilter(attr, value)) + "&excludedAttributes=members",
-      LookupPaging());
+  const std::string what = "Groups:" + std::string(attr);
+  ListRead<RemoteGroup> read = FindBy<RemoteGroup>(
+      "Groups", attr, value, Lists(what),
+      [&](const std::string& path, const PagingOptions& p) { return reader_.ListGroups(path, p); },
+      LookupPaging(), [&](const TargetResponse& r) { NoteRefused(what, r); });
   GroupQuery q;
   q.response = std::move(read.response);
   q.groups = std::move(read.items);

@@ -8,12 +8,14 @@
 //   PATCH  {base}/Users/{id}                 PatchUser
 //   DELETE {base}/Users/{id}                 DeleteUser
 //   GET    {base}/Users?filter=..&startIndex=..&count=..            FindUsers
+//   GET    {base}/Users?startIndex=..&count=..     FindUsers when it lists (below)
 //   POST   {base}/Groups                     CreateGroup   (no members)
 //   GET    {base}/Groups/{id}?excludedAttributes=members            GetGroup
 //   PATCH  {base}/Groups/{id}                RenameGroup, PatchGroupMembers
 //   DELETE {base}/Groups/{id}                DeleteGroup
 // PATCH and DELETE send If-Match when given one.
 //   GET    {base}/Groups?filter=..&excludedAttributes=members&...   FindGroups
+//   GET    {base}/Groups?excludedAttributes=members&...   FindGroups when it lists
 //   GET    {base}/Users?startIndex=1&count=1 Probe (proves URL, token and node id)
 //   GET    {base}/ServiceProviderConfig      Discover (scim_json.h ParseServiceProviderConfig)
 // Every request carries Accept: application/scim+json; requests with a body also
@@ -52,6 +54,19 @@
 //   GET    {base}/Groups?excludedAttributes=members&... then GET {base}/Groups/{id}
 //                                                 (SnapshotOptions::members_per_group)
 //
+// How lookups find (ScimTargetOptions::lookup, core/target_profile.h):
+//   * kFilter: one `attr eq "value"` filter read. A target that refuses the filter
+//     (FilterRefused below) is answered by listing instead, and every later lookup
+//     of the same collection and attribute lists at once; one LogWarn
+//     "lookup_filter_refused" per collection and attribute for the life of the
+//     target names the answer.
+//   * kList: never filter: list the whole collection and match locally.
+//   A listing is read like any list (whole or nothing, LookupPaging's rules, up to
+//   kSnapshotMaxPages pages) and matched as the filter would have been
+//   (MatchesLookup): externalId exactly (RFC 7643 caseExact), userName and
+//   displayName without regard to case (caseExact=false). A 404 on the first page of
+//   a listing is a failed read (502), never "no match".
+//
 // Logging: one LogDebug "scim_request" line per request with method, path, status
 // (or transport error) and ms; at debug level also the request and response
 // bodies. The bearer token never reaches this class (the HttpClient adds it), and
@@ -63,7 +78,9 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -74,6 +91,7 @@
 #include "connectors/target.h"
 #include "core/clock.h"
 #include "core/defaults.h"
+#include "core/target_profile.h"
 
 namespace scimsync {
 
@@ -81,7 +99,19 @@ struct ScimTargetOptions {
   std::string base_url;     // SCIM base, e.g. https://host/scim/v2 or Keeper's .../v2/<node_id>
   int page_size = defaults::kScimPageSize;  // `count` asked for on list reads
   int max_pages = 1000;     // safety cap on pages per lookup (ReadSnapshot: kSnapshotMaxPages)
+  LookupMethod lookup = LookupMethod::kFilter;  // how FindUsers/FindGroups find (above)
 };
+
+// A lookup answer that says "this target does not do filters": 501, or 400 with
+// scimType invalidFilter, or a 400 whose detail says filters are not supported
+// ("filter not supported", "unsupported filter", "filtering is not implemented").
+// Conservative: any other 400 is the lookup's failure, not a reason to list.
+bool FilterRefused(const TargetResponse& r);
+
+// Whether a listed user / group answers `attr eq value` ("externalId", "userName",
+// "displayName"; any other attribute matches nothing).
+bool MatchesLookup(const RemoteUser& u, std::string_view attr, std::string_view value);
+bool MatchesLookup(const RemoteGroup& g, std::string_view attr, std::string_view value);
 
 // Parses a Retry-After value: delta-seconds ("120") or an HTTP-date in IMF-fixdate
 // ("Sun, 06 Nov 1994 08:49:37 GMT"), RFC 850 ("Sunday, 06-Nov-94 08:49:37 GMT") or
@@ -144,6 +174,10 @@ class ScimTarget final : public Target {
                         const std::string& if_match);
   TargetResponse Convert(const HttpResponse& http, Body parse, bool required = false);
   PagingOptions LookupPaging() const;
+  // Whether lookups of `what` ("Users:userName") skip the filter, and the note that
+  // the target refused it (logged once per `what`).
+  bool Lists(const std::string& what) const;
+  void NoteRefused(const std::string& what, const TargetResponse& r);
 
   std::unique_ptr<HttpClient> owned_http_;  // set by the owning constructor only
   HttpClient& http_;
@@ -152,6 +186,8 @@ class ScimTarget final : public Target {
   std::atomic<long> requests_{0};
   std::atomic<long> writes_{0};
   TargetReader reader_;  // pages through lists with Exchange/Convert
+  mutable std::mutex refused_mu_;
+  std::set<std::string> refused_;  // "Users:userName": the target refused that filter
 };
 
 }  // namespace scimsync

@@ -133,6 +133,8 @@ TEST_CASE("409 on POST: found by filter, adopted, patched to the source; no dupl
   CHECK(row.status == ObjectStatus::kSynced);
   CHECK(rig.target.users[id].values[static_cast<std::size_t>(Attr::kDepartment)] == "Sales");
   CHECK(rig.target.users[id].values[0] == "p1@x.com");
+  CHECK(rig.target.users[id].external_id == "E1");  // adopting writes the key (DESIGN §3)
+  CHECK(rig.target.Count("PATCH " + id + " externalId=E1") == 1);
   CHECK(rig.target.Count("FIND externalId=E1") == 1);
   CHECK(rig.target.Count("FIND userName=p1@x.com") == 1);
   // An adoption counts once, as an adoption: not as a create, and its follow-up
@@ -356,6 +358,110 @@ TEST_CASE("leavers: disable, re-activate with the same id; DELETE 404 counts as 
   CycleReport d = rig.Sync();
   CHECK(d.result == CycleResult::kOk);
   CHECK(rig.Row("E3").status == ObjectStatus::kDeleted);
+}
+
+TEST_CASE("delete_locks: DELETE locks the leaver, kept disabled and not deleted again; "
+          "a re-hire is a PATCH active=true on the same id, never a POST") {
+  constexpr auto kActive = static_cast<std::size_t>(Attr::kActive);
+  Rig rig;
+  rig.config.target.deprovision = DeprovisionMode::kDelete;
+  rig.config.target.behaviour.delete_locks = true;
+  rig.Sync();
+  const std::string id = rig.Row("E3").target_id;
+  // Keeper: a DELETE locks the user, who stays under the same id.
+  rig.target.Always("DeleteUser", [&]() -> std::optional<TargetResponse> {
+    rig.target.users[id].values[kActive] = "false";
+    return FakeTarget::Http(204);
+  });
+  User e3 = rig.source.dir.users[2];
+  rig.E3Leaves();
+  CycleReport r = rig.Sync();
+  CHECK(r.result == CycleResult::kOk);
+  CHECK(r.record.counts[Counter::kUsersDeleted] == 1);
+  CHECK(r.record.counts[Counter::kMembersRemoved] == 1);  // still a member there: removed
+  CHECK(rig.target.Count("DELETE " + id) == 1);
+  KnownUser row = rig.Row("E3");
+  CHECK(row.status == ObjectStatus::kDisabled);
+  CHECK(row.target_id == id);
+  CHECK_FALSE(Rig::Logged({"event=user_locked", "key=E3"}).empty());
+  CHECK(rig.Sync().record.counts[Counter::kRequests] == 0);  // not DELETEd every cycle
+
+  rig.source.dir.users.push_back(e3);
+  rig.source.dir.groups[0].members = {"E1", "E2", "E3"};
+  CycleReport back = rig.Sync();
+  CHECK(back.result == CycleResult::kOk);
+  CHECK(back.record.counts[Counter::kUsersUpdated] == 1);
+  CHECK(back.record.counts[Counter::kUsersCreated] == 0);
+  CHECK(back.record.counts[Counter::kMembersAdded] == 1);
+  CHECK(rig.target.Count("POST E3") == 1);  // the first sync's, no other
+  CHECK(rig.Row("E3").target_id == id);
+  CHECK(rig.Row("E3").status == ObjectStatus::kSynced);
+  CHECK(rig.target.users[id].values[kActive] == "true");
+
+  // Without delete_locks the same DELETE forgets the id (plain delete mode).
+  Rig plain;
+  plain.config.target.deprovision = DeprovisionMode::kDelete;
+  plain.Sync();
+  plain.E3Leaves();
+  plain.Sync();
+  CHECK(plain.Row("E3").status == ObjectStatus::kDeleted);
+  CHECK(plain.Row("E3").target_id.empty());
+}
+
+TEST_CASE("unique_group_names = false: a group is never adopted by displayName") {
+  Rig rig;
+  rig.config.target.behaviour.unique_group_names = false;
+  RemoteGroup staff;
+  staff.id = "g-old";
+  staff.display_name = "Staff";
+  // Another team named Staff appears right after the read; the POST meets a 409.
+  rig.target.after_snapshot = [&] { rig.target.groups[staff.id] = staff; };
+  CycleReport r = rig.Sync();
+  CHECK(rig.GroupRow("Staff").status == ObjectStatus::kConflict);
+  CHECK(rig.GroupRow("Staff").target_id.empty());
+  CHECK(r.record.counts[Counter::kGroupsAdopted] == 0);
+  CHECK(rig.target.Count("FIND group externalId=Staff") == 1);
+  CHECK(rig.target.Count("FIND group displayName") == 0);
+}
+
+TEST_CASE("unique_group_names = false: a lost group create is found by externalId, not re-sent") {
+  Rig rig;
+  rig.config.target.behaviour.unique_group_names = false;
+  rig.target.Script("CreateGroup", FakeTarget::Http(502, "proxy error after commit"),
+                    /*apply=*/true);
+  CycleReport r = rig.Sync();
+  CHECK(r.result == CycleResult::kOk);
+  CHECK(rig.target.groups.size() == 1);
+  CHECK(rig.target.Count("POST group Staff") == 1);
+  CHECK(rig.target.Count("FIND group externalId=Staff") >= 1);
+  CHECK(rig.target.Count("FIND group displayName") == 0);
+  CHECK(rig.GroupRow("Staff").target_id == rig.target.groups.begin()->first);
+  CHECK(r.record.counts[Counter::kMembersAdded] == 3);
+}
+
+TEST_CASE("a group that changes type (role prefix): created anew, the old one deleted") {
+  Rig rig;
+  rig.config.target.behaviour.role_prefix = "ROLE_";
+  rig.Sync();
+  const std::string old_id = rig.GroupRow("Staff").target_id;
+  rig.config.target.roles = {"staff"};
+  CycleReport r = rig.Sync();
+  CHECK(r.result == CycleResult::kOk);
+  CHECK(r.record.counts[Counter::kGroupsCreated] == 1);
+  CHECK(r.record.counts[Counter::kGroupsDeleted] == 1);
+  CHECK(r.record.counts[Counter::kGroupsUpdated] == 0);
+  CHECK(r.record.counts[Counter::kMembersAdded] == 3);
+  REQUIRE(rig.target.groups.size() == 1);
+  const RemoteGroup& role = rig.target.groups.begin()->second;
+  CHECK(role.display_name == "ROLE_Staff");
+  CHECK(role.id != old_id);
+  CHECK(role.member_ids.size() == 3);
+  KnownGroup row = rig.GroupRow("Staff");
+  CHECK(row.target_id == role.id);
+  CHECK(row.display_name == "ROLE_Staff");
+  CHECK(row.members.size() == 3);
+  CHECK(rig.target.Count("DELETE group " + old_id) == 1);
+  CHECK(rig.Sync().record.counts[Counter::kRequests] == 0);  // converged
 }
 
 TEST_CASE("413 on a membership PATCH halves the chunk") {

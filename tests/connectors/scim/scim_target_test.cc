@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <map>
 
 #include "connectors/scim/scim_json.h"
@@ -558,6 +559,114 @@ TEST_CASE("List reads: 404 means no match; a broken page never reads as no match
   g = f.target.FindGroups("externalId", "k");
   CHECK(g.response.Summary() == "HTTP 401: Invalid token");
   CHECK(f.http.unscripted() == 0);
+}
+
+// ---- lookups on targets without filters (ScimTargetOptions::lookup) ---------------
+
+TEST_CASE("FilterRefused: 501, 400 invalidFilter, or a 400 that says filters are unsupported") {
+  auto answer = [](int status, std::string detail, std::string type = "") {
+    TargetResponse r;
+    r.status = status;
+    r.detail = std::move(detail);
+    r.scim_type = std::move(type);
+    return r;
+  };
+  CHECK(FilterRefused(answer(501, "")));
+  CHECK(FilterRefused(answer(400, "", "invalidFilter")));
+  CHECK(FilterRefused(answer(400, "Filter not supported: userName eq \"x\"")));
+  CHECK(FilterRefused(answer(400, "unsupported filter operator")));
+  CHECK(FilterRefused(answer(400, "Filtering is not implemented")));
+  CHECK_FALSE(FilterRefused(answer(400, "bad request", "invalidValue")));
+  CHECK_FALSE(FilterRefused(answer(400, "userName not supported")));  // no "filter"
+  CHECK_FALSE(FilterRefused(answer(403, "", "invalidFilter")));
+  CHECK_FALSE(FilterRefused(answer(200, "")));
+  TargetResponse timeout;
+  timeout.transport = Transport::kTimeout;
+  CHECK_FALSE(FilterRefused(timeout));
+}
+
+// A collection of two users and two teams that refuses every filter.
+FakeHttpClient::Handler NoFilters() {
+  return [](const HttpRequest& r) {
+    if (r.url.find("filter=") != std::string::npos) {
+      return FakeHttpClient::Response(
+          400, R"({"status":"400","scimType":"invalidFilter","detail":"filter not supported"})");
+    }
+    if (r.url.find("/Groups") != std::string::npos) {
+      return FakeHttpClient::Response(
+          200, R"({"totalResults":2,"Resources":[)"
+               R"({"id":"t1","externalId":"G1","displayName":"Staff"},)"
+               R"({"id":"t2","displayName":"staff"}]})");
+    }
+    return FakeHttpClient::Response(
+        200, R"({"totalResults":2,"Resources":[)"
+             R"({"id":"u1","externalId":"K1","userName":"Ann@Example.com"},)"
+             R"({"id":"u2","externalId":"k1","userName":"bob@example.com"}]})");
+  };
+}
+
+TEST_CASE("lookup filter: a refused filter is answered by listing and matching locally, "
+          "and later lookups of that attribute list at once (logged once)") {
+  std::vector<std::string> lines;
+  Log().CaptureForTest(&lines);
+  Fixture f;
+  f.http.SetHandler(NoFilters());
+  UserQuery q = f.target.FindUsers("userName", "ann@example.COM");
+  CHECK(q.response.Ok());
+  REQUIRE(q.users.size() == 1);  // userName: any case
+  CHECK(q.users[0].id == "u1");
+  REQUIRE(f.http.request_count() == 2);
+  CHECK(f.http.requests()[1].url ==
+        "https://scim.example.com/scim/v2/Users?startIndex=1&count=100");
+  q = f.target.FindUsers("userName", "bob@example.com");
+  CHECK(q.users.size() == 1);
+  CHECK(f.http.request_count() == 3);  // no filter tried again
+  // externalId is exact; its own filter is tried (a target may filter on some attributes).
+  q = f.target.FindUsers("externalId", "K1");
+  REQUIRE(q.users.size() == 1);
+  CHECK(q.users[0].id == "u1");
+  CHECK(f.http.request_count() == 5);
+  // Groups: displayName any case, members never asked for.
+  GroupQuery g = f.target.FindGroups("displayName", "STAFF");
+  CHECK(g.groups.size() == 2);
+  CHECK(f.http.last().url == "https://scim.example.com/scim/v2/Groups?excludedAttributes=members"
+                             "&startIndex=1&count=100");
+  g = f.target.FindGroups("externalId", "G1");
+  REQUIRE(g.groups.size() == 1);
+  CHECK(g.groups[0].id == "t1");
+  Log().CaptureForTest(nullptr);
+  long refused = std::count_if(lines.begin(), lines.end(), [](const std::string& l) {
+    return l.find("event=lookup_filter_refused") != std::string::npos;
+  });
+  CHECK(refused == 4);  // Users:userName, Users:externalId, Groups:displayName, Groups:externalId
+  CHECK(f.http.unscripted() == 0);
+}
+
+TEST_CASE("lookup filter: any other refusal is the lookup's answer, never a listing") {
+  Fixture f;
+  f.http.PushStatus(400, R"({"scimType":"invalidValue","detail":"nope"})");
+  UserQuery q = f.target.FindUsers("userName", "x");
+  CHECK(q.response.status == 400);
+  CHECK(f.http.request_count() == 1);
+  // A listing that fails is a failed lookup, never "no match".
+  f.http.PushStatus(501, "");
+  f.http.PushStatus(404, "");
+  q = f.target.FindUsers("userName", "x");
+  CHECK_FALSE(q.response.Ok());
+  CHECK(q.response.status == 502);
+  CHECK(q.users.empty());
+}
+
+TEST_CASE("lookup list: never a filter, the collection is listed and matched") {
+  FakeHttpClient http;
+  TestClock clock;
+  ScimTarget target(http, {.base_url = "https://t", .lookup = LookupMethod::kList}, clock);
+  http.SetHandler(NoFilters());
+  UserQuery q = target.FindUsers("externalId", "k1");
+  REQUIRE(q.users.size() == 1);  // exact: not K1
+  CHECK(q.users[0].id == "u2");
+  CHECK(http.request_count() == 1);
+  CHECK(http.last().url.find("filter") == std::string::npos);
 }
 
 TEST_CASE("Logging: one debug line per request, bodies only at debug, credentials redacted") {

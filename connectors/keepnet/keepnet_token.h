@@ -29,7 +29,7 @@ class KeepnetToken {
     if (lifetime.count() <= 0) lifetime = kDefaultLifetime;
     token_ = std::move(token);
     expires_at_ = now + lifetime;
-    margin_ = std::min<std::chrono::milliseconds>(kMaxMargin, lifetime / 10);
+    margin_ = std::min<std::chrono::milliseconds>(kMaxMargin, std::chrono::milliseconds(lifetime) / 10);
   }
   void Invalidate() { token_.clear(); }
   const std::string& value() const { return token_; }

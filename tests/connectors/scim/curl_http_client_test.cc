@@ -604,6 +604,9 @@ TEST_CASE("CurlHttpClient: Cancel fails queued and later requests, in-flight one
 
 }  // namespace scimsync
 
+namespace scimsync {
+namespace {
+
 TEST_CASE("CurlHttpClient: a form request is sent as multipart/form-data, parts in order") {
   LoopbackServer server([](const SeenRequest&) { return Reply{}; });
   CurlHttpClient client(Options());
@@ -644,3 +647,6 @@ TEST_CASE("CurlHttpClient: a form request is sent as multipart/form-data, parts 
   }
   CHECK(at == body.size());
 }
+
+}  // namespace
+}  // namespace scimsync

@@ -294,3 +294,26 @@ test('a remote failure names the step and what was already created; exit 3', asy
   assert.equal(again.code, 0, again.stdout);
   assert.equal(acme(await kn.state()).length, 1);
 });
+
+test('$CREDENTIALS_DIRECTORY/keepnet as the credential; --systemd writes no token_file', async (t) => {
+  const srv = await h.startScimServer({ token: SCIM_TOKEN });
+  t.after(() => srv.stop());
+  const kn = await startKeepnet(t, { scimBaseUrl: srv.url });
+  const s = setUp('systemd');
+  const creds = path.join(s.dir, 'creds');
+  fs.mkdirSync(creds);
+  fs.renameSync(s.cred, path.join(creds, 'keepnet'));
+  const r = await h.run(['keepnet', 'onboard', '--api', kn.url, '--out', s.out, '--new-company', s.company,
+    '--source', s.source, '--systemd'], { env: { CREDENTIALS_DIRECTORY: creds } });
+  assert.equal(r.code, 0, r.stdout);
+  assert.match(r.stdout, /^next +sudo systemctl enable --now scimsync@acme /m);
+  const cfg = fs.readFileSync(s.out, 'utf8');
+  assert.doesNotMatch(cfg, /^token_file/m);
+  // As the unit runs it: the token file handed over as the credential "token".
+  const unitCreds = path.join(s.dir, 'unit-creds');
+  fs.mkdirSync(unitCreds);
+  fs.copyFileSync(s.token, path.join(unitCreds, 'token'));
+  const check = await h.run(['--config', s.out, 'check'], { env: { CREDENTIALS_DIRECTORY: unitCreds } });
+  assert.equal(check.code, 0, check.stdout + check.stderr);
+  assert.match(check.stdout, /^ok +target .*HTTP 200$/m);
+});

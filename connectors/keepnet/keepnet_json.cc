@@ -232,10 +232,29 @@ bool EnvelopeSaysFailure(const KeepnetEnvelope& env) {
 }
 
 std::string EnvelopeText(const KeepnetEnvelope& env) {
-  std::string out = env.message;
+  // A server's words go onto the operator's screen one line per request: each piece
+  // is cut to one bounded line, so a hostile body cannot forge or flood lines.
+  auto clean = [](std::string_view s) {
+    std::string t(s.substr(0, kMaxKeepnetMessageBytes));
+    if (s.size() > kMaxKeepnetMessageBytes) {
+      while (!t.empty() && (static_cast<unsigned char>(t.back()) & 0xC0) == 0x80) t.pop_back();
+      if (!t.empty() && static_cast<unsigned char>(t.back()) >= 0xC0) t.pop_back();
+      t += "...";
+    }
+    for (char& c : t) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+    }
+    return t;
+  };
+  std::string out = clean(env.message);
+  std::size_t shown = 0;
   for (const std::string& v : env.validation_messages) {
     if (v == env.message) continue;
-    out += out.empty() ? v : "; " + v;
+    if (++shown > kMaxKeepnetMessages) {
+      out += "; (" + std::to_string(env.validation_messages.size() - kMaxKeepnetMessages) + " more)";
+      break;
+    }
+    out += out.empty() ? clean(v) : "; " + clean(v);
   }
   return out;
 }

@@ -21,6 +21,7 @@
 // saying why (never a piece of the body: it may echo what we sent).
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,7 +45,12 @@ KeepnetEnvelope ParseEnvelope(std::string_view body);
 // "failure", "unsuccessful", any case) although the HTTP status was 2xx.
 bool EnvelopeSaysFailure(const KeepnetEnvelope& env);
 
-// "<message>; <validation 1>; <validation 2>" (those present), or "".
+// "<message>; <validation 1>; <validation 2>" (those present), or "". One line:
+// control characters become spaces; each piece is cut to kMaxKeepnetMessageBytes
+// (at a UTF-8 boundary, then "..."), and after kMaxKeepnetMessages validation
+// messages the rest are counted ("; (3 more)").
+inline constexpr std::size_t kMaxKeepnetMessageBytes = 300;
+inline constexpr std::size_t kMaxKeepnetMessages = 10;
 std::string EnvelopeText(const KeepnetEnvelope& env);
 
 // POST /connect/token: {"access_token", "expires_in", "token_type"}; an error body

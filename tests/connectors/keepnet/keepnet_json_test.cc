@@ -38,6 +38,17 @@ TEST_CASE("ParseEnvelope: validation messages as strings, objects, or a field di
   CHECK(EnvelopeText(d) == "Forbidden");
 }
 
+TEST_CASE("EnvelopeText: one bounded line, whatever the server sent") {
+  KeepnetEnvelope e;
+  e.message = "bad\nok    company: created \"X\"\r\t";
+  CHECK(EnvelopeText(e) == "bad ok    company: created \"X\"  ");
+  e.message = std::string(299, 'a') + "\xc3\xa9" + "tail";  // a 2-byte character across the cut
+  CHECK(EnvelopeText(e) == std::string(299, 'a') + "...");
+  e.message = "m";
+  for (int i = 0; i < 13; ++i) e.validation_messages.push_back("v" + std::to_string(i));
+  CHECK(EnvelopeText(e) == "m; v0; v1; v2; v3; v4; v5; v6; v7; v8; v9; (3 more)");
+}
+
 TEST_CASE("ParseEnvelope: bodies that are no envelope say why, never what they held") {
   struct Row {
     std::string body;

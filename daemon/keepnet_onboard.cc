@@ -442,6 +442,10 @@ int Onboarding::Dec() {
 int Onboarding::Run() {
   if (int rc = CheckInputs()) return rc;
   std::string api = o_.api_url.empty() ? std::string(kKeepnetDefaultApi) : o_.api_url;
+  if (api.rfind("https://", 0) != 0 && api.rfind("http://127.0.0.1", 0) != 0 &&
+      api.rfind("http://localhost", 0) != 0 && api.rfind("http://[::1]", 0) != 0) {
+    p_.Line("warn", "--api " + api + " is not https: the client secret and tokens cross the network in clear");
+  }
   client_.emplace(http_, clock_, api, credentials_);
   client_->SetObserver([this](const KeepnetClient::TokenEvent& ev) {
     if (ev.reply.token_failed) return;  // the failing step reports it

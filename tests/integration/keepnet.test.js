@@ -317,3 +317,14 @@ test('$CREDENTIALS_DIRECTORY/keepnet as the credential; --systemd writes no toke
   assert.equal(check.code, 0, check.stdout + check.stderr);
   assert.match(check.stdout, /^ok +target .*HTTP 200$/m);
 });
+
+test('an API that does not answer: exit 3; a plain-http API is warned about', async () => {
+  const s = setUp('down');
+  const r = await h.run(['keepnet', 'onboard', '--api', 'http://127.0.0.2:1', '--credentials', s.cred,
+    '--out', s.out, '--company-id', 'C1']);
+  assert.equal(r.code, 3, r.stdout);
+  assert.match(r.stdout, /^warn +--api http:\/\/127\.0\.0\.2:1 is not https/m);
+  assert.match(r.stdout, /^FAIL +scim create: POST \/connect\/token: no answer: /m);
+  assert.match(r.stdout, /no answer from Keepnet; check --api/);
+  assert.ok(!fs.existsSync(s.out));
+});

@@ -23,6 +23,7 @@
 #include "core/scope.h"
 #include "daemon/cycle.h"
 #include "daemon/daemon.h"
+#include "daemon/keepnet_cli.h"
 #include "daemon/scim_config.h"
 #include "daemon/session.h"
 #include "daemon/status_report.h"
@@ -336,6 +337,7 @@ int RunCli(int argc, char** argv) {
   status->add_flag("--json", status_json, "print as JSON");
   CLI::App* check = app.add_subcommand("check", "validate config and secrets, reach source and target");
   check->add_flag("--offline", offline, "config, secrets and state file only; no network");
+  std::unique_ptr<KeepnetCli> keepnet = AddKeepnetCommands(app);
 
   try {
     app.parse(argc, argv);
@@ -347,6 +349,7 @@ int RunCli(int argc, char** argv) {
   if (*sync) return CmdSync(flags, allow_deletions, no_wait, sync_reconcile, progress);
   if (*status) return CmdStatus(flags, status_json);
   if (*check) return CmdCheck(flags, offline);
+  if (int rc = RunKeepnetCommand(*keepnet); rc >= 0) return rc;
   if (*daemon) {
     DaemonOptions options;
     options.log_format = flags.log_format;

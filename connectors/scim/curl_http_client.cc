@@ -183,6 +183,7 @@ struct CurlHttpClient::Transfer {
   HttpResponse& response = received.response;
   CURL* easy = nullptr;
   curl_slist* headers = nullptr;
+  curl_mime* mime = nullptr;  // a multipart body (HttpRequest::form), freed with the handle
   char errbuf[CURL_ERROR_SIZE] = {};
   bool done = false;
   std::condition_variable cv;
@@ -333,7 +334,21 @@ bool CurlHttpClient::Start(Transfer* t) {
   // one (chunked, or until close) is cut off by OnBody.
   curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(options_.max_response_size));
 
-  if (req.method == "GET") {
+  if (!req.form.empty()) {
+    // libcurl's MIME API writes the boundary, each part's headers and the
+    // Content-Type; the values are copied, so `req` may go before the transfer ends.
+    curl_mime* mime = curl_mime_init(e);
+    for (const HttpFormPart& f : req.form) {
+      curl_mimepart* part = curl_mime_addpart(mime);
+      curl_mime_name(part, f.name.c_str());
+      curl_mime_data(part, f.value.data(), f.value.size());
+      if (!f.filename.empty()) curl_mime_filename(part, f.filename.c_str());
+      if (!f.content_type.empty()) curl_mime_type(part, f.content_type.c_str());
+    }
+    t->mime = mime;
+    curl_easy_setopt(e, CURLOPT_MIMEPOST, mime);
+    if (req.method != "POST") curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+  } else if (req.method == "GET") {
     curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
   } else {
     if (req.method != "POST") curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req.method.c_str());
@@ -357,8 +372,10 @@ bool CurlHttpClient::Start(Transfer* t) {
   if (curl_multi_add_handle(static_cast<CURLM*>(multi_), e) != CURLM_OK) {
     curl_slist_free_all(t->headers);
     curl_easy_cleanup(e);
+    curl_mime_free(t->mime);
     t->headers = nullptr;
     t->easy = nullptr;
+    t->mime = nullptr;
     t->response.error = HttpError::kConnect;
     t->response.error_text = "could not start the request";
     return false;
@@ -408,8 +425,10 @@ void CurlHttpClient::Finish(Transfer* t, int curl_code) {
   }
   curl_slist_free_all(t->headers);
   curl_easy_cleanup(t->easy);
+  curl_mime_free(t->mime);  // after the handle that used it
   t->headers = nullptr;
   t->easy = nullptr;
+  t->mime = nullptr;
   std::lock_guard lock(mu_);
   --running_;
   Complete(t);

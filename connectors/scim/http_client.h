@@ -16,11 +16,23 @@
 
 namespace scimsync {
 
+// One part of a multipart/form-data body (RFC 7578): a field, or a file when
+// `filename` is set. `content_type` empty: none sent (text/plain by RFC 7578).
+struct HttpFormPart {
+  std::string name;
+  std::string value;
+  std::string filename;
+  std::string content_type;
+};
+
 struct HttpRequest {
   std::string method;   // "GET", "POST", "PATCH", "PUT", "DELETE"
   std::string url;      // absolute
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers
   std::string body;
+  // Non-empty: the body is multipart/form-data built from these parts, in order
+  // (the client sets Content-Type with its boundary); `body` is then ignored.
+  std::vector<HttpFormPart> form;
 };
 
 enum class HttpError {

@@ -603,3 +603,50 @@ TEST_CASE("CurlHttpClient: Cancel fails queued and later requests, in-flight one
 }
 
 }  // namespace scimsync
+
+namespace scimsync {
+namespace {
+
+TEST_CASE("CurlHttpClient: a form request is sent as multipart/form-data, parts in order") {
+  LoopbackServer server([](const SeenRequest&) { return Reply{}; });
+  CurlHttpClient client(Options());
+  HttpRequest req;
+  req.method = "POST";
+  req.url = server.url("/api/companies");
+  req.body = "ignored";
+  req.form = {{"Name", "Acme \"Corp\"", "", ""},
+              {"LicenseModuleResourceIdArray", "m1", "", ""},
+              {"LicenseModuleResourceIdArray", "m2", "", ""},
+              {"File", std::string("a\0b", 3), "logo.png", "image/png"}};
+  HttpResponse r = client.Send(req);
+  REQUIRE(r.error == HttpError::kNone);
+  auto seen = server.requests();
+  REQUIRE(seen.size() == 1);
+  const std::string& ct = seen[0].headers["content-type"];
+  REQUIRE(ct.rfind("multipart/form-data; boundary=", 0) == 0);
+  std::string boundary = ct.substr(std::string("multipart/form-data; boundary=").size());
+  const std::string& body = seen[0].body;
+  CHECK(body.find("ignored") == std::string::npos);
+  // Each part: its Content-Disposition, then its value; in the order given.
+  std::vector<std::string> expect = {
+      "--" + boundary + "\r\nContent-Disposition: form-data; name=\"Name\"\r\n\r\nAcme \"Corp\"\r\n",
+      "--" + boundary +
+          "\r\nContent-Disposition: form-data; name=\"LicenseModuleResourceIdArray\"\r\n\r\nm1\r\n",
+      "--" + boundary +
+          "\r\nContent-Disposition: form-data; name=\"LicenseModuleResourceIdArray\"\r\n\r\nm2\r\n",
+      "--" + boundary +
+          "\r\nContent-Disposition: form-data; name=\"File\"; filename=\"logo.png\"\r\n"
+          "Content-Type: image/png\r\n\r\n" + std::string("a\0b", 3) + "\r\n",
+      "--" + boundary + "--\r\n"};
+  std::size_t at = 0;
+  for (const std::string& e : expect) {
+    std::size_t found = body.find(e, at);
+    CAPTURE(e);
+    CHECK(found == at);
+    if (found != std::string::npos) at = found + e.size();
+  }
+  CHECK(at == body.size());
+}
+
+}  // namespace
+}  // namespace scimsync

@@ -723,7 +723,7 @@ TEST_CASE("ScimTarget can own its HttpClient") {
 
 TEST_CASE("FakeHttpClient: unscripted requests fail loudly and are counted") {
   FakeHttpClient http;
-  HttpRequest req{.method = "GET", .url = "https://t/x", .headers = {}, .body = ""};
+  HttpRequest req{.method = "GET", .url = "https://t/x", .headers = {}, .body = "", .form = {}};
   HttpResponse r = http.Send(req);
   CHECK(r.error == HttpError::kConnect);
   CHECK(r.error_text == "FakeHttpClient: no scripted response for GET https://t/x");

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <memory>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -14,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <sstream>
 #include <string_view>
 #include <utility>
@@ -337,36 +337,6 @@ Setter Opt(std::optional<T>* out, Make make) {
   };
 }
 
-// An array of non-empty strings, each at most once.
-Setter StrList(std::vector<std::string>* out) {
-  return [out](Loader& l, const toml::node& v, const Where& w) {
-    const toml::array* a = v.as_array();
-    if (a == nullptr) {
-      l.Fail(w.line, w.key, "expected an array of strings");
-      return;
-    }
-    std::vector<std::string> values;
-    for (const toml::node& item : *a) {
-      int line = item.source().begin.line > 0 ? static_cast<int>(item.source().begin.line) : w.line;
-      if (!item.is_string()) {
-        l.Fail(line, w.key, "expected an array of strings");
-        return;
-      }
-      std::string s(*item.value<std::string_view>());
-      if (s.empty()) {
-        l.Fail(line, w.key, "must not contain an empty string");
-        return;
-      }
-      if (std::find(values.begin(), values.end(), s) != values.end()) {
-        l.Fail(line, w.key, Quote(s) + " is listed twice");
-        return;
-      }
-      values.push_back(std::move(s));
-    }
-    *out = std::move(values);
-  };
-}
-
 template <typename E>
 Setter Enum(E* out, std::vector<std::pair<std::string_view, E>> choices) {
   return [out, choices = std::move(choices)](Loader& l, const toml::node& v, const Where& w) {
@@ -442,14 +412,18 @@ Setter TargetUrl(std::string* out) {
   };
 }
 
-// [scope] groups: an array of non-empty strings (group names or DNs).
-Setter NameList(std::vector<std::string>* out) {
-  return [out](Loader& l, const toml::node& v, const Where& w) {
+// An array of strings, each turned into a T by `convert` (an error names the entry:
+// "scope.groups: entry 2: must not be empty"). `what` completes "expected an array of".
+template <typename T>
+Setter ListOf(std::vector<T>* out, std::string what,
+              std::function<Result<T>(std::string_view)> convert) {
+  return [out, what = std::move(what), convert = std::move(convert)](
+             Loader& l, const toml::node& v, const Where& w) {
     if (!v.is_array()) {
-      l.Fail(w.line, w.key, "expected an array of group names, such as [\"Keeper Users\"]");
+      l.Fail(w.line, w.key, "expected an array of " + what);
       return;
     }
-    std::vector<std::string> names;
+    std::vector<T> items;
     std::size_t i = 0;
     for (const toml::node& e : *v.as_array()) {
       ++i;
@@ -459,43 +433,33 @@ Setter NameList(std::vector<std::string>* out) {
         l.Fail(line, w.key, at + ": expected a string");
         return;
       }
-      std::string name(Trim(*e.value<std::string_view>()));
-      if (name.empty()) {
-        l.Fail(line, w.key, at + ": must not be empty");
+      Result<T> item = convert(*e.value<std::string_view>());
+      if (!item.ok()) {
+        l.Fail(line, w.key, at + ": " + item.status().message());
         return;
       }
-      names.push_back(std::move(name));
+      items.push_back(std::move(item).value());
     }
-    *out = std::move(names);
+    *out = std::move(items);
   };
 }
 
-// [scope] include_groups / exclude_groups: an array of patterns (core/glob.h).
+// Group names or DNs ([scope] groups, [target] roles): non-empty, trimmed.
+Setter NameList(std::vector<std::string>* out) {
+  return ListOf<std::string>(out, "group names, such as [\"Keeper Users\"]",
+                             [](std::string_view s) -> Result<std::string> {
+                               std::string name(Trim(s));
+                               if (name.empty()) {
+                                 return Status(ErrorCode::kInvalidArgument, "must not be empty");
+                               }
+                               return name;
+                             });
+}
+
+// [scope] include_groups / exclude_groups: patterns (core/glob.h).
 Setter PatternList(std::vector<Glob>* out) {
-  return [out](Loader& l, const toml::node& v, const Where& w) {
-    if (!v.is_array()) {
-      l.Fail(w.line, w.key, "expected an array of patterns, such as [\"Team *\"]");
-      return;
-    }
-    std::vector<Glob> globs;
-    std::size_t i = 0;
-    for (const toml::node& e : *v.as_array()) {
-      ++i;
-      int line = e.source().begin.line > 0 ? static_cast<int>(e.source().begin.line) : w.line;
-      std::string at = "entry " + std::to_string(i);
-      if (!e.is_string()) {
-        l.Fail(line, w.key, at + ": expected a string");
-        return;
-      }
-      Result<Glob> g = Glob::Parse(*e.value<std::string_view>());
-      if (!g.ok()) {
-        l.Fail(line, w.key, at + ": " + g.status().message());
-        return;
-      }
-      globs.push_back(std::move(g).value());
-    }
-    *out = std::move(globs);
-  };
+  return ListOf<Glob>(out, "patterns, such as [\"Team *\"]",
+                      [](std::string_view s) { return Glob::Parse(s); });
 }
 
 // Walks one table: each key must be in `specs` (and allowed for the source type).
@@ -834,7 +798,7 @@ Result<Config> Load(const std::string& text, const std::string& name, const fs::
         {"delete_locks", Opt(&t.behaviour.delete_locks, [](bool* o) { return Bool(o); })},
         {"push_groups", Opt(&t.behaviour.push_groups, [](bool* o) { return Bool(o); })},
         {"role_prefix", Opt(&t.behaviour.role_prefix, [](std::string* o) { return Str(o); })},
-        {"roles", StrList(&t.roles)},
+        {"roles", NameList(&t.roles)},
         {"deprovision",
          Enum(&t.deprovision, std::vector<std::pair<std::string_view, DeprovisionMode>>{
                                   {"disable", DeprovisionMode::kDisable},

@@ -815,10 +815,13 @@ TEST_CASE("target behaviours: overrides of the profile, roles") {
   CHECK(ErrorOf(kBase + "roles = [\"Admins\"]\n") ==
         "scimsync.toml:8: target.roles: needs a role_prefix (the generic profile has none): set "
         "target.role_prefix");
-  CHECK(ErrorOf(kBase + "profile = \"keeper\"\nroles = [\"A\", \"A\"]\n") ==
-        "scimsync.toml:9: target.roles: \"A\" is listed twice");
+  CHECK(ErrorOf(kBase + "profile = \"keeper\"\nroles = [\"A\", \" \"]\n") ==
+        "scimsync.toml:9: target.roles: entry 2: must not be empty");
   CHECK(ErrorOf(kBase + "profile = \"keeper\"\nroles = [\"A\", 3]\n") ==
-        "scimsync.toml:9: target.roles: expected an array of strings");
+        "scimsync.toml:9: target.roles: entry 2: expected a string");
+  CHECK(ErrorOf(kBase + "profile = \"keeper\"\nroles = \"A\"\n") ==
+        "scimsync.toml:9: target.roles: expected an array of group names, such as [\"Keeper "
+        "Users\"]");
   CHECK(ErrorOf(kBase + "profile = \"keeper\"\nroles = [\"A\"]\npush_groups = false\n") ==
         "scimsync.toml:9: target.roles: roles are groups, and push_groups = false pushes none");
   CHECK(ErrorOf(kBase + "lookup = \"scan\"\n") ==

@@ -49,57 +49,7 @@ async function setup(t, { switches = {}, rows = people(5), config = {} } = {}) {
   return { dir, srv, csv, cfg, obj, status, rewrite: (r) => h.writeCsv(csv, r, COLUMNS) };
 }
 
-// A running daemon whose stderr is parsed line by line.
-class Daemon {
-  constructor(t, cfg, env = {}) {
-    this.lines = [];
-    this.stderr = '';
-    this.proc = h.spawn(['--config', cfg, 'daemon'], { env });
-    this.exited = new Promise((resolve) => {
-      this.proc.on('close', (code, signal) => resolve({ code, signal, at: Date.now() }));
-    });
-    let buf = '';
-    this.proc.stderr.on('data', (d) => {
-      this.stderr += d;
-      buf += d;
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        if (line.includes('=')) this.lines.push(h.parseLogfmt(line));
-      }
-    });
-    t.after(() => { if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill('SIGKILL'); });
-  }
-
-  events(name) { return this.lines.filter((l) => l.event === name); }
-
-  // Waits until `pred(lines)` is truthy; returns its value.
-  async until(pred, what, timeoutMs = 20000) {
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      const v = pred(this.lines);
-      if (v) return v;
-      if (Date.now() > end) assert.fail(`timed out waiting for ${what}; daemon stderr:\n${this.stderr}`);
-      if (this.proc.exitCode !== null) assert.fail(`daemon exited (${this.proc.exitCode}) waiting for ${what}:\n${this.stderr}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-
-  // Waits for the n-th cycle_end line (1-based) and returns it.
-  cycleEnd(n, timeoutMs) {
-    return this.until(() => this.events('cycle_end')[n - 1], `cycle_end #${n}`, timeoutMs);
-  }
-
-  async stop(timeoutMs = 15000) {
-    const sent = Date.now();
-    this.proc.kill('SIGTERM');
-    const timer = setTimeout(() => this.proc.kill('SIGKILL'), timeoutMs);
-    const r = await this.exited;
-    clearTimeout(timer);
-    return { ...r, tookMs: r.at - sent };
-  }
-}
+const { DaemonProc: Daemon } = require('./lib/daemon_proc');
 
 function assertNoDuplicates(users) {
   const ext = users.map((u) => u.externalId);

@@ -1,6 +1,6 @@
 'use strict';
 // A running `scimsync daemon` whose stderr is parsed line by line (logfmt), for the
-// tests that watch what it does over time (watch.test.js, ad.test.js).
+// tests that watch what it does over time (daemon, watch and ad tests).
 //   const d = new DaemonProc(t, cfgFile);
 //   await d.until((lines) => ..., 'what'); d.events('cycle_start'); await d.stop();
 const assert = require('node:assert/strict');
@@ -12,7 +12,7 @@ class DaemonProc {
     this.stderr = '';
     this.proc = h.spawn(['--config', cfg, 'daemon'], { env });
     this.exited = new Promise((resolve) => {
-      this.proc.on('close', (code, signal) => resolve({ code, signal }));
+      this.proc.on('close', (code, signal) => resolve({ code, signal, at: Date.now() }));
     });
     let buf = '';
     this.proc.stderr.on('data', (d) => {
@@ -46,12 +46,14 @@ class DaemonProc {
     return this.until(() => this.events('cycle_end')[n - 1], `cycle_end #${n}`, timeoutMs);
   }
 
-  async stop() {
+  // SIGTERM, then SIGKILL after timeoutMs; {code, signal, at, tookMs}.
+  async stop(timeoutMs = 15000) {
+    const sent = Date.now();
     this.proc.kill('SIGTERM');
-    const timer = setTimeout(() => this.proc.kill('SIGKILL'), 15000);
+    const timer = setTimeout(() => this.proc.kill('SIGKILL'), timeoutMs);
     const r = await this.exited;
     clearTimeout(timer);
-    return r;
+    return { ...r, tookMs: r.at - sent };
   }
 }
 

@@ -122,7 +122,11 @@ namespace {
 void Run(const std::shared_ptr<WatchRunner::Shared>& sh, const WatchRunnerOptions& o) {
   std::size_t index = 0;
   Millis backoff = o.first_backoff;
-  bool first_attempt = true;
+  // No watch has run yet: the first start's baseline is read alongside the first
+  // cycle, so it is no gap. Falling back to the next method keeps it so (the
+  // methods tried before saw nothing either); only a retry after a server error
+  // or a lost watch leaves a stretch of time nobody watched.
+  bool gap = false;
   bool in_outage = false;  // one watch_error line per outage
   while (!sh->Stopped()) {
     SourceWatcher& w = *sh->methods[index];
@@ -134,7 +138,6 @@ void Run(const std::shared_ptr<WatchRunner::Shared>& sh, const WatchRunnerOption
                                      {"error", st.message()},
                                      {"next", sh->methods[index + 1]->Method()}});
           ++index;
-          first_attempt = false;
           continue;
         }
         LogWarn("watch_unavailable",
@@ -151,7 +154,7 @@ void Run(const std::shared_ptr<WatchRunner::Shared>& sh, const WatchRunnerOption
         in_outage = true;
       }
       sh->SetState("watch retrying (" + w.Method() + ": " + st.message() + ")");
-      first_attempt = false;
+      gap = true;
       if (!sh->Sleep(backoff)) break;
       backoff = std::min(backoff * 2, o.max_backoff);
       continue;
@@ -161,11 +164,12 @@ void Run(const std::shared_ptr<WatchRunner::Shared>& sh, const WatchRunnerOption
     sh->SetState("watching (" + w.Describe() + ")");
     in_outage = false;
     backoff = o.first_backoff;
-    if (!first_attempt) sh->Changed();  // the gap is unknown: one cycle reads it all
-    first_attempt = false;
+    if (gap) sh->Changed();  // what happened in the gap is unknown: one cycle reads it all
+    gap = false;
     while (!sh->Stopped()) {
       Result<bool> r = w.Wait(o.slice);
       if (!r.ok()) {
+        gap = true;
         LogWarn("watch_lost", {{"method", w.Method()},
                                {"error", r.status().message()},
                                {"retry_in_ms", Ms(backoff)}});

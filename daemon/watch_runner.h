@@ -13,9 +13,14 @@
 //   backoff: first_backoff, doubling, capped at max_backoff; one WARN line
 //   `event=watch_error` per outage, `event=watch_resumed` when it is back.
 // - Wait() failing (connection lost) logs `event=watch_lost` (WARN) and restarts the
-//   method with the same backoff. Every successful Start() after the first attempt
-//   counts as a change: what happened while the watch was down is unknown, and a
-//   cycle reads the whole source anyway, so nothing is lost.
+//   method with the same backoff. A successful Start() after a lost watch or a
+//   retryable error counts as a change: what happened while the watch was down is
+//   unknown, and a cycle reads the whole source anyway, so nothing is lost. The
+//   first start is no such gap, also when it got there by falling back (syncrepl
+//   refused, then a polled marker): its baseline is read alongside the daemon's
+//   first cycle. Reporting it anyway would start a cycle that reads the source
+//   ahead of a polled marker's baseline, and a change undone before the next poll
+//   (an add, then its delete) would then restore that baseline and go unseen.
 // - Stop() ends the thread within about `slice` (each Wait() is that long); a
 //   method stuck in a server round trip longer than `stop_grace` is left behind
 //   (detached) so that a shutdown is never held up by the watch.

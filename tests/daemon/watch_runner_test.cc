@@ -50,6 +50,47 @@ TEST_CASE("a method that cannot work falls back to the next one, which reports c
   CHECK(bp->start_calls() == 1);
 }
 
+// Regression: the runner used to report a change after a startup fallback, as after
+// a reconnect. That cycle read the source ahead of the polled marker's baseline, and
+// an add read by it and deleted before the next poll left the marker as it was: the
+// delete never started a cycle.
+TEST_CASE("falling back during the first start is no gap: no change without the watcher's") {
+  auto a = std::make_unique<FakeSourceWatcher>("syncrepl");
+  auto b = std::make_unique<FakeSourceWatcher>("context_csn_poll");
+  auto c = std::make_unique<FakeSourceWatcher>("modify_timestamp_poll");
+  a->ScriptStart(Status(ErrorCode::kInvalidArgument, "no syncprov"));
+  b->ScriptStart(Status(ErrorCode::kInvalidArgument, "no contextCSN"));
+  std::vector<std::unique_ptr<SourceWatcher>> m;
+  m.push_back(std::move(a));
+  m.push_back(std::move(b));
+  m.push_back(std::move(c));
+  WatchRunner r(std::move(m), Fast());
+  REQUIRE(r.Start().ok());
+  bool changed = false;
+  CHECK(WaitFor(r, [&](bool ch) {
+    changed = changed || ch;
+    return r.State() == "watching (modify_timestamp_poll on fake)";
+  }));
+  struct pollfd p = {r.fd(), POLLIN, 0};
+  ::poll(&p, 1, 50);
+  changed = r.TakeChanged() || changed;
+  CHECK_FALSE(changed);
+}
+
+TEST_CASE("a watch lost after a fallback comes back as a change") {
+  auto a = std::make_unique<FakeSourceWatcher>("syncrepl");
+  auto b = std::make_unique<FakeSourceWatcher>("modify_timestamp_poll");
+  a->ScriptStart(Status(ErrorCode::kInvalidArgument, "no syncprov"));
+  b->ScriptWait(Status(ErrorCode::kUnavailable, "connection lost"));
+  FakeSourceWatcher* bp = b.get();
+  std::vector<std::unique_ptr<SourceWatcher>> m;
+  m.push_back(std::move(a));
+  m.push_back(std::move(b));
+  WatchRunner r(std::move(m), Fast());
+  REQUIRE(r.Start().ok());
+  CHECK(WaitFor(r, [&](bool c) { return c && bp->start_calls() == 2; }));
+}
+
 TEST_CASE("the first successful start is not a change; nothing is reported without one") {
   std::vector<std::unique_ptr<SourceWatcher>> m;
   m.push_back(std::make_unique<FakeSourceWatcher>("inotify"));

@@ -80,7 +80,7 @@ int Prepare(const std::string& dir, long n) {
     k.status = ObjectStatus::kSynced;
     rows.push_back(std::move(k));
   }
-  Status s = (*store)->PutUsersBulk(rows);
+  Status s = (*store)->PutUsers(rows);
   for (const auto& g : dirr->groups) {
     KnownGroup k;
     k.key = g.key;

@@ -951,11 +951,11 @@ TEST_CASE("timings: N=10,000 PutUser on a file, Load of 1,000,000 users") {
     fill(i);
     batch.push_back(u);
     if (batch.size() == batch.capacity()) {
-      REQUIRE(store.PutUsersBulk(batch).ok());
+      REQUIRE(store.PutUsers(batch).ok());
       batch.clear();
     }
   }
-  REQUIRE(store.PutUsersBulk(batch).ok());
+  REQUIRE(store.PutUsers(batch).ok());
   t0 = Clock::now();
   double cpu0 = ThreadCpuSeconds();
   auto st = store.Load();

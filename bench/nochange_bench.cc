@@ -36,6 +36,7 @@ Config MakeConfig(const std::string& dir) {
   c.target.url = kUrl;
   c.mapping = Mapping::CsvDefaults();
   c.safety.max_failures_per_cycle = 1;
+  c.target.reconcile = std::nullopt;  // "never": the target is not read (and not there)
   return c;
 }
 

@@ -14,9 +14,9 @@
 // sent (state_store.h, "Write grouping"; DESIGN §4 holds: a crash costs lookups).
 //
 // Concurrency: the operations of one phase run on up to `max_connections` worker
-// threads (the HTTP client multiplexes them over keep-alive connections). Within
+// threads (each sends over one of the HTTP client's keep-alive connections). Within
 // phase 3, group creates and renames finish before memberships are added. A 429 or
-// 503 halves the number of workers for the rest of the run.
+// 503 halves the number of workers; quiet periods raise it again (request_runner.h).
 //
 // Stopping: the run stops early — no new requests, in-flight ones finish — for the
 // reasons listed in request_runner.h (stop flag, credentials refused, target

@@ -469,6 +469,7 @@ Result<std::unique_ptr<StateStore>> StateStore::OpenReadOnly(const std::string& 
 
 Result<KnownState> StateStore::Load() {
   std::lock_guard lock(mu_);
+  if (Status f = FlushLocked(); !f.ok()) return f;  // its read transaction needs none open
   try {
     KnownState state;
     // One read transaction: users, groups and memberships from the same snapshot.

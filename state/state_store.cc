@@ -611,14 +611,18 @@ Status StateStore::SetWriteGrouping(WriteGrouping grouping) {
 }
 
 void StateStore::PutUserLocked(const KnownUser& u) {
+  // The hot path of a first sync: the strings outlive exec(), so SQLite need not
+  // copy them (bindNoCopy).
+  const std::string status(ObjectStatusName(u.status));
+  const std::string last_error = Redact(u.last_error);  // a server's words: may echo a secret
   Use st(stmts_->put_user);
   int i = 1;
-  st->bind(i++, u.key);
-  st->bind(i++, u.target_id);
-  for (const auto& v : u.values) st->bind(i++, v);
-  st->bind(i++, std::string(ObjectStatusName(u.status)));
+  st->bindNoCopy(i++, u.key);
+  st->bindNoCopy(i++, u.target_id);
+  for (const auto& v : u.values) st->bindNoCopy(i++, v);
+  st->bindNoCopy(i++, status);
   st->bind(i++, u.uncertain ? 1 : 0);
-  st->bind(i++, Redact(u.last_error));  // a server's words: may echo a secret
+  st->bindNoCopy(i++, last_error);
   st->bind(i++, u.attempts);
   st->bind(i++, static_cast<std::int64_t>(ToMs(u.next_retry)));
   st->bind(i++, static_cast<std::int64_t>(u.failed_hash));

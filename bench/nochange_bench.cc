@@ -36,6 +36,7 @@ Config MakeConfig(const std::string& dir) {
   c.target.url = kUrl;
   c.mapping = Mapping::CsvDefaults();
   c.safety.max_failures_per_cycle = 1;
+  c.target.reconcile = std::nullopt;  // "never": the target is not read (and not there)
   return c;
 }
 
@@ -80,7 +81,7 @@ int Prepare(const std::string& dir, long n) {
     k.status = ObjectStatus::kSynced;
     rows.push_back(std::move(k));
   }
-  Status s = (*store)->PutUsersBulk(rows);
+  Status s = (*store)->PutUsers(rows);
   for (const auto& g : dirr->groups) {
     KnownGroup k;
     k.key = g.key;

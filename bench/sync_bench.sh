@@ -4,11 +4,14 @@
 #      against bench/http_load (a plain libcurl load generator) sending the same request
 #      mix over the same number of connections to a fresh server;
 #   2. the same first sync with LATENCY ms added per request, against the ideal
-#      connections / latency;
-#   3. a no-change cycle over NOCHANGE CSV users (time and peak memory).
+#      connections / latency, once per count in LATENCY_CONNECTIONS;
+#   3. a no-change cycle over NOCHANGE CSV users (time and peak memory);
+#   4. bench/client_bound.sh: a first sync of 20,000 users into a trivial responder
+#      against wrk on the same responder (skipped without wrk).
+# bench/README.md lists every figure, what it compares and its target.
 # Usage: bench/sync_bench.sh [USERS] [NGROUPS]   (defaults 100000 1000)
 # Environment: BUILD (build dir, default build), CONNECTIONS (4), LATENCY (50),
-#   LATENCY_USERS (2000), NOCHANGE (1000000).
+#   LATENCY_USERS (2000), LATENCY_CONNECTIONS ("4 32"), NOCHANGE (1000000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -17,6 +20,7 @@ NGROUPS=${2:-1000}
 CONNECTIONS=${CONNECTIONS:-4}
 LATENCY=${LATENCY:-50}
 LATENCY_USERS=${LATENCY_USERS:-2000}
+LATENCY_CONNECTIONS=${LATENCY_CONNECTIONS:-4 32}
 NOCHANGE=${NOCHANGE:-1000000}
 BIN="$BUILD/scimsync"
 WORK=$(mktemp -d)
@@ -87,19 +91,30 @@ printf 'scimsync  requests=%d seconds=%.2f rps=%.0f\n' "$REQ" "$SYNC_S" "$SYNC_R
 printf 'http_load %s\n' "$LOAD"
 printf 'ratio scimsync/http_load = %.2f (target >= 0.80)\n' "$(calc "$SYNC_RPS / $LOAD_RPS")"
 
-echo "== 2. first sync with ${LATENCY} ms latency: $LATENCY_USERS users, $CONNECTIONS connections"
 write_csv "$WORK/lat.csv" "$LATENCY_USERS" 0
-start_server "{\"latencyMs\": $LATENCY}"
-mkdir -p "$WORK/s2"; write_config "$WORK/s2" "$WORK/lat.csv"
-t0=$(now); "$BIN" --config "$WORK/s2/scimsync.toml" sync; t1=$(now)
-REQ=$(curl -s "http://127.0.0.1:$PORT/admin/stats" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).requests))')
-stop_server
-LAT_S=$(calc "$t1 - $t0")
-IDEAL=$(calc "$CONNECTIONS * 1000 / $LATENCY")
-printf 'scimsync  requests=%d seconds=%.2f rps=%.1f ideal=%.1f ratio=%.2f\n' "$REQ" "$LAT_S" \
-  "$(calc "$REQ / $LAT_S")" "$IDEAL" "$(calc "$REQ / $LAT_S / $IDEAL")"
+SYNC_CONNECTIONS=$CONNECTIONS
+for CONNECTIONS in $LATENCY_CONNECTIONS; do
+  echo "== 2. first sync with ${LATENCY} ms latency: $LATENCY_USERS users, $CONNECTIONS connections"
+  start_server "{\"latencyMs\": $LATENCY}"
+  rm -rf "$WORK/s2"; mkdir -p "$WORK/s2"; write_config "$WORK/s2" "$WORK/lat.csv"
+  t0=$(now); "$BIN" --config "$WORK/s2/scimsync.toml" sync; t1=$(now)
+  REQ=$(curl -s "http://127.0.0.1:$PORT/admin/stats" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).requests))')
+  stop_server
+  LAT_S=$(calc "$t1 - $t0")
+  IDEAL=$(calc "$CONNECTIONS * 1000 / $LATENCY")
+  printf 'scimsync  requests=%d seconds=%.2f rps=%.1f ideal=%.1f ratio=%.2f (target >= 0.90)\n' \
+    "$REQ" "$LAT_S" "$(calc "$REQ / $LAT_S")" "$IDEAL" "$(calc "$REQ / $LAT_S / $IDEAL")"
+done
+CONNECTIONS=$SYNC_CONNECTIONS
 
 echo "== 3. no-change cycle over $NOCHANGE CSV users"
 "$BUILD/bench/nochange_bench" prepare "$WORK/nc" "$NOCHANGE" >/dev/null
 "$BUILD/bench/nochange_bench" run "$WORK/nc"
-echo "(targets: under 10 s and 1024 MiB peak)"
+echo "(targets: under 5 s and 512 MiB peak)"
+
+echo "== 4. client-bound"
+if command -v wrk >/dev/null; then
+  BUILD="$BUILD" CONNECTIONS="$CONNECTIONS" bench/client_bound.sh
+else
+  echo "skipped: needs wrk (apt-get install wrk)"
+fi

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -9,6 +11,15 @@
 
 namespace scimsync {
 namespace {
+
+// State writes of a run: committed every kGroupWrites writes or kGroupAge
+// (state_store.h, "Write grouping"); user creates marked uncertain kMarkAhead at a
+// time. A crash loses at most the confirmed rows of one group (each costs the next
+// cycle a lookup or a repeated, idempotent write) and leaves at most kMarkAhead
+// users uncertain that were never sent (each costs a lookup).
+constexpr int kGroupWrites = 500;
+constexpr std::chrono::milliseconds kGroupAge{20};
+constexpr std::size_t kMarkAhead = 256;
 
 ExecutorOptions Normalized(ExecutorOptions o) {
   o.max_connections = std::max(1, o.max_connections);
@@ -21,6 +32,7 @@ ExecutorOptions Normalized(ExecutorOptions o) {
 Executor::Executor(Target& target, StateStore& state, Clock& clock, ExecutorOptions options,
                    const KnownState& known)
     : options_(Normalized(options)),
+      state_(state),
       runner_(clock, options_),
       overlay_(state, known,
                [this](const Status& s) {
@@ -32,6 +44,36 @@ Executor::Executor(Target& target, StateStore& state, Clock& clock, ExecutorOpti
       groups_(target, runner_, overlay_, options_, clock, counters_) {}
 
 Status Executor::Run(const Plan& plan, Phase first, Phase last) {
+  // State rows are committed in groups while the run lasts (state_store.h), and a
+  // timer commits a group that waits longer than kGroupAge for its next write.
+  if (Status s = state_.SetWriteGrouping({kGroupWrites, kGroupAge}); !s.ok()) {
+    runner_.Stop(ErrorCode::kIo, "state store: " + s.message());
+  }
+  std::mutex flush_mu;
+  std::condition_variable flush_cv;
+  bool ran = false;
+  std::thread flusher([&] {
+    std::unique_lock lock(flush_mu);
+    while (!flush_cv.wait_for(lock, kGroupAge, [&] { return ran; })) {
+      if (Status s = state_.FlushIfDue(); !s.ok()) {
+        runner_.Stop(ErrorCode::kIo, "state store: " + s.message());
+      }
+    }
+  });
+  RunPhases(plan, first, last);
+  {
+    std::lock_guard lock(flush_mu);
+    ran = true;
+  }
+  flush_cv.notify_one();
+  flusher.join();
+  if (Status s = state_.SetWriteGrouping({}); !s.ok()) {
+    runner_.Stop(ErrorCode::kIo, "state store: " + s.message());
+  }
+  return runner_.Finish();
+}
+
+void Executor::RunPhases(const Plan& plan, Phase first, Phase last) {
   total_ = 0;
   for (const auto& op : plan.ops) {
     Phase p = PhaseOf(op.kind);
@@ -54,12 +96,24 @@ Status Executor::Run(const Plan& plan, Phase first, Phase last) {
              {"message", "the target has no free licence seats; creates stopped for this "
                          "cycle and will be retried next cycle"}});
   }
-  return runner_.Finish();
 }
 
 void Executor::RunBatch(const std::vector<const Operation*>& ops) {
   if (ops.empty()) return;
   std::atomic<std::size_t> next{0};
+  // User creates are marked uncertain kMarkAhead at a time, in one commit, before
+  // any of them is sent: ops [0, marked) are.
+  std::mutex mark_mu;
+  std::atomic<std::size_t> marked{0};
+  auto mark_through = [&](std::size_t i) {
+    if (i < marked.load()) return;
+    std::lock_guard lock(mark_mu);
+    std::size_t from = marked.load();
+    if (i < from) return;
+    std::size_t to = std::min(ops.size(), i + kMarkAhead);
+    users_.MarkCreates(ops, from, to);
+    marked.store(to);
+  };
   // Every possible worker runs; those above the allowed count (lowered by throttling,
   // raised again by quiet periods) wait for a slot.
   auto worker = [&](int index) {
@@ -71,6 +125,7 @@ void Executor::RunBatch(const std::vector<const Operation*>& ops) {
       }
       std::size_t i = next.fetch_add(1);
       if (i >= ops.size()) return;
+      mark_through(i);
       Execute(*ops[i]);
       int done = ++done_;
       if (progress_ && (done % 100 == 0 || done == total_)) progress_(done, total_);
@@ -79,12 +134,13 @@ void Executor::RunBatch(const std::vector<const Operation*>& ops) {
   int n = std::min<int>(std::max(1, options_.max_connections), static_cast<int>(ops.size()));
   if (n <= 1) {
     worker(0);
-    return;
+  } else {
+    std::vector<std::thread> threads;
+    threads.reserve(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) threads.emplace_back(worker, i);
+    for (auto& t : threads) t.join();
   }
-  std::vector<std::thread> threads;
-  threads.reserve(static_cast<std::size_t>(n));
-  for (int i = 0; i < n; ++i) threads.emplace_back(worker, i);
-  for (auto& t : threads) t.join();
+  users_.ReleaseMarks();  // marked, but the run stopped before they were sent
 }
 
 void Executor::Execute(const Operation& op) {
@@ -98,9 +154,7 @@ void Executor::Execute(const Operation& op) {
 
 void Executor::Dispatch(const Operation& op) {
   // The kinds of three-sided planning: core/planner.h, "What the executor does".
-  // The row's target id is no longer the group to write: deleted on the target, or
-  // replaced by a group of another type (op.replaced_id).
-  const bool stale_id = op.drift == "deleted on the target" || !op.replaced_id.empty();
+  const bool stale_id = StaleTargetId(op);
   switch (op.kind) {
     case OpKind::kResolveUser: return users_.Resolve(op);
     case OpKind::kResolveGroup: return groups_.Resolve(op);

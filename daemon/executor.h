@@ -8,13 +8,15 @@
 //          -> StateOverlay  (rows changed in this run over the KnownState)
 //          -> response policy table (verb x response -> action)
 //
-// Every confirmed change is written to the StateStore right after its 2xx (one
-// object per transaction).
+// Every confirmed change is written to the StateStore right after its 2xx; the
+// store commits them in groups (a few hundred rows or 20 ms), and user creates are
+// marked uncertain a few hundred at a time, in one commit, before any of them is
+// sent (state_store.h, "Write grouping"; DESIGN §4 holds: a crash costs lookups).
 //
 // Concurrency: the operations of one phase run on up to `max_connections` worker
-// threads (the HTTP client multiplexes them over keep-alive connections). Within
+// threads (each sends over one of the HTTP client's keep-alive connections). Within
 // phase 3, group creates and renames finish before memberships are added. A 429 or
-// 503 halves the number of workers for the rest of the run.
+// 503 halves the number of workers; quiet periods raise it again (request_runner.h).
 //
 // Stopping: the run stops early — no new requests, in-flight ones finish — for the
 // reasons listed in request_runner.h (stop flag, credentials refused, target
@@ -60,12 +62,14 @@ class Executor {
   const ExecutorCounters& counters() const { return counters_; }
 
  private:
+  void RunPhases(const Plan& plan, Phase first, Phase last);
   void RunBatch(const std::vector<const Operation*>& ops);
   // Runs one operation; logs and counts a repaired drift when it succeeded.
   void Execute(const Operation& op);
   void Dispatch(const Operation& op);
 
   ExecutorOptions options_;
+  StateStore& state_;
   ExecutorCounters counters_;
   RequestRunner runner_;
   StateOverlay overlay_;

@@ -82,6 +82,17 @@ std::vector<std::string> StateOverlay::UserKeys(const std::vector<std::string>& 
 void StateOverlay::PutUser(const KnownUser& row) {
   Check(store_.PutUser(row));
   std::lock_guard lock(mu_);
+  KeepUserLocked(row);
+}
+
+void StateOverlay::PutUsers(const std::vector<KnownUser>& rows) {
+  if (rows.empty()) return;
+  Check(store_.PutUsers(rows));
+  std::lock_guard lock(mu_);
+  for (const auto& row : rows) KeepUserLocked(row);
+}
+
+void StateOverlay::KeepUserLocked(const KnownUser& row) {
   if (id_index_built_) {
     if (const KnownUser* old = FindUserLocked(row.key);
         old && !old->target_id.empty() && old->target_id != row.target_id) {

@@ -1,5 +1,6 @@
 // StateOverlay: the rows this run changed, over the KnownState the plan was made
-// from, written through to the StateStore (one object per transaction).
+// from, written through to the StateStore (whose write grouping, set by the
+// executor, decides when they are committed: state_store.h).
 //
 // The known state is not copied: rows changed in this run go to a small overlay, so a
 // cycle over a million users with a handful of changes costs a handful of rows. The
@@ -42,6 +43,9 @@ class StateOverlay {
   std::vector<std::string> UserKeys(const std::vector<std::string>& ids);
 
   void PutUser(const KnownUser& row);
+  // Many rows, committed together before it returns (the executor's uncertain
+  // markers for the next creates).
+  void PutUsers(const std::vector<KnownUser>& rows);
   // Removes a row that did not exist before this run (a create that sent nothing).
   void DropUser(const std::string& key);
   void PutGroup(const KnownGroup& row);
@@ -61,6 +65,7 @@ class StateOverlay {
   const KnownUser* FindUserLocked(const std::string& key) const;
   std::optional<KnownGroup> FindGroupLocked(const std::string& key) const;
   void Check(const Status& s);
+  void KeepUserLocked(const KnownUser& row);
 
   StateStore& store_;
   const KnownState& known_;

@@ -22,6 +22,14 @@ bool IsReactivation(const std::vector<AttrChange>& changes) {
   return false;
 }
 
+// The row of a user about to be created: uncertain (a lost answer costs a lookup),
+// and without a target id that no longer holds it.
+KnownUser MarkedForCreate(KnownUser row, bool stale_id) {
+  row.uncertain = true;
+  if (row.status == ObjectStatus::kDeleted || stale_id) row.target_id.clear();
+  return row;
+}
+
 TargetResponse NothingToSend() {
   TargetResponse r;
   r.status = 204;
@@ -29,6 +37,10 @@ TargetResponse NothingToSend() {
 }
 
 }  // namespace
+
+bool StaleTargetId(const Operation& op) {
+  return op.drift == "deleted on the target" || !op.replaced_id.empty();
+}
 
 UserOps::UserOps(Target& target, RequestRunner& runner, StateOverlay& overlay,
                  const ExecutorOptions& options, Clock& clock, ExecutorCounters& counters)
@@ -115,29 +127,69 @@ void UserOps::Conflict(KnownUser row, const User& desired, const std::string& me
 // ---------------------------------------------------------------------------
 // Create, adopt
 
-void UserOps::Create(const User& desired, bool stale_id) {
-  KnownUser row = overlay_.User(desired.key);
-  const bool existed = overlay_.HasUser(desired.key);
-  const KnownUser before = row;
-  // Nothing reached the target: put the row back exactly as it was.
-  auto restore = [&] {
-    if (existed) {
-      overlay_.PutUser(before);
-    } else {
-      overlay_.DropUser(before.key);
+void UserOps::MarkCreates(const std::vector<const Operation*>& ops, std::size_t begin,
+                          std::size_t end) {
+  if (seats_exhausted_ || runner_.Stopping()) return;  // Create sends nothing then
+  std::vector<KnownUser> rows;
+  {
+    std::lock_guard lock(mu_);
+    for (std::size_t i = begin; i < end && i < ops.size(); ++i) {
+      const Operation& op = *ops[i];
+      if (op.kind != OpKind::kCreateUser || marked_.count(op.key)) continue;
+      Marked m{overlay_.User(op.key), overlay_.HasUser(op.key)};
+      rows.push_back(MarkedForCreate(m.before, StaleTargetId(op)));
+      marked_.emplace(op.key, std::move(m));
     }
-  };
+  }
+  // Written before the POSTs, in one commit: if we crash or lose a response, the
+  // next cycle looks the user up instead of creating a duplicate.
+  overlay_.PutUsers(rows);
+}
+
+std::optional<UserOps::Marked> UserOps::TakeMark(const std::string& key) {
+  std::lock_guard lock(mu_);
+  auto it = marked_.find(key);
+  if (it == marked_.end()) return std::nullopt;
+  Marked m = std::move(it->second);
+  marked_.erase(it);
+  return m;
+}
+
+// Nothing reached the target: put the row back exactly as it was.
+void UserOps::Restore(const Marked& m) {
+  if (m.existed) {
+    overlay_.PutUser(m.before);
+  } else {
+    overlay_.DropUser(m.before.key);
+  }
+}
+
+void UserOps::ReleaseMarks() {
+  std::unordered_map<std::string, Marked> left;
+  {
+    std::lock_guard lock(mu_);
+    left.swap(marked_);
+  }
+  for (const auto& [key, m] : left) Restore(m);
+}
+
+void UserOps::Create(const User& desired, bool stale_id) {
+  std::optional<Marked> mark = TakeMark(desired.key);
+  const bool premarked = mark.has_value();
+  if (!mark) mark = Marked{overlay_.User(desired.key), overlay_.HasUser(desired.key)};
+  auto restore = [&] { Restore(*mark); };
   if (seats_exhausted_) {
     // A 428 earlier in this run: the licence has no seats; do not hammer it.
-    SeatBlock(row, "waiting for a free licence seat: " + seat_detail());
+    SeatBlock(mark->before, "waiting for a free licence seat: " + seat_detail());
     return;
   }
-  if (runner_.Stopping()) return;
-  // Written before the POST: if we crash or lose the response, the next cycle
-  // looks the user up instead of creating a duplicate.
-  row.uncertain = true;
-  if (row.status == ObjectStatus::kDeleted || stale_id) row.target_id.clear();
-  overlay_.PutUser(row);
+  if (runner_.Stopping()) {
+    if (premarked) restore();
+    return;
+  }
+  KnownUser row = MarkedForCreate(mark->before, stale_id);
+  // Written before the POST (see MarkCreates), unless MarkCreates did.
+  if (!premarked) overlay_.PutUser(row);
 
   const std::string name = desired.Get(Attr::kUserName);
   // A create whose answer was lost is not sent again before a lookup by externalId

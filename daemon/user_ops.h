@@ -3,7 +3,8 @@
 // the policy table (daemon/response_policy.h); rows go to the StateOverlay.
 //
 //   Create      POST, the row marked uncertain first (a lost answer costs a lookup,
-//               never a duplicate). done: synced. unconfirmed (2xx without an id):
+//               never a duplicate); by MarkCreates for the next few hundred
+//               creates at once, or by Create itself. done: synced. unconfirmed (2xx without an id):
 //               failed, left uncertain for the next cycle's lookup. adopt (409): find
 //               by externalId then userName; one match whose externalId is empty or
 //               ours: adopt its id, PATCH the difference; else conflict with backoff.
@@ -28,7 +29,9 @@
 
 #include <atomic>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "connectors/target.h"
@@ -43,6 +46,10 @@
 
 namespace scimsync {
 
+// The row's target id no longer holds the object to write: deleted on the target,
+// or replaced by a group of another type (op.replaced_id). Its create clears it.
+bool StaleTargetId(const Operation& op);
+
 class UserOps {
  public:
   UserOps(Target& target, RequestRunner& runner, StateOverlay& overlay,
@@ -50,6 +57,12 @@ class UserOps {
 
   // `stale_id`: the row's target id was deleted on the target; cleared first.
   void Create(const User& desired, bool stale_id = false);
+  // Marks the users of the user creates among ops[begin, end) uncertain, all in one
+  // committed transaction, before any of them is sent: their Create then sends at
+  // once. A marked create that never runs (the run stopped) is put back as it was
+  // by ReleaseMarks(), called when the batch is over.
+  void MarkCreates(const std::vector<const Operation*>& ops, std::size_t begin, std::size_t end);
+  void ReleaseMarks();
   void Update(const Operation& op);
   // Three-sided planning (core/planner.h, "What the executor does"):
   void AdoptPlanned(const Operation& op);  // PATCH externalId + changes, record
@@ -84,8 +97,17 @@ class UserOps {
   Clock& clock_;
   ExecutorCounters& counters_;
   std::atomic<bool> seats_exhausted_{false};
-  mutable std::mutex mu_;  // guards seat_detail_
+  // A create's row as it was before MarkCreates marked it.
+  struct Marked {
+    KnownUser before;
+    bool existed = false;
+  };
+  std::optional<Marked> TakeMark(const std::string& key);
+  void Restore(const Marked& m);
+
+  mutable std::mutex mu_;  // guards seat_detail_, marked_
   std::string seat_detail_;
+  std::unordered_map<std::string, Marked> marked_;
 };
 
 }  // namespace scimsync

@@ -354,6 +354,10 @@ StateStore::StateStore(std::unique_ptr<SQLite::Database> db, std::string path)
     : db_(std::move(db)), path_(std::move(path)) {}
 
 StateStore::~StateStore() {
+  {
+    std::lock_guard lock(mu_);
+    (void)FlushLocked();  // confirmed rows of an open group are kept on a clean exit
+  }
   stmts_.reset();  // statements before the connection they belong to
 }
 
@@ -465,6 +469,7 @@ Result<std::unique_ptr<StateStore>> StateStore::OpenReadOnly(const std::string& 
 
 Result<KnownState> StateStore::Load() {
   std::lock_guard lock(mu_);
+  if (Status f = FlushLocked(); !f.ok()) return f;  // its read transaction needs none open
   try {
     KnownState state;
     // One read transaction: users, groups and memberships from the same snapshot.
@@ -521,65 +526,131 @@ Result<KnownState> StateStore::Load() {
   }
 }
 
-Status StateStore::PutUserLocked(const KnownUser& u) {
+template <typename What, typename Fn>
+Status StateStore::Write(bool barrier, bool durable, What&& what, Fn&& fn) {
+  std::lock_guard lock(mu_);
+  try {
+    // A durable write is its own transaction, after the open group: SQLite refuses
+    // to change `synchronous` inside a transaction, and its fsync of the WAL makes
+    // the group's commit durable too.
+    if (durable) CommitGroupLocked();
+    if (grouping_.max_writes <= 1 || durable) {
+      // Declared before the transaction so it outlives it: the commit is fsync'ed.
+      std::optional<DurableWrites> full;
+      if (durable) full.emplace(*db_);
+      SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+      fn();
+      tx.commit();
+      return Status::Ok();
+    }
+    if (!group_open_) {
+      db_->exec("BEGIN IMMEDIATE");
+      group_open_ = true;
+      group_writes_ = 0;
+      group_started_ = std::chrono::steady_clock::now();
+    }
+    fn();
+    ++group_writes_;
+    if (barrier || group_writes_ >= grouping_.max_writes ||
+        std::chrono::steady_clock::now() - group_started_ >= grouping_.max_age) {
+      CommitGroupLocked();
+    }
+    return Status::Ok();
+  } catch (const std::exception& e) {
+    if (group_open_) {
+      // The group is lost with the failed write; the caller stops the run.
+      group_open_ = false;
+      if (sqlite3_get_autocommit(db_->getHandle()) == 0) {
+        sqlite3_exec(db_->getHandle(), "ROLLBACK", nullptr, nullptr, nullptr);
+      }
+    }
+    return Fail(e, what().c_str());
+  }
+}
+
+void StateStore::CommitGroupLocked() {
+  if (!group_open_) return;
+  group_open_ = false;
+  try {
+    db_->exec("COMMIT");
+  } catch (...) {
+    if (sqlite3_get_autocommit(db_->getHandle()) == 0) {
+      sqlite3_exec(db_->getHandle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+    throw;
+  }
+}
+
+Status StateStore::FlushLocked() {
+  try {
+    CommitGroupLocked();
+    return Status::Ok();
+  } catch (const std::exception& e) {
+    return Fail(e, "commit");
+  }
+}
+
+Status StateStore::Flush() {
+  std::lock_guard lock(mu_);
+  return FlushLocked();
+}
+
+Status StateStore::FlushIfDue() {
+  std::lock_guard lock(mu_);
+  if (!group_open_ || std::chrono::steady_clock::now() - group_started_ < grouping_.max_age) {
+    return Status::Ok();
+  }
+  return FlushLocked();
+}
+
+Status StateStore::SetWriteGrouping(WriteGrouping grouping) {
+  std::lock_guard lock(mu_);
+  Status s = FlushLocked();
+  grouping_ = grouping;
+  return s;
+}
+
+void StateStore::PutUserLocked(const KnownUser& u) {
+  // The hot path of a first sync: the strings outlive exec(), so SQLite need not
+  // copy them (bindNoCopy).
+  const std::string status(ObjectStatusName(u.status));
+  const std::string last_error = Redact(u.last_error);  // a server's words: may echo a secret
   Use st(stmts_->put_user);
   int i = 1;
-  st->bind(i++, u.key);
-  st->bind(i++, u.target_id);
-  for (const auto& v : u.values) st->bind(i++, v);
-  st->bind(i++, std::string(ObjectStatusName(u.status)));
+  st->bindNoCopy(i++, u.key);
+  st->bindNoCopy(i++, u.target_id);
+  for (const auto& v : u.values) st->bindNoCopy(i++, v);
+  st->bindNoCopy(i++, status);
   st->bind(i++, u.uncertain ? 1 : 0);
-  st->bind(i++, Redact(u.last_error));  // a server's words: may echo a secret
+  st->bindNoCopy(i++, last_error);
   st->bind(i++, u.attempts);
   st->bind(i++, static_cast<std::int64_t>(ToMs(u.next_retry)));
   st->bind(i++, static_cast<std::int64_t>(u.failed_hash));
   st->exec();
-  return Status::Ok();
 }
 
 Status StateStore::PutUser(const KnownUser& user) {
-  std::lock_guard lock(mu_);
-  try {
-    return PutUserLocked(user);  // one statement: its own transaction
-  } catch (const std::exception& e) {
-    return Fail(e, ("write user " + user.key).c_str());
-  }
+  return Write(user.uncertain, false, [&] { return "write user " + user.key; },
+               [&] { PutUserLocked(user); });
 }
 
-Status StateStore::PutUsersBulk(const std::vector<KnownUser>& users) {
-  std::lock_guard lock(mu_);
-  try {
-    SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
-    for (const auto& u : users) {
-      Status s = PutUserLocked(u);
-      if (!s.ok()) return s;
-    }
-    tx.commit();
-    return Status::Ok();
-  } catch (const std::exception& e) {
-    return Fail(e, "bulk write users");
-  }
+Status StateStore::PutUsers(const std::vector<KnownUser>& users) {
+  return Write(true, false, [] { return std::string("write users"); }, [&] {
+    for (const auto& u : users) PutUserLocked(u);
+  });
 }
 
 Status StateStore::DeleteUser(const std::string& key) {
-  std::lock_guard lock(mu_);
-  try {
-    SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+  return Write(false, false, [&] { return "delete user " + key; }, [&] {
     {
       Use d(stmts_->delete_user);
       d->bind(1, key);
       d->exec();
     }
-    {
-      Use m(stmts_->delete_user_members);
-      m->bind(1, key);
-      m->exec();
-    }
-    tx.commit();
-    return Status::Ok();
-  } catch (const std::exception& e) {
-    return Fail(e, ("delete user " + key).c_str());
-  }
+    Use m(stmts_->delete_user_members);
+    m->bind(1, key);
+    m->exec();
+  });
 }
 
 Status StateStore::PutGroup(const KnownGroup& group) { return RekeyGroup("", group); }
@@ -614,12 +685,8 @@ void StateStore::DeleteGroupMembersLocked(const std::string& key) {
 }
 
 Status StateStore::RekeyGroup(const std::string& old_key, const KnownGroup& group) {
-  std::lock_guard lock(mu_);
-  try {
-    // Declared before the transaction so it outlives it: the commit is fsync'ed.
-    std::optional<DurableWrites> durable;
-    if (group.uncertain) durable.emplace(*db_);
-    SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+  // An uncertain group row is committed with an fsync (see DurableWrites).
+  return Write(group.uncertain, group.uncertain, [&] { return "write group " + group.key; }, [&] {
     if (!old_key.empty() && old_key != group.key) {
       Use d(stmts_->delete_group);
       d->bind(1, old_key);
@@ -627,89 +694,68 @@ Status StateStore::RekeyGroup(const std::string& old_key, const KnownGroup& grou
       DeleteGroupMembersLocked(old_key);
     }
     WriteGroupLocked(group);
-    tx.commit();
-    return Status::Ok();
-  } catch (const std::exception& e) {
-    return Fail(e, ("write group " + group.key).c_str());
-  }
+  });
 }
 
 Status StateStore::DeleteGroup(const std::string& key) {
-  std::lock_guard lock(mu_);
-  try {
-    SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+  return Write(false, false, [&] { return "delete group " + key; }, [&] {
     {
       Use d(stmts_->delete_group);
       d->bind(1, key);
       d->exec();
     }
     DeleteGroupMembersLocked(key);
-    tx.commit();
-    return Status::Ok();
-  } catch (const std::exception& e) {
-    return Fail(e, ("delete group " + key).c_str());
-  }
+  });
 }
 
 Status StateStore::AddMembers(const std::string& group_key,
                               const std::vector<std::string>& user_keys) {
-  std::lock_guard lock(mu_);
-  try {
-    SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+  return Write(false, false, [&] { return "add members to group " + group_key; }, [&] {
     for (const auto& u : user_keys) {
       Use ins(stmts_->insert_member);
       ins->bind(1, group_key);
       ins->bind(2, u);
       ins->exec();
     }
-    tx.commit();
-    return Status::Ok();
-  } catch (const std::exception& e) {
-    return Fail(e, ("add members to group " + group_key).c_str());
-  }
+  });
 }
 
 Status StateStore::RemoveMembers(const std::string& group_key,
                                  const std::vector<std::string>& user_keys) {
-  std::lock_guard lock(mu_);
-  try {
-    SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+  return Write(false, false, [&] { return "remove members from group " + group_key; }, [&] {
     for (const auto& u : user_keys) {
       Use del(stmts_->delete_member);
       del->bind(1, group_key);
       del->bind(2, u);
       del->exec();
     }
-    tx.commit();
-    return Status::Ok();
-  } catch (const std::exception& e) {
-    return Fail(e, ("remove members from group " + group_key).c_str());
-  }
+  });
 }
 
 Status StateStore::MarkUncertain(const std::string& kind, const std::string& key, bool uncertain) {
   if (kind != "user" && kind != "group") {
     return Status(ErrorCode::kInvalidArgument, "MarkUncertain: unknown kind \"" + kind + "\"");
   }
-  std::lock_guard lock(mu_);
-  try {
-    Use st(kind == "user" ? stmts_->mark_user : stmts_->mark_group);
-    st->bind(1, uncertain ? 1 : 0);
-    st->bind(2, key);
-    if (st->exec() == 0) {
-      // Marking a row that does not exist would lose the marker silently; a create
-      // must write its row (uncertain = true) with PutUser/PutGroup instead.
-      return Status(ErrorCode::kNotFound,
-                    "state file " + path_ + ": no " + kind + " " + key + " to mark uncertain");
-    }
-    return Status::Ok();
-  } catch (const std::exception& e) {
-    return Fail(e, ("mark " + kind + " " + key + " uncertain").c_str());
+  bool found = true;
+  Status s = Write(uncertain, false, [&] { return "mark " + kind + " " + key + " uncertain"; },
+                   [&] {
+                     Use st(kind == "user" ? stmts_->mark_user : stmts_->mark_group);
+                     st->bind(1, uncertain ? 1 : 0);
+                     st->bind(2, key);
+                     found = st->exec() != 0;
+                   });
+  if (s.ok() && !found) {
+    // Marking a row that does not exist would lose the marker silently; a create
+    // must write its row (uncertain = true) with PutUser/PutGroup instead.
+    return Status(ErrorCode::kNotFound,
+                  "state file " + path_ + ": no " + kind + " " + key + " to mark uncertain");
   }
+  return s;
 }
 
 Result<std::int64_t> StateStore::BeginCycle(SysTime started) {
   std::lock_guard lock(mu_);
+  if (Status f = FlushLocked(); !f.ok()) return f;
   try {
     SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
     // A cycle still "running" belonged to a process that died: the caller holds
@@ -731,6 +777,7 @@ Result<std::int64_t> StateStore::BeginCycle(SysTime started) {
 
 Status StateStore::EndCycle(const CycleRecord& r) {
   std::lock_guard lock(mu_);
+  if (Status f = FlushLocked(); !f.ok()) return f;
   try {
     SQLite::Statement st(*db_, EndCycleSql());
     int i = 1;
@@ -823,6 +870,7 @@ Result<std::vector<AttentionItem>> StateStore::NeedsAttention() {
 
 Status StateStore::SetMeta(const std::string& name, const std::string& value) {
   std::lock_guard lock(mu_);
+  if (Status f = FlushLocked(); !f.ok()) return f;
   try {
     Use st(stmts_->set_meta);
     st->bind(1, name);

@@ -2,10 +2,21 @@
 //
 // Rules the callers rely on:
 // - A row changes only after the target confirmed (2xx); the executor calls
-//   PutUser/PutGroup right after each success, one object per transaction.
-// - MarkUncertain() is called *before* a request whose outcome may be lost is sent,
-//   and cleared by the Put that follows the 2xx. A crash in between leaves the
-//   object uncertain, and the next cycle re-reads it before writing.
+//   PutUser/PutGroup right after each success.
+// - MarkUncertain() (or a Put of a row with uncertain = true) is called *before* a
+//   request whose outcome may be lost is sent, and cleared by the Put that follows
+//   the 2xx. A crash in between leaves the object uncertain, and the next cycle
+//   re-reads it before writing.
+// - Write grouping (SetWriteGrouping, used by the executor): writes join one open
+//   transaction, committed every `max_writes` writes or once `max_age` old, so a
+//   first sync pays one commit per few hundred objects instead of two per object.
+//   A write that stores an uncertain marker (MarkUncertain(.., true), a Put of a
+//   row with uncertain = true, PutUsers of such rows) commits the open group with
+//   it before returning: the marker is durable before the request it guards is
+//   sent. Commits happen in write order, so a crash leaves a prefix of the writes:
+//   confirmed rows after the last commit are lost, which costs the next cycle a
+//   lookup (their markers are committed) or a repeated, idempotent write — never
+//   a duplicate. Every other method commits the open group first.
 // - The database is bound to one target URL (meta table) and refuses another.
 // - PRAGMA user_version is the schema version; migrations are chained steps, each
 //   in one transaction; a newer schema than this binary knows is refused.
@@ -16,6 +27,7 @@
 // SQLiteCpp exceptions never escape: they become Status errors.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -82,9 +94,22 @@ class StateStore {
   // row does not exist (a marker must never be lost silently: a create writes its
   // row with uncertain=true through PutUser/PutGroup instead).
   Status MarkUncertain(const std::string& kind, const std::string& key, bool uncertain);
-  // Many rows in one transaction. Only for seeding (benchmarks, imports): the
-  // executor writes one object per transaction, right after its 2xx.
-  Status PutUsersBulk(const std::vector<KnownUser>& users);
+  // Many rows in one transaction, committed before it returns (with the open
+  // group, if any): seeding (benchmarks, imports), and the executor's uncertain
+  // markers for the next few hundred creates.
+  Status PutUsers(const std::vector<KnownUser>& users);
+
+  // Write grouping (see the rules above). max_writes <= 1 turns it off (the default:
+  // every write its own transaction); turning it off commits the open group.
+  struct WriteGrouping {
+    int max_writes = 0;
+    std::chrono::milliseconds max_age{0};
+  };
+  Status SetWriteGrouping(WriteGrouping grouping);
+  // Commits the open group, if any (Flush), or only once it is max_age old
+  // (FlushIfDue, for a timer: rows must not wait for the next write forever).
+  Status Flush();
+  Status FlushIfDue();
 
   Result<std::int64_t> BeginCycle(SysTime started);
   Status EndCycle(const CycleRecord& record);
@@ -104,7 +129,16 @@ class StateStore {
  private:
   struct Statements;
   StateStore(std::unique_ptr<SQLite::Database> db, std::string path);
-  Status PutUserLocked(const KnownUser& user);
+  // Runs `fn` (the statements of one write) in the open group or in a transaction
+  // of its own; `barrier` commits at once; `durable` commits the open group, then
+  // runs `fn` in a transaction of its own committed with synchronous=FULL.
+  // `what` names the write in an error.
+  template <typename What, typename Fn>
+  Status Write(bool barrier, bool durable, What&& what, Fn&& fn);
+  // Commits the open group; throws like SQLiteCpp.
+  void CommitGroupLocked();
+  Status FlushLocked();
+  void PutUserLocked(const KnownUser& user);
   void WriteGroupLocked(const KnownGroup& group);
   void DeleteGroupMembersLocked(const std::string& key);
   Status Fail(const std::exception& e, const char* what) const;
@@ -112,6 +146,10 @@ class StateStore {
   std::string path_;
   std::unique_ptr<Statements> stmts_;
   std::mutex mu_;
+  WriteGrouping grouping_;
+  bool group_open_ = false;  // a BEGIN of the write group is pending its COMMIT
+  int group_writes_ = 0;
+  std::chrono::steady_clock::time_point group_started_{};
 };
 
 // Exclusive advisory lock on "<state path>.lock" (flock), holding the owner's pid

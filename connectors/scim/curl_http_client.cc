@@ -175,20 +175,6 @@ HttpError HttpErrorFromCurl(int curl_code) {
   }
 }
 
-struct CurlHttpClient::Transfer {
-  const HttpRequest* request = nullptr;
-  std::string url;  // the current URL (changes when a same-origin redirect is followed)
-  int hops = 0;
-  Received received;  // the response, filled by the callbacks
-  HttpResponse& response = received.response;
-  CURL* easy = nullptr;
-  curl_slist* headers = nullptr;
-  curl_mime* mime = nullptr;  // a multipart body (HttpRequest::form), freed with the handle
-  char errbuf[CURL_ERROR_SIZE] = {};
-  bool done = false;
-  std::condition_variable cv;
-};
-
 CurlHttpClient::CurlHttpClient(HttpClientOptions options)
     : options_(std::move(options)), limit_(std::max(1, options_.max_connections)) {
   GlobalInit();
@@ -197,47 +183,65 @@ CurlHttpClient::CurlHttpClient(HttpClientOptions options)
     interval_ = std::chrono::nanoseconds(
         static_cast<long long>(1e9 / options_.max_requests_per_second));
   }
-  CURLM* multi = curl_multi_init();
-  long conns = options_.max_connections;
-  curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, conns);
-  curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, conns);
-  curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, conns);
-  curl_multi_setopt(multi, CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_NOTHING));
-  multi_ = multi;
-  io_ = std::thread([this] { Loop(); });
 }
 
 CurlHttpClient::~CurlHttpClient() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  Wake();
-  io_.join();
-  curl_multi_cleanup(static_cast<CURLM*>(multi_));
+  std::unique_lock lock(mu_);
+  stopping_ = true;
+  cv_.notify_all();
+  cv_.wait(lock, [&] { return running_ == 0; });
+  for (void* e : idle_) curl_easy_cleanup(static_cast<CURL*>(e));
 }
 
-void CurlHttpClient::Wake() { curl_multi_wakeup(static_cast<CURLM*>(multi_)); }
-
 HttpResponse CurlHttpClient::Send(const HttpRequest& request) {
-  Transfer t;
-  t.request = &request;
-  t.url = request.url;
-  t.received.limit = options_.max_response_size;
+  CURL* e = nullptr;
+  {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      if (cancelled_ || stopping_) {
+        HttpResponse r;
+        r.error = HttpError::kCancelled;
+        r.error_text = "cancelled before sending";
+        return r;
+      }
+      if (running_ >= limit_) {
+        cv_.wait(lock);
+        continue;
+      }
+      if (interval_.count() > 0) {
+        auto now = std::chrono::steady_clock::now();
+        if (now < next_start_) {
+          cv_.wait_until(lock, next_start_);
+          continue;
+        }
+        // Scheduled from the ideal start time so wake-up latency does not lower
+        // the rate; after an idle spell, from now (no burst).
+        if (now - next_start_ >= interval_) next_start_ = now;
+        next_start_ += interval_;
+      }
+      break;
+    }
+    ++running_;
+    if (!idle_.empty()) {
+      e = static_cast<CURL*>(idle_.back());  // the most recent: its connection is warm
+      idle_.pop_back();
+    }
+  }
+  if (e == nullptr) e = curl_easy_init();
+  HttpResponse r;
+  if (e == nullptr) {
+    r.error = HttpError::kConnect;
+    r.error_text = "could not create a curl handle";
+  } else {
+    r = Perform(e, request);
+  }
   {
     std::lock_guard lock(mu_);
-    if (cancelled_ || stopping_) {
-      HttpResponse r;
-      r.error = HttpError::kCancelled;
-      r.error_text = "cancelled before sending";
-      return r;
-    }
-    queue_.push_back(&t);
+    --running_;
+    if (e != nullptr) idle_.push_back(e);
   }
-  Wake();
-  std::unique_lock lock(mu_);
-  t.cv.wait(lock, [&] { return t.done; });
-  return std::move(t.response);
+  cv_.notify_all();  // no system call when nobody waits
+  return r;
 }
 
 void CurlHttpClient::SetMaxConcurrency(int n) {
@@ -245,7 +249,7 @@ void CurlHttpClient::SetMaxConcurrency(int n) {
     std::lock_guard lock(mu_);
     limit_ = std::clamp(n, 1, options_.max_connections);
   }
-  Wake();
+  cv_.notify_all();
 }
 
 int CurlHttpClient::max_concurrency() const {
@@ -258,54 +262,19 @@ void CurlHttpClient::Cancel() {
     std::lock_guard lock(mu_);
     cancelled_ = true;
   }
-  Wake();
+  cv_.notify_all();
 }
 
-void CurlHttpClient::Complete(Transfer* t) {
-  t->done = true;
-  t->cv.notify_one();
-}
-
-long CurlHttpClient::StartReady(std::chrono::steady_clock::time_point now) {
-  while (!queue_.empty() && running_ < limit_) {
-    if (interval_.count() > 0) {
-      if (now < next_start_) {
-        auto wait = std::chrono::ceil<std::chrono::milliseconds>(next_start_ - now);
-        return std::max<long>(1, static_cast<long>(wait.count()));
-      }
-      // Scheduled from the ideal start time so poll latency does not lower the
-      // rate; after an idle spell, from now (no burst).
-      if (now - next_start_ >= interval_) next_start_ = now;
-      next_start_ += interval_;
-    }
-    Transfer* t = queue_.front();
-    queue_.pop_front();
-    if (Start(t)) {
-      ++running_;
-    } else {
-      Complete(t);
-    }
-  }
-  return -1;
-}
-
-bool CurlHttpClient::Start(Transfer* t) {
-  CURL* e = curl_easy_init();
-  if (e == nullptr) {
-    t->response.error = HttpError::kConnect;
-    t->response.error_text = "could not create a curl handle";
-    return false;
-  }
-  t->easy = e;
-  t->errbuf[0] = '\0';
-  const HttpRequest& req = *t->request;
-  curl_easy_setopt(e, CURLOPT_URL, t->url.c_str());
+void CurlHttpClient::Configure(void* easy, const HttpRequest& req, void* received, char* errbuf,
+                               void** headers, void** mime) const {
+  CURL* e = static_cast<CURL*>(easy);
 #if LIBCURL_VERSION_NUM >= 0x075500
   curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 #else
   curl_easy_setopt(e, CURLOPT_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(e, CURLOPT_MAXCONNECTS, 1L);  // one connection per handle
   curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
@@ -324,29 +293,28 @@ bool CurlHttpClient::Start(Transfer* t) {
   }
   curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
-  curl_easy_setopt(e, CURLOPT_PRIVATE, static_cast<void*>(t));
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, OnBody);
-  curl_easy_setopt(e, CURLOPT_WRITEDATA, static_cast<void*>(&t->received));
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, received);
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, OnHeader);
-  curl_easy_setopt(e, CURLOPT_HEADERDATA, static_cast<void*>(&t->received));
+  curl_easy_setopt(e, CURLOPT_HEADERDATA, received);
   // A Content-Length above the cap fails before the body is read; a body without
   // one (chunked, or until close) is cut off by OnBody.
   curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(options_.max_response_size));
 
   if (!req.form.empty()) {
     // libcurl's MIME API writes the boundary, each part's headers and the
-    // Content-Type; the values are copied, so `req` may go before the transfer ends.
-    curl_mime* mime = curl_mime_init(e);
+    // Content-Type; the values are copied.
+    curl_mime* m = curl_mime_init(e);
     for (const HttpFormPart& f : req.form) {
-      curl_mimepart* part = curl_mime_addpart(mime);
+      curl_mimepart* part = curl_mime_addpart(m);
       curl_mime_name(part, f.name.c_str());
       curl_mime_data(part, f.value.data(), f.value.size());
       if (!f.filename.empty()) curl_mime_filename(part, f.filename.c_str());
       if (!f.content_type.empty()) curl_mime_type(part, f.content_type.c_str());
     }
-    t->mime = mime;
-    curl_easy_setopt(e, CURLOPT_MIMEPOST, mime);
+    *mime = m;
+    curl_easy_setopt(e, CURLOPT_MIMEPOST, m);
     if (req.method != "POST") curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req.method.c_str());
   } else if (req.method == "GET") {
     curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
@@ -366,109 +334,60 @@ bool CurlHttpClient::Start(Transfer* t) {
     h = curl_slist_append(h, ("Authorization: Bearer " + options_.bearer_token).c_str());
   }
   h = curl_slist_append(h, "Expect:");  // no 100-continue round trip for large bodies
-  t->headers = h;
+  *headers = h;
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
-
-  if (curl_multi_add_handle(static_cast<CURLM*>(multi_), e) != CURLM_OK) {
-    curl_slist_free_all(t->headers);
-    curl_easy_cleanup(e);
-    curl_mime_free(t->mime);
-    t->headers = nullptr;
-    t->easy = nullptr;
-    t->mime = nullptr;
-    t->response.error = HttpError::kConnect;
-    t->response.error_text = "could not start the request";
-    return false;
-  }
-  return true;
 }
 
-void CurlHttpClient::Finish(Transfer* t, int curl_code) {
-  CURLM* multi = static_cast<CURLM*>(multi_);
-  curl_multi_remove_handle(multi, t->easy);
-  HttpError err = HttpErrorFromCurl(curl_code);
-  if (err == HttpError::kNone) {
-    long status = 0;
-    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
-    t->response.status = static_cast<int>(status);
-    if (IsRedirect(status)) {
-      char* location = nullptr;
-      curl_easy_getinfo(t->easy, CURLINFO_REDIRECT_URL, &location);
-      std::string next = location != nullptr ? location : "";
-      std::string origin = Origin(t->url);
-      if ((status == 307 || status == 308) && t->hops < kMaxRedirectHops && !origin.empty() &&
-          origin == Origin(next)) {
-        // Same scheme, host and port: the credentials stay where they were sent.
-        t->url = std::move(next);
-        t->hops++;
-        t->received.response = HttpResponse{};
-        t->received.header_bytes = 0;
-        curl_easy_setopt(t->easy, CURLOPT_URL, t->url.c_str());
-        if (curl_multi_add_handle(multi, t->easy) == CURLM_OK) return;
-        t->response.error = HttpError::kConnect;
-        t->response.error_text = "could not follow the redirect";
+HttpResponse CurlHttpClient::Perform(void* easy, const HttpRequest& request) {
+  CURL* e = static_cast<CURL*>(easy);
+  Received received;
+  received.limit = options_.max_response_size;
+  HttpResponse& response = received.response;
+  char errbuf[CURL_ERROR_SIZE] = {};
+  void* headers = nullptr;
+  void* mime = nullptr;
+  Configure(e, request, &received, errbuf, &headers, &mime);
+  std::string url = request.url;
+  for (int hops = 0;; ++hops) {
+    errbuf[0] = '\0';
+    curl_easy_setopt(e, CURLOPT_URL, url.c_str());
+    const CURLcode code = curl_easy_perform(e);
+    HttpError err = HttpErrorFromCurl(code);
+    if (err != HttpError::kNone) {
+      response.error = err;
+      if (received.too_large || code == CURLE_FILESIZE_EXCEEDED) {
+        response.error_text = TooLarge(options_.max_response_size);
+        response.body.clear();
+        response.body.shrink_to_fit();
       } else {
-        t->response.error_text = RefusedRedirect(status, t->url, next, t->hops);
+        response.error_text = errbuf[0] != '\0' ? errbuf : curl_easy_strerror(code);
       }
+      response.status = 0;
+      break;
     }
-  } else {
-    t->response.error = err;
-    if (t->received.too_large || curl_code == CURLE_FILESIZE_EXCEEDED) {
-      t->response.error_text = TooLarge(options_.max_response_size);
-      t->response.body.clear();
-      t->response.body.shrink_to_fit();
-    } else {
-      t->response.error_text = t->errbuf[0] != '\0' ? t->errbuf
-                                                     : curl_easy_strerror(static_cast<CURLcode>(curl_code));
+    long status = 0;
+    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+    response.status = static_cast<int>(status);
+    if (!IsRedirect(status)) break;
+    char* location = nullptr;
+    curl_easy_getinfo(e, CURLINFO_REDIRECT_URL, &location);
+    std::string next = location != nullptr ? location : "";
+    std::string origin = Origin(url);
+    if ((status == 307 || status == 308) && hops < kMaxRedirectHops && !origin.empty() &&
+        origin == Origin(next)) {
+      // Same scheme, host and port: the credentials stay where they were sent.
+      url = std::move(next);
+      received.response = HttpResponse{};
+      received.header_bytes = 0;
+      continue;
     }
-    t->response.status = 0;
+    response.error_text = RefusedRedirect(status, url, next, hops);
+    break;
   }
-  curl_slist_free_all(t->headers);
-  curl_easy_cleanup(t->easy);
-  curl_mime_free(t->mime);  // after the handle that used it
-  t->headers = nullptr;
-  t->easy = nullptr;
-  t->mime = nullptr;
-  std::lock_guard lock(mu_);
-  --running_;
-  Complete(t);
-}
-
-void CurlHttpClient::Loop() {
-  CURLM* multi = static_cast<CURLM*>(multi_);
-  for (;;) {
-    long wait_ms = 1000;
-    {
-      std::lock_guard lock(mu_);
-      if (cancelled_ || stopping_) {
-        while (!queue_.empty()) {
-          Transfer* t = queue_.front();
-          queue_.pop_front();
-          t->response.error = HttpError::kCancelled;
-          t->response.error_text = "cancelled before sending";
-          Complete(t);
-        }
-        if (stopping_ && running_ == 0) break;
-      }
-      long gate = StartReady(std::chrono::steady_clock::now());
-      if (gate >= 0) wait_ms = std::min(wait_ms, gate);
-    }
-    int still = 0;
-    curl_multi_perform(multi, &still);
-    int left = 0;
-    bool finished = false;
-    while (CURLMsg* m = curl_multi_info_read(multi, &left)) {
-      if (m->msg != CURLMSG_DONE) continue;
-      void* p = nullptr;
-      curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &p);
-      Finish(static_cast<Transfer*>(p), m->data.result);
-      finished = true;
-    }
-    // A finished transfer frees a slot: start what waits before sleeping.
-    if (finished) continue;
-    // Returns on socket activity, curl's own timers, a Wake() or after wait_ms.
-    curl_multi_poll(multi, nullptr, 0, static_cast<int>(wait_ms), nullptr);
-  }
+  curl_easy_reset(e);  // drops this request's options, keeps the connection
+  curl_slist_free_all(static_cast<curl_slist*>(headers));
+  curl_mime_free(static_cast<curl_mime*>(mime));
+  return std::move(received.response);
 }
 
 }  // namespace scimsync

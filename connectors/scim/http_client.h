@@ -1,8 +1,8 @@
 // The HTTP seam. HttpClient is our own interface: CurlHttpClient implements it over
-// libcurl's multi interface; unit tests use a recording fake (tests/support/).
+// libcurl's easy interface; unit tests use a recording fake (tests/support/).
 //
 // Send() is blocking and thread-safe: several executor threads call it at once and
-// the implementation multiplexes them over up to max_connections keep-alive
+// the implementation spreads them over up to max_connections keep-alive
 // connections. Retries and policies are not the client's business.
 #pragma once
 

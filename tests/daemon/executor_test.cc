@@ -286,6 +286,26 @@ TEST_CASE("401 stops the cycle at once with exit 3") {
   CHECK(rig.target.Count("POST") == 1);
 }
 
+TEST_CASE("creates are marked uncertain in one group before the first POST; marks of creates "
+          "never sent are put back when the run stops") {
+  Rig rig;
+  std::vector<bool> uncertain_at_first_post;
+  rig.target.Always("CreateUser", [&]() -> std::optional<TargetResponse> {
+    if (uncertain_at_first_post.empty()) {
+      for (const char* key : {"E1", "E2", "E3"}) uncertain_at_first_post.push_back(rig.Row(key).uncertain);
+    }
+    return FakeTarget::Http(401, "bad token");
+  });
+  CycleReport r = rig.Sync();
+  CHECK(r.result == CycleResult::kStopped);
+  CHECK(rig.target.Count("POST") == 1);
+  // Every create's marker was durable before any create was sent...
+  CHECK(uncertain_at_first_post == std::vector<bool>{true, true, true});
+  // ...and nothing reached the target: no row is left behind, uncertain or not.
+  KnownState known = rig.state->Load().value();
+  CHECK(known.users.empty());
+}
+
 TEST_CASE("an unreachable target stops the cycle") {
   Rig rig;
   rig.config.target.max_retries = 1;

@@ -561,6 +561,69 @@ TEST_CASE("read-only open: missing file fails clearly; reads work, writes fail")
   CHECK(w.message().rfind("state file " + path + ": write user E2: ", 0) == 0);
 }
 
+TEST_CASE("write grouping: confirmed rows wait for max_writes, max_age or Flush; a marker "
+          "commits at once, with the rows before it") {
+  std::string path = TempPath("grouped.db");
+  auto rw = StateStore::Open(path, "https://a.example");
+  REQUIRE(rw.ok());
+  StateStore& store = **rw;
+  // What another process (`status`, a crash survivor) sees: committed rows only.
+  auto committed = [&] {
+    auto ro = StateStore::OpenReadOnly(path);
+    REQUIRE(ro.ok());
+    std::vector<std::string> keys;
+    KnownState known = (*ro)->Load().value();
+    for (const auto& u : known.users) {
+      keys.push_back(u.key + (u.uncertain ? "?" : ""));
+    }
+    return keys;
+  };
+  auto confirmed = [](const std::string& key) {
+    KnownUser u = SampleUser(key);
+    u.uncertain = false;
+    return u;
+  };
+  REQUIRE(store.SetWriteGrouping({3, std::chrono::hours(1)}).ok());
+  REQUIRE(store.PutUser(confirmed("E1")).ok());
+  REQUIRE(store.PutUser(confirmed("E2")).ok());
+  CHECK(committed().empty());  // an open group
+  KnownUser marked = confirmed("E3");
+  marked.uncertain = true;
+  REQUIRE(store.PutUser(marked).ok());  // a marker: durable before its request is sent
+  CHECK(committed() == std::vector<std::string>{"E1", "E2", "E3?"});
+  KnownUser m4 = confirmed("E4");
+  m4.uncertain = true;
+  REQUIRE(store.PutUser(confirmed("E5")).ok());
+  REQUIRE(store.PutUsers({m4}).ok());  // the markers of many creates: one commit
+  CHECK(committed().size() == 5);
+  REQUIRE(store.PutUser(confirmed("E6")).ok());
+  REQUIRE(store.PutUser(confirmed("E7")).ok());
+  REQUIRE(store.FlushIfDue().ok());  // not due: an hour
+  CHECK(committed().size() == 5);
+  REQUIRE(store.PutUser(confirmed("E8")).ok());  // the third write of the group
+  CHECK(committed().size() == 8);
+  REQUIRE(store.PutUser(confirmed("E9")).ok());
+  REQUIRE(store.Flush().ok());
+  CHECK(committed().size() == 9);
+  // Age: a group older than max_age is committed by FlushIfDue (the executor's timer).
+  REQUIRE(store.SetWriteGrouping({100, std::chrono::milliseconds(1)}).ok());
+  REQUIRE(store.DeleteUser("E9").ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  REQUIRE(store.FlushIfDue().ok());
+  CHECK(committed().size() == 8);
+  // Load (a read transaction) commits the open group first.
+  REQUIRE(store.SetWriteGrouping({100, std::chrono::hours(1)}).ok());
+  REQUIRE(store.PutUser(confirmed("E9")).ok());
+  CHECK(committed().size() == 8);
+  CHECK(store.Load().value().users.size() == 9);
+  CHECK(committed().size() == 9);
+  REQUIRE(store.DeleteUser("E9").ok());
+  // Off again: every write is its own transaction.
+  REQUIRE(store.SetWriteGrouping({}).ok());
+  REQUIRE(store.DeleteUser("E8").ok());
+  CHECK(committed().size() == 7);
+}
+
 TEST_CASE("read-only open works in a directory the reader cannot write to") {
   // `plan` and `status` only read: a state file on a read-only mount, or in the
   // service's directory read by another user, must still open. Checked as an
@@ -951,11 +1014,11 @@ TEST_CASE("timings: N=10,000 PutUser on a file, Load of 1,000,000 users") {
     fill(i);
     batch.push_back(u);
     if (batch.size() == batch.capacity()) {
-      REQUIRE(store.PutUsersBulk(batch).ok());
+      REQUIRE(store.PutUsers(batch).ok());
       batch.clear();
     }
   }
-  REQUIRE(store.PutUsersBulk(batch).ok());
+  REQUIRE(store.PutUsers(batch).ok());
   t0 = Clock::now();
   double cpu0 = ThreadCpuSeconds();
   auto st = store.Load();

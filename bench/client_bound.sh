@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Client-bound figure of issue 13: how close scimsync's first sync comes to a plain
+# load generator when the target costs (almost) nothing.
+#   1. wrk (4.x, Debian package `wrk`), one thread, CONNECTIONS connections, POST /Users
+#      against bench/fast_responder.js for WRK_SECONDS;
+#   2. scimsync's first sync of USERS CSV users (no groups) into a fresh responder
+#      with max_connections = CONNECTIONS;
+# and prints both request rates and the ratio scimsync / wrk (target >= 0.6).
+# Usage: bench/client_bound.sh [USERS]   (default 20000)
+# Environment: BUILD (build dir, default build), CONNECTIONS (4), WRK_SECONDS (5).
+# Needs: node, wrk (`apt-get install wrk`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+USERS=${1:-20000}
+CONNECTIONS=${CONNECTIONS:-4}
+WRK_SECONDS=${WRK_SECONDS:-5}
+BIN="$BUILD/scimsync"
+command -v wrk >/dev/null || { echo "client_bound.sh needs wrk (apt-get install wrk)" >&2; exit 2; }
+WORK=$(mktemp -d)
+SERVER_PID=""
+cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+STARTS=0
+start_responder() {
+  STARTS=$((STARTS + 1))
+  local out="$WORK/responder$STARTS.out"
+  node bench/fast_responder.js --port 0 >"$out" 2>"$WORK/responder.err" &
+  SERVER_PID=$!
+  for _ in $(seq 1 100); do
+    PORT=$(awk '/^listening /{print $2; exit}' "$out" 2>/dev/null || true)
+    [ -n "$PORT" ] && return
+    sleep 0.1
+  done
+  echo "fast responder did not start" >&2; cat "$WORK/responder.err" >&2; exit 1
+}
+stop_responder() { kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""; }
+requests() { curl -s "http://127.0.0.1:$PORT/stats" | sed -n 's/.*"requests":\([0-9]*\).*/\1/p'; }
+now() { date +%s.%N; }
+calc() { awk "BEGIN { print $* }"; }
+
+# The same body as a create of one CSV user, so both sides parse alike.
+cat > "$WORK/post.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/scim+json"
+wrk.headers["Authorization"] = "Bearer benchtoken"
+wrk.body = '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"externalId":"K1",' ..
+  '"userName":"user1@example.com","name":{"givenName":"Given1","familyName":"Family1"},' ..
+  '"emails":[{"value":"user1@example.com","type":"work","primary":true}],"title":"Engineer",' ..
+  '"active":true}'
+LUA
+
+# One wrk run: "rps cpu_us_per_request" on stdout.
+run_wrk() {
+  start_responder
+  /usr/bin/time -f '%U %S' -o "$WORK/wrk.time" \
+    wrk -t1 -c"$CONNECTIONS" -d"${WRK_SECONDS}s" -s "$WORK/post.lua" \
+    "http://127.0.0.1:$PORT/scim/v2/Users" >"$WORK/wrk.out"
+  local req; req=$(requests)
+  stop_responder
+  awk -v req="$req" 'NR == FNR { if ($1 == "Requests/sec:") rps = $2; next }
+                     { printf "%s %.1f\n", rps, ($1 + $2) * 1e6 / req }' "$WORK/wrk.out" "$WORK/wrk.time"
+}
+
+echo "== client-bound: wrk vs first sync of $USERS users, $CONNECTIONS connections"
+# wrk runs before and after the sync, and the two are averaged: on a shared machine
+# the load of other processes moves every figure; CPU per request moves less.
+read -r WRK1_RPS WRK1_CPU < <(run_wrk)
+
+awk -v n="$USERS" 'BEGIN {
+  print "externalId,userName,givenName,familyName,email,title,active";
+  for (i = 0; i < n; i++)
+    printf "K%d,user%d@example.com,Given%d,Family%d,user%d@example.com,Engineer,true\n", i, i, i, i, i;
+}' > "$WORK/people.csv"
+start_responder
+printf 'benchtoken\n' > "$WORK/token"; chmod 600 "$WORK/token"
+cat > "$WORK/scimsync.toml" <<TOML
+state = "$WORK/state.db"
+[source]
+type = "csv"
+users = "$WORK/people.csv"
+[target]
+url = "http://127.0.0.1:$PORT/scim/v2"
+token_file = "$WORK/token"
+max_connections = $CONNECTIONS
+[log]
+level = "warn"
+TOML
+t0=$(now)
+/usr/bin/time -f '%U %S %M' -o "$WORK/sync.time" "$BIN" --config "$WORK/scimsync.toml" sync --progress=never
+t1=$(now)
+REQ=$(requests)
+stop_responder
+read -r WRK2_RPS WRK2_CPU < <(run_wrk)
+read -r SU SS SRSS < "$WORK/sync.time"
+SYNC_S=$(calc "$t1 - $t0")
+SYNC_RPS=$(calc "$REQ / $SYNC_S")
+WRK_RPS=$(calc "($WRK1_RPS + $WRK2_RPS) / 2")
+printf 'wrk       rps=%.0f (runs %.0f, %.0f) cpu_us_per_request=%s, %s (POST /Users, 1 thread, %d connections, %d s)\n' \
+  "$WRK_RPS" "$WRK1_RPS" "$WRK2_RPS" "$WRK1_CPU" "$WRK2_CPU" "$CONNECTIONS" "$WRK_SECONDS"
+printf 'scimsync  requests=%d seconds=%.2f rps=%.0f cpu_us_per_request=%.1f peak_rss_mib=%.0f\n' \
+  "$REQ" "$SYNC_S" "$SYNC_RPS" "$(calc "($SU + $SS) * 1e6 / $REQ")" "$(calc "$SRSS / 1024")"
+printf 'ratio scimsync/wrk = %.2f (target >= 0.60)\n' "$(calc "$SYNC_RPS / $WRK_RPS")"

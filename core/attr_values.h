@@ -16,6 +16,9 @@
 
 namespace scimsync {
 
+// One block: n uint32 end offsets, then the n values' bytes; null if all are empty.
+std::unique_ptr<char[]> PackValues(const std::string_view* vals, std::size_t n);
+
 template <std::size_t kN>
 class PackedValues {
  public:
@@ -39,45 +42,14 @@ class PackedValues {
   }
 
   void Set(std::size_t i, std::string_view v) {
-    const std::size_t old_len = operator[](i).size();
-    const std::size_t total = Total() - old_len + v.size();
-    if (total == 0) {
-      block_.reset();
-      return;
-    }
-    std::unique_ptr<char[]> next(new char[kHeader + total]);
-    std::uint32_t ends[kN];
-    char* out = next.get() + kHeader;
-    std::uint32_t at = 0;
-    for (std::size_t k = 0; k < kN; ++k) {
-      const std::string_view s = k == i ? v : operator[](k);
-      if (!s.empty()) std::memcpy(out + at, s.data(), s.size());
-      at += static_cast<std::uint32_t>(s.size());
-      ends[k] = at;
-    }
-    std::memcpy(next.get(), ends, sizeof(ends));
-    block_ = std::move(next);
+    std::array<std::string_view, kN> vals;
+    for (std::size_t k = 0; k < kN; ++k) vals[k] = k == i ? v : operator[](k);
+    Assign(vals);  // reads the old block (v may point into it) before replacing it
   }
 
   // Replaces all values at once (one allocation): vals[i] becomes value i.
   void Assign(const std::array<std::string_view, kN>& vals) {
-    std::size_t total = 0;
-    for (const auto& v : vals) total += v.size();
-    if (total == 0) {
-      block_.reset();
-      return;
-    }
-    std::unique_ptr<char[]> next(new char[kHeader + total]);
-    std::uint32_t ends[kN];
-    char* out = next.get() + kHeader;
-    std::uint32_t at = 0;
-    for (std::size_t k = 0; k < kN; ++k) {
-      if (!vals[k].empty()) std::memcpy(out + at, vals[k].data(), vals[k].size());
-      at += static_cast<std::uint32_t>(vals[k].size());
-      ends[k] = at;
-    }
-    std::memcpy(next.get(), ends, sizeof(ends));
-    block_ = std::move(next);
+    block_ = PackValues(vals.data(), kN);
   }
 
   friend bool operator==(const PackedValues& a, const PackedValues& b) {

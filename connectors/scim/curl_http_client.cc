@@ -2,9 +2,14 @@
 #include "core/text.h"
 
 #include <curl/curl.h>
+#include <poll.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
 #include <cstring>
+
+#include "connectors/scim/http_wire.h"
 
 namespace scimsync {
 namespace {
@@ -127,7 +132,81 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   return size * n;
 }
 
+// True if an environment variable libcurl reads for a proxy is set: requests then
+// take libcurl's own transfer, which applies it (and no_proxy) as curl documents.
+bool ProxyFromEnvironment() {
+  for (const char* name : {"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy",
+                           "ALL_PROXY"}) {
+    const char* v = std::getenv(name);
+    if (v != nullptr && *v != '\0') return true;
+  }
+  return false;
+}
+
+// Resolves a Location header (absolute or relative) against the request's URL, as
+// libcurl's CURLINFO_REDIRECT_URL does; empty if either is unusable.
+std::string ResolveLocation(const std::string& base, const std::string& location) {
+  if (location.empty()) return "";
+  CURLU* u = curl_url();
+  if (u == nullptr) return "";
+  std::string out;
+  char* full = nullptr;
+  if (curl_url_set(u, CURLUPART_URL, base.c_str(), 0) == CURLUE_OK &&
+      curl_url_set(u, CURLUPART_URL, location.c_str(), 0) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_URL, &full, 0) == CURLUE_OK) {
+    out = full;
+  }
+  curl_free(full);
+  curl_url_cleanup(u);
+  return out;
+}
+
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+long RemainingMs(SteadyTime deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+  return std::max<long>(0, static_cast<long>(left.count()));
+}
+
+// Waits until `fd` is ready for `events` or `deadline` passes (false).
+bool WaitFor(curl_socket_t fd, short events, SteadyTime deadline) {
+  for (;;) {
+    long ms = RemainingMs(deadline);
+    pollfd p{fd, events, 0};
+    int r = poll(&p, 1, static_cast<int>(std::min<long>(ms, 60'000)));
+    if (r > 0) return true;
+    if (r < 0 && errno != EINTR) return true;  // let the next send/recv report the error
+    if (r == 0 && ms == 0) return false;
+  }
+}
+
+std::string TimedOut(std::chrono::milliseconds timeout) {
+  return "no complete response within " + std::to_string(timeout.count()) + " ms";
+}
+
 }  // namespace
+
+struct CurlHttpClient::DirectConnection {
+  CURL* easy = nullptr;
+  curl_socket_t fd = CURL_SOCKET_BAD;
+  std::string origin;
+  char errbuf[CURL_ERROR_SIZE] = {};
+
+  ~DirectConnection() {
+    if (easy != nullptr) curl_easy_cleanup(easy);
+  }
+  // An idle connection that is readable was closed by the server or holds bytes
+  // nobody asked for; either way it cannot carry a request. A TLS record without
+  // application data (a TLS 1.3 session ticket) reads as CURLE_AGAIN: still usable.
+  bool Usable() {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 0) == 0) return true;
+    char byte;
+    std::size_t n = 0;
+    return curl_easy_recv(easy, &byte, 1, &n) == CURLE_AGAIN;
+  }
+};
 
 HttpError HttpErrorFromCurl(int curl_code) {
   switch (static_cast<CURLcode>(curl_code)) {
@@ -179,6 +258,8 @@ CurlHttpClient::CurlHttpClient(HttpClientOptions options)
     : options_(std::move(options)), limit_(std::max(1, options_.max_connections)) {
   GlobalInit();
   options_.max_connections = limit_;
+  direct_ = options_.direct_transfers &&
+            (options_.proxy == "none" || (options_.proxy.empty() && !ProxyFromEnvironment()));
   if (options_.max_requests_per_second > 0) {
     interval_ = std::chrono::nanoseconds(
         static_cast<long long>(1e9 / options_.max_requests_per_second));
@@ -191,10 +272,12 @@ CurlHttpClient::~CurlHttpClient() {
   cv_.notify_all();
   cv_.wait(lock, [&] { return running_ == 0; });
   for (void* e : idle_) curl_easy_cleanup(static_cast<CURL*>(e));
+  for (DirectConnection* c : idle_direct_) delete c;
 }
 
 HttpResponse CurlHttpClient::Send(const HttpRequest& request) {
   CURL* e = nullptr;
+  DirectConnection* conn = nullptr;
   {
     std::unique_lock lock(mu_);
     for (;;) {
@@ -222,10 +305,25 @@ HttpResponse CurlHttpClient::Send(const HttpRequest& request) {
       break;
     }
     ++running_;
-    if (!idle_.empty()) {
-      e = static_cast<CURL*>(idle_.back());  // the most recent: its connection is warm
+    if (direct_ && request.form.empty()) {
+      if (!idle_direct_.empty()) {
+        conn = idle_direct_.back();  // the most recent: its connection is warm
+        idle_direct_.pop_back();
+      }
+    } else if (!idle_.empty()) {
+      e = static_cast<CURL*>(idle_.back());
       idle_.pop_back();
     }
+  }
+  if (direct_ && request.form.empty()) {
+    HttpResponse r = PerformDirect(conn, request);
+    {
+      std::lock_guard lock(mu_);
+      --running_;
+      if (conn != nullptr) idle_direct_.push_back(conn);
+    }
+    cv_.notify_all();
+    return r;
   }
   if (e == nullptr) e = curl_easy_init();
   HttpResponse r;
@@ -388,6 +486,158 @@ HttpResponse CurlHttpClient::Perform(void* easy, const HttpRequest& request) {
   curl_slist_free_all(static_cast<curl_slist*>(headers));
   curl_mime_free(static_cast<curl_mime*>(mime));
   return std::move(received.response);
+}
+
+}  // namespace scimsync
+
+namespace scimsync {
+
+CurlHttpClient::DirectConnection* CurlHttpClient::Connect(const std::string& origin,
+                                                          SteadyTime deadline,
+                                                          HttpResponse* out) const {
+  auto conn = std::make_unique<DirectConnection>();
+  conn->easy = curl_easy_init();
+  conn->origin = origin;
+  CURL* e = conn->easy;
+  if (e == nullptr) {
+    out->error = HttpError::kConnect;
+    out->error_text = "could not create a curl handle";
+    return nullptr;
+  }
+  const std::string url = origin + "/";
+  curl_easy_setopt(e, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(e, CURLOPT_PROXY, "");  // direct only when no proxy applies
+  // ALPN offers http/1.1 alone: the framing here is HTTP/1.1.
+  curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
+  curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!options_.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, options_.ca_file.c_str());
+  const long left = std::max(1L, RemainingMs(deadline));
+  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+                   std::min(left, static_cast<long>(options_.connect_timeout.count())));
+  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, left);
+  curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, conn->errbuf);
+  const CURLcode code = curl_easy_perform(e);
+  if (code != CURLE_OK) {
+    out->error = HttpErrorFromCurl(code);
+    out->error_text = conn->errbuf[0] != '\0' ? conn->errbuf : curl_easy_strerror(code);
+    return nullptr;
+  }
+  curl_easy_getinfo(e, CURLINFO_ACTIVESOCKET, &conn->fd);
+  if (conn->fd == CURL_SOCKET_BAD) {
+    out->error = HttpError::kConnect;
+    out->error_text = "connected, but libcurl gave no socket";
+    return nullptr;
+  }
+  return conn.release();
+}
+
+HttpResponse CurlHttpClient::PerformDirect(DirectConnection*& conn, const HttpRequest& request) {
+  HttpResponse out;
+  auto drop = [&conn] {
+    delete conn;
+    conn = nullptr;
+  };
+  std::string url = request.url;
+  std::string wire;
+  for (int hops = 0;; ++hops) {
+    UrlParts parts;
+    std::string why;
+    if (!SplitUrl(url, &parts, &why) ||
+        !SerializeRequest(request, parts, options_.user_agent, options_.bearer_token, &wire, &why)) {
+      out = HttpResponse{};
+      out.error = HttpError::kConnect;  // nothing was sent
+      out.error_text = why;
+      return out;
+    }
+    const SteadyTime deadline = std::chrono::steady_clock::now() + options_.request_timeout;
+    if (conn != nullptr && (conn->origin != parts.origin || !conn->Usable())) drop();
+    if (conn == nullptr) {
+      out = HttpResponse{};
+      conn = Connect(parts.origin, deadline, &out);
+      if (conn == nullptr) return out;
+    }
+
+    // Send the request. Nothing written yet when it fails: nothing was sent.
+    std::size_t sent = 0;
+    while (sent < wire.size()) {
+      std::size_t n = 0;
+      CURLcode rc = curl_easy_send(conn->easy, wire.data() + sent, wire.size() - sent, &n);
+      if (rc == CURLE_OK) {
+        sent += n;
+      } else if (rc == CURLE_AGAIN) {
+        if (!WaitFor(conn->fd, POLLOUT, deadline)) {
+          drop();
+          out = HttpResponse{};
+          out.error = HttpError::kTimeout;
+          out.error_text = TimedOut(options_.request_timeout);
+          return out;
+        }
+      } else {
+        drop();
+        out = HttpResponse{};
+        out.error = sent == 0 ? HttpError::kConnect : HttpError::kReset;
+        out.error_text = std::string("sending the request failed: ") + curl_easy_strerror(rc);
+        return out;
+      }
+    }
+
+    // Read the response.
+    HttpResponseParser parser(options_.max_response_size);
+    char buf[16 * 1024];
+    while (parser.state() == HttpResponseParser::State::kMore) {
+      std::size_t n = 0;
+      CURLcode rc = curl_easy_recv(conn->easy, buf, sizeof buf, &n);
+      if (rc == CURLE_OK) {
+        if (n == 0) {
+          parser.Eof();
+        } else {
+          parser.Feed(std::string_view(buf, n));
+        }
+      } else if (rc == CURLE_AGAIN) {
+        if (!WaitFor(conn->fd, POLLIN, deadline)) {
+          drop();
+          out = HttpResponse{};
+          out.error = HttpError::kTimeout;
+          out.error_text = TimedOut(options_.request_timeout);
+          return out;
+        }
+      } else {
+        drop();
+        out = HttpResponse{};
+        out.error = HttpError::kReset;
+        out.error_text = std::string("reading the response failed: ") + curl_easy_strerror(rc);
+        return out;
+      }
+    }
+    if (parser.state() == HttpResponseParser::State::kError) {
+      drop();
+      out = HttpResponse{};
+      out.error = HttpError::kReset;  // the request went out: outcome unknown
+      out.error_text = parser.too_large() ? TooLarge(options_.max_response_size) : parser.error();
+      return out;
+    }
+    if (!parser.keep_alive()) drop();
+    out = std::move(parser.response());
+    if (!IsRedirect(out.status)) return out;
+    std::string next = ResolveLocation(url, out.Header("location"));
+    std::string origin = Origin(url);
+    if ((out.status == 307 || out.status == 308) && hops < kMaxRedirectHops && !origin.empty() &&
+        origin == Origin(next)) {
+      url = std::move(next);  // same scheme, host and port: the credentials stay there
+      continue;
+    }
+    out.error_text = RefusedRedirect(out.status, url, next, hops);
+    return out;
+  }
 }
 
 }  // namespace scimsync

@@ -216,8 +216,19 @@ class LoopbackServer {
 
 constexpr char kToken[] = "tok-SECRET-123";
 
+// Every client test runs twice: direct transfers (our HTTP/1.1 framing over a
+// connection libcurl opened) and libcurl's own transfer (used with proxies).
+struct Direct {
+  static constexpr bool kDirect = true;
+};
+struct ViaCurl {
+  static constexpr bool kDirect = false;
+};
+
+template <typename Mode>
 HttpClientOptions Options() {
   HttpClientOptions o;
+  o.direct_transfers = Mode::kDirect;
   o.bearer_token = kToken;
   o.user_agent = "scimsync/test";
   o.connect_timeout = 2000ms;
@@ -286,7 +297,8 @@ TEST_CASE("HttpErrorFromCurl: the one translation of curl codes") {
   CHECK(HttpErrorFromCurl(9999) == HttpError::kReset);
 }
 
-TEST_CASE("CurlHttpClient: keep-alive reuse, methods, bodies, headers") {
+TEST_CASE_TEMPLATE("CurlHttpClient: keep-alive reuse, methods, bodies, headers",
+                   T, Direct, ViaCurl) {
   LoopbackServer server([](const SeenRequest& r) {
     Reply reply;
     reply.status = r.method == "POST" ? 201 : 200;
@@ -294,7 +306,7 @@ TEST_CASE("CurlHttpClient: keep-alive reuse, methods, bodies, headers") {
     reply.body = r.method + " " + r.path + " " + r.body;
     return reply;
   });
-  CurlHttpClient client(Options());
+  CurlHttpClient client(Options<T>());
   const char* methods[] = {"GET", "POST", "PATCH", "PUT", "DELETE"};
   for (const char* m : methods) {
     std::string body = std::string(m) == "GET" || std::string(m) == "DELETE" ? "" : R"({"a":1})";
@@ -322,7 +334,8 @@ TEST_CASE("CurlHttpClient: keep-alive reuse, methods, bodies, headers") {
   CHECK(seen[4].body.empty());
 }
 
-TEST_CASE("CurlHttpClient: timeout -> kTimeout, closed without answer -> kReset, refused -> kConnect") {
+TEST_CASE_TEMPLATE("CurlHttpClient: timeout -> kTimeout, closed without answer -> kReset, refused -> kConnect",
+                   T, Direct, ViaCurl) {
   LoopbackServer server([](const SeenRequest& r) {
     Reply reply;
     if (r.path == "/slow") {
@@ -333,7 +346,7 @@ TEST_CASE("CurlHttpClient: timeout -> kTimeout, closed without answer -> kReset,
     }
     return reply;
   });
-  HttpClientOptions o = Options();
+  HttpClientOptions o = Options<T>();
   o.request_timeout = 300ms;
   CurlHttpClient client(o);
 
@@ -358,7 +371,8 @@ TEST_CASE("CurlHttpClient: timeout -> kTimeout, closed without answer -> kReset,
   CHECK(r.status == 200);
 }
 
-TEST_CASE("CurlHttpClient: redirects never carry the token to another host") {
+TEST_CASE_TEMPLATE("CurlHttpClient: redirects never carry the token to another host",
+                   T, Direct, ViaCurl) {
   LoopbackServer other([](const SeenRequest&) { return Reply{}; });
   std::string elsewhere = "http://localhost:" + std::to_string(other.port()) + "/steal";
   LoopbackServer server([&](const SeenRequest& r) {
@@ -380,7 +394,7 @@ TEST_CASE("CurlHttpClient: redirects never carry the token to another host") {
     }
     return reply;
   });
-  CurlHttpClient client(Options());
+  CurlHttpClient client(Options<T>());
   const std::string other_port = std::to_string(other.port());
   const std::string own = "127.0.0.1:" + std::to_string(server.port());
 
@@ -419,7 +433,8 @@ TEST_CASE("CurlHttpClient: redirects never carry the token to another host") {
   CHECK(server.requests().size() == 5);
 }
 
-TEST_CASE("CurlHttpClient: a refused redirect names the Location's host, and only that") {
+TEST_CASE_TEMPLATE("CurlHttpClient: a refused redirect names the Location's host, and only that",
+                   T, Direct, ViaCurl) {
   std::atomic<int> hops{0};
   LoopbackServer server([&](const SeenRequest& r) {
     Reply reply;
@@ -432,7 +447,7 @@ TEST_CASE("CurlHttpClient: a refused redirect names the Location's host, and onl
     }  // "/none": a 307 without Location
     return reply;
   });
-  CurlHttpClient client(Options());
+  CurlHttpClient client(Options<T>());
   HttpResponse r = client.Send(Req("GET", server.url("/creds")));
   CHECK(r.status == 307);
   CHECK(r.error_text ==
@@ -451,7 +466,8 @@ TEST_CASE("CurlHttpClient: a refused redirect names the Location's host, and onl
                             " refused: more than 5 redirects");
 }
 
-TEST_CASE("CurlHttpClient: a body larger than max_response_size is cut off, not buffered") {
+TEST_CASE_TEMPLATE("CurlHttpClient: a body larger than max_response_size is cut off, not buffered",
+                   T, Direct, ViaCurl) {
   constexpr std::size_t kCap = 1 << 20;
   constexpr std::size_t kHuge = std::size_t{256} << 20;
   LoopbackServer server([&](const SeenRequest& r) {
@@ -471,7 +487,7 @@ TEST_CASE("CurlHttpClient: a body larger than max_response_size is cut off, not 
     }
     return reply;
   });
-  HttpClientOptions o = Options();
+  HttpClientOptions o = Options<T>();
   o.max_response_size = kCap;
   CurlHttpClient client(o);
   const std::string message =
@@ -493,7 +509,7 @@ TEST_CASE("CurlHttpClient: a body larger than max_response_size is cut off, not 
   CHECK(r.error == HttpError::kReset);
   CHECK(r.error_text == message);
 
-  HttpClientOptions small = Options();
+  HttpClientOptions small = Options<T>();
   small.max_response_size = 16 * 1024;
   CurlHttpClient tight(small);
   r = tight.Send(Req("GET", server.url("/headers")));  // about 21 KB of headers
@@ -507,13 +523,14 @@ TEST_CASE("CurlHttpClient: a body larger than max_response_size is cut off, not 
   CHECK(r.body.size() == kCap);
 }
 
-TEST_CASE("CurlHttpClient: concurrency is bounded by max_connections and SetMaxConcurrency") {
+TEST_CASE_TEMPLATE("CurlHttpClient: concurrency is bounded by max_connections and SetMaxConcurrency",
+                   T, Direct, ViaCurl) {
   LoopbackServer server([](const SeenRequest&) {
     Reply reply;
     reply.delay = 80ms;
     return reply;
   });
-  HttpClientOptions o = Options();
+  HttpClientOptions o = Options<T>();
   o.max_connections = 3;
   CurlHttpClient client(o);
   auto burst = [&](int n) {
@@ -552,7 +569,8 @@ TEST_CASE("CurlHttpClient: concurrency is bounded by max_connections and SetMaxC
   CHECK(client.max_concurrency() == 3);
 }
 
-TEST_CASE("CurlHttpClient: max_requests_per_second spaces request starts evenly") {
+TEST_CASE_TEMPLATE("CurlHttpClient: max_requests_per_second spaces request starts evenly",
+                   T, Direct, ViaCurl) {
   std::mutex mu;
   std::vector<std::chrono::steady_clock::time_point> arrivals;
   LoopbackServer server([&](const SeenRequest&) {
@@ -560,7 +578,7 @@ TEST_CASE("CurlHttpClient: max_requests_per_second spaces request starts evenly"
     arrivals.push_back(std::chrono::steady_clock::now());
     return Reply{};
   });
-  HttpClientOptions o = Options();
+  HttpClientOptions o = Options<T>();
   o.max_connections = 4;
   o.max_requests_per_second = 20;  // 50 ms apart
   CurlHttpClient client(o);
@@ -579,14 +597,15 @@ TEST_CASE("CurlHttpClient: max_requests_per_second spaces request starts evenly"
   }
 }
 
-TEST_CASE("CurlHttpClient: Cancel fails queued and later requests, in-flight ones finish") {
+TEST_CASE_TEMPLATE("CurlHttpClient: Cancel fails queued and later requests, in-flight ones finish",
+                   T, Direct, ViaCurl) {
   LoopbackServer server([](const SeenRequest&) {
     Reply reply;
     reply.delay = 200ms;
     reply.body = "done";
     return reply;
   });
-  CurlHttpClient client(Options());  // one connection: the second request queues
+  CurlHttpClient client(Options<T>());  // one connection: the second request queues
   HttpResponse first, second;
   std::thread a([&] { first = client.Send(Req("POST", server.url("/a"), "{}")); });
   std::this_thread::sleep_for(50ms);
@@ -607,9 +626,10 @@ TEST_CASE("CurlHttpClient: Cancel fails queued and later requests, in-flight one
 namespace scimsync {
 namespace {
 
-TEST_CASE("CurlHttpClient: a form request is sent as multipart/form-data, parts in order") {
+TEST_CASE_TEMPLATE("CurlHttpClient: a form request is sent as multipart/form-data, parts in order",
+                   T, Direct, ViaCurl) {
   LoopbackServer server([](const SeenRequest&) { return Reply{}; });
-  CurlHttpClient client(Options());
+  CurlHttpClient client(Options<T>());
   HttpRequest req;
   req.method = "POST";
   req.url = server.url("/api/companies");

@@ -94,7 +94,10 @@ fuzz_one() {
   rm -rf "$work" "$artifacts"
   mkdir -p "$work" "$artifacts"
   local dict=()
-  case "$name" in scim_*) dict=(-dict=tests/fuzz/scim.dict) ;; esac
+  case "$name" in
+    scim_*) dict=(-dict=tests/fuzz/scim.dict) ;;
+    http_*) dict=(-dict=tests/fuzz/http.dict) ;;
+  esac
   # New inputs go into the first corpus directory ($work), so the committed seeds stay
   # as they are. -timeout: an input that runs for 10 s counts as a hang (a crash).
   "$target" -max_total_time="$FUZZ_SECONDS" -max_len="$FUZZ_MAX_LEN" -timeout=10 \

@@ -37,7 +37,9 @@ struct SeenRequest {
 struct Reply {
   // kStream: no Content-Length; `stream_bytes` of 'x' written until done or the
   // client hangs up, then the connection is closed.
-  enum Kind { kRespond, kClose, kStall, kStream } kind = kRespond;
+  // kRespondClose: answers, then closes the connection without saying so (a
+  // server's idle timeout firing between two requests).
+  enum Kind { kRespond, kClose, kStall, kStream, kRespondClose } kind = kRespond;
   int status = 200;
   std::vector<std::string> headers;  // "Name: value"
   std::string body;
@@ -191,12 +193,14 @@ class LoopbackServer {
         }
         return close(fd), void();
       }
-      if (reply.kind != Reply::kRespond) return close(fd), void();
+      if (reply.kind != Reply::kRespond && reply.kind != Reply::kRespondClose) {
+        return close(fd), void();
+      }
       std::string out = "HTTP/1.1 " + std::to_string(reply.status) + " X\r\n";
       out += "Content-Length: " + std::to_string(reply.body.size()) + "\r\n";
       for (const auto& h : reply.headers) out += h + "\r\n";
       out += "\r\n" + reply.body;
-      if (!SendAll(fd, out)) return close(fd), void();
+      if (!SendAll(fd, out) || reply.kind == Reply::kRespondClose) return close(fd), void();
     }
   }
 
@@ -369,6 +373,29 @@ TEST_CASE_TEMPLATE("CurlHttpClient: timeout -> kTimeout, closed without answer -
   r = client.Send(Req("GET", server.url("/fine")));
   CHECK(r.error == HttpError::kNone);
   CHECK(r.status == 200);
+}
+
+TEST_CASE_TEMPLATE("CurlHttpClient: a connection the server closed while idle is replaced, "
+                   "not written to",
+                   T, Direct, ViaCurl) {
+  LoopbackServer server([](const SeenRequest& r) {
+    Reply reply;
+    if (r.path == "/then-close") reply.kind = Reply::kRespondClose;
+    reply.body = "ok " + r.method;
+    return reply;
+  });
+  CurlHttpClient client(Options<T>());
+  HttpResponse r = client.Send(Req("GET", server.url("/then-close")));
+  CHECK(r.status == 200);
+  std::this_thread::sleep_for(50ms);  // the close reaches the client's socket
+  for (const char* m : {"POST", "PATCH"}) {
+    r = client.Send(Req(m, server.url("/x"), "{}"));
+    CAPTURE(m);
+    CHECK(r.error == HttpError::kNone);
+    CHECK(r.body == std::string("ok ") + m);
+  }
+  CHECK(server.connections() == 2);
+  CHECK(server.requests().size() == 3);  // nothing was lost on the closed connection
 }
 
 TEST_CASE_TEMPLATE("CurlHttpClient: redirects never carry the token to another host",

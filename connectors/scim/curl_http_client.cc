@@ -593,9 +593,15 @@ HttpResponse CurlHttpClient::PerformDirect(DirectConnection*& conn, const HttpRe
     // Read the response.
     HttpResponseParser parser(options_.max_response_size);
     char buf[16 * 1024];
+    // The answer cannot be there yet: wait before the first read (one system call
+    // fewer than a read that finds nothing). Nothing of an earlier response is left
+    // in libcurl's TLS buffers: a connection that held bytes past its response was
+    // not kept.
+    bool waited = false;
     while (parser.state() == HttpResponseParser::State::kMore) {
       std::size_t n = 0;
-      CURLcode rc = curl_easy_recv(conn->easy, buf, sizeof buf, &n);
+      CURLcode rc = waited ? curl_easy_recv(conn->easy, buf, sizeof buf, &n) : CURLE_AGAIN;
+      waited = true;
       if (rc == CURLE_OK) {
         if (n == 0) {
           parser.Eof();

@@ -40,22 +40,12 @@ requests() { curl -s "http://127.0.0.1:$PORT/stats" | sed -n 's/.*"requests":\([
 now() { date +%s.%N; }
 calc() { awk "BEGIN { print $* }"; }
 
-# The same body as a create of one CSV user, so both sides parse alike.
-cat > "$WORK/post.lua" <<'LUA'
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/scim+json"
-wrk.headers["Authorization"] = "Bearer benchtoken"
-wrk.body = '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"externalId":"K1",' ..
-  '"userName":"user1@example.com","name":{"givenName":"Given1","familyName":"Family1"},' ..
-  '"emails":[{"value":"user1@example.com","type":"work","primary":true}],"title":"Engineer",' ..
-  '"active":true}'
-LUA
-
-# One wrk run: "rps cpu_us_per_request" on stdout.
+# One wrk run: "rps cpu_us_per_request" on stdout. bench/wrk_post_user.lua sends the
+# same body as a create of one CSV user, so both sides parse alike.
 run_wrk() {
   start_responder
   /usr/bin/time -f '%U %S' -o "$WORK/wrk.time" \
-    wrk -t1 -c"$CONNECTIONS" -d"${WRK_SECONDS}s" -s "$WORK/post.lua" \
+    wrk -t1 -c"$CONNECTIONS" -d"${WRK_SECONDS}s" -s bench/wrk_post_user.lua \
     "http://127.0.0.1:$PORT/scim/v2/Users" >"$WORK/wrk.out"
   local req; req=$(requests)
   stop_responder

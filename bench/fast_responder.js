@@ -4,12 +4,20 @@
 // DELETE 204, a list read an empty ListResponse, anything else 404. Its cost per
 // request is as small as node's http module allows, so a sync into it measures the
 // client's own cost per request, to compare with wrk's against the same responder.
+// With --latency-ms N every answer is sent N ms after its request arrived (setTimeout),
+// a target that is slow but not busy: the latency-bound figure (bench/sync_bench.sh §2).
 // Prints "listening <port>" on stdout when ready; --port N (0: any free port).
 'use strict';
 const http = require('http');
 
 const portArg = process.argv.indexOf('--port');
 const port = portArg > 0 ? Number(process.argv[portArg + 1]) : 0;
+const latencyArg = process.argv.indexOf('--latency-ms');
+const latencyMs = latencyArg > 0 ? Number(process.argv[latencyArg + 1]) : 0;
+if (!Number.isFinite(latencyMs) || latencyMs < 0) {
+  process.stderr.write('fast_responder.js: --latency-ms wants a number of milliseconds >= 0\n');
+  process.exit(2);
+}
 const json = { 'Content-Type': 'application/scim+json' };
 const empty = JSON.stringify({
   schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'],
@@ -18,9 +26,14 @@ const empty = JSON.stringify({
 let next = 0;
 let requests = 0;
 
-function send(res, status, body) {
+function answer(res, status, body) {
   res.writeHead(status, body ? { ...json, 'Content-Length': Buffer.byteLength(body) } : {});
   res.end(body);
+}
+
+function send(res, status, body) {
+  if (latencyMs > 0) setTimeout(answer, latencyMs, res, status, body);
+  else answer(res, status, body);
 }
 
 http.createServer((req, res) => {
@@ -28,9 +41,9 @@ http.createServer((req, res) => {
   req.setEncoding('utf8');
   req.on('data', (d) => { body += d; });
   req.on('end', () => {
-    ++requests;
     const path = req.url.split('?')[0];
-    if (path === '/stats') return send(res, 200, JSON.stringify({ requests }));
+    if (path === '/stats') return answer(res, 200, JSON.stringify({ requests }));
+    ++requests;
     const kind = /\/Groups/.test(path) ? 'Group' : 'User';
     if (req.method === 'POST') {
       let doc = {};

@@ -546,6 +546,14 @@ HttpResponse CurlHttpClient::PerformDirect(DirectConnection*& conn, const HttpRe
     delete conn;
     conn = nullptr;
   };
+  // A failed request: the connection is not reused (its state is unknown).
+  auto fail = [&drop](HttpError error, std::string text) {
+    drop();
+    HttpResponse r;
+    r.error = error;
+    r.error_text = std::move(text);
+    return r;
+  };
   std::string url = request.url;
   std::string wire;
   for (int hops = 0;; ++hops) {
@@ -575,18 +583,11 @@ HttpResponse CurlHttpClient::PerformDirect(DirectConnection*& conn, const HttpRe
         sent += n;
       } else if (rc == CURLE_AGAIN) {
         if (!WaitFor(conn->fd, POLLOUT, deadline)) {
-          drop();
-          out = HttpResponse{};
-          out.error = HttpError::kTimeout;
-          out.error_text = TimedOut(options_.request_timeout);
-          return out;
+          return fail(HttpError::kTimeout, TimedOut(options_.request_timeout));
         }
       } else {
-        drop();
-        out = HttpResponse{};
-        out.error = sent == 0 ? HttpError::kConnect : HttpError::kReset;
-        out.error_text = std::string("sending the request failed: ") + curl_easy_strerror(rc);
-        return out;
+        return fail(sent == 0 ? HttpError::kConnect : HttpError::kReset,
+                    std::string("sending the request failed: ") + curl_easy_strerror(rc));
       }
     }
 
@@ -610,26 +611,17 @@ HttpResponse CurlHttpClient::PerformDirect(DirectConnection*& conn, const HttpRe
         }
       } else if (rc == CURLE_AGAIN) {
         if (!WaitFor(conn->fd, POLLIN, deadline)) {
-          drop();
-          out = HttpResponse{};
-          out.error = HttpError::kTimeout;
-          out.error_text = TimedOut(options_.request_timeout);
-          return out;
+          return fail(HttpError::kTimeout, TimedOut(options_.request_timeout));
         }
       } else {
-        drop();
-        out = HttpResponse{};
-        out.error = HttpError::kReset;
-        out.error_text = std::string("reading the response failed: ") + curl_easy_strerror(rc);
-        return out;
+        return fail(HttpError::kReset,
+                    std::string("reading the response failed: ") + curl_easy_strerror(rc));
       }
     }
     if (parser.state() == HttpResponseParser::State::kError) {
-      drop();
-      out = HttpResponse{};
-      out.error = HttpError::kReset;  // the request went out: outcome unknown
-      out.error_text = parser.too_large() ? TooLarge(options_.max_response_size) : parser.error();
-      return out;
+      // The request went out: its outcome is unknown.
+      return fail(HttpError::kReset,
+                  parser.too_large() ? TooLarge(options_.max_response_size) : parser.error());
     }
     if (!parser.keep_alive()) drop();
     out = std::move(parser.response());

@@ -13,10 +13,10 @@ namespace scimsync {
 namespace {
 
 // State writes of a run: committed every kGroupWrites writes or kGroupAge
-// (state_store.h, "Write grouping"); user creates marked uncertain kMarkAhead at a
-// time. A crash loses at most the confirmed rows of one group (each costs the next
-// cycle a lookup or a repeated, idempotent write) and leaves at most kMarkAhead
-// users uncertain that were never sent (each costs a lookup).
+// (state_store.h, "Write grouping"); user creates marked uncertain up to kMarkAhead
+// ahead of the workers. A crash loses at most the confirmed rows of one group (each
+// costs the next cycle a lookup or a repeated, idempotent write) and leaves at most
+// kMarkAhead users uncertain that were never sent (each costs a lookup).
 constexpr int kGroupWrites = 500;
 constexpr std::chrono::milliseconds kGroupAge{20};
 constexpr std::size_t kMarkAhead = 256;

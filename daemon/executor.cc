@@ -13,10 +13,10 @@ namespace scimsync {
 namespace {
 
 // State writes of a run: committed every kGroupWrites writes or kGroupAge
-// (state_store.h, "Write grouping"); user creates marked uncertain kMarkAhead at a
-// time. A crash loses at most the confirmed rows of one group (each costs the next
-// cycle a lookup or a repeated, idempotent write) and leaves at most kMarkAhead
-// users uncertain that were never sent (each costs a lookup).
+// (state_store.h, "Write grouping"); user creates marked uncertain up to kMarkAhead
+// ahead of the workers. A crash loses at most the confirmed rows of one group (each
+// costs the next cycle a lookup or a repeated, idempotent write) and leaves at most
+// kMarkAhead users uncertain that were never sent (each costs a lookup).
 constexpr int kGroupWrites = 500;
 constexpr std::chrono::milliseconds kGroupAge{20};
 constexpr std::size_t kMarkAhead = 256;
@@ -101,18 +101,31 @@ void Executor::RunPhases(const Plan& plan, Phase first, Phase last) {
 void Executor::RunBatch(const std::vector<const Operation*>& ops) {
   if (ops.empty()) return;
   std::atomic<std::size_t> next{0};
-  // User creates are marked uncertain kMarkAhead at a time, in one commit, before
-  // any of them is sent: ops [0, marked) are.
+  // User creates are marked uncertain in one commit, kMarkAhead ahead of the
+  // workers, before any of them is sent: ops [0, marked) are. Once half of the
+  // marked window is used, the worker that takes the lock marks the next ops while
+  // the others go on sending marked ones; a worker waits only when it reaches an
+  // op that is not marked yet (DESIGN §4: a create's marker is committed before
+  // its POST).
   std::mutex mark_mu;
   std::atomic<std::size_t> marked{0};
-  auto mark_through = [&](std::size_t i) {
-    if (i < marked.load()) return;
-    std::lock_guard lock(mark_mu);
+  auto extend_marks = [&](std::size_t i) {  // caller holds mark_mu
     std::size_t from = marked.load();
-    if (i < from) return;
     std::size_t to = std::min(ops.size(), i + kMarkAhead);
+    if (to <= from || i + kMarkAhead / 2 < from) return;
     users_.MarkCreates(ops, from, to);
     marked.store(to);
+  };
+  auto mark_through = [&](std::size_t i) {
+    std::size_t m = marked.load();
+    if (i + kMarkAhead / 2 < m || m == ops.size()) return;
+    if (i < m) {
+      std::unique_lock lock(mark_mu, std::try_to_lock);
+      if (lock.owns_lock()) extend_marks(i);  // else another worker is marking ahead
+      return;
+    }
+    std::lock_guard lock(mark_mu);
+    extend_marks(i);
   };
   // Every possible worker runs; those above the allowed count (lowered by throttling,
   // raised again by quiet periods) wait for a slot.

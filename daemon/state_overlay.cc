@@ -43,6 +43,12 @@ bool StateOverlay::HasUser(const std::string& key) const {
   return FindUserLocked(key) != nullptr;
 }
 
+std::optional<KnownUser> StateOverlay::FindUser(const std::string& key) const {
+  std::lock_guard lock(mu_);
+  if (const KnownUser* u = FindUserLocked(key)) return *u;
+  return std::nullopt;
+}
+
 KnownGroup StateOverlay::Group(const std::string& key) const {
   std::lock_guard lock(mu_);
   if (auto g = FindGroupLocked(key)) return *g;

@@ -35,6 +35,8 @@ class StateOverlay {
   // The row of `key`, or a row with only the key when it is not known.
   KnownUser User(const std::string& key) const;
   bool HasUser(const std::string& key) const;
+  // The row of `key`, or nullopt when it is not known (User and HasUser at once).
+  std::optional<KnownUser> FindUser(const std::string& key) const;
   KnownGroup Group(const std::string& key) const;
   // The target id of a user that is on the target and not uncertain, else "".
   std::string LiveUserId(const std::string& key) const;

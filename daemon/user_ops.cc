@@ -136,7 +136,7 @@ void UserOps::MarkCreates(const std::vector<const Operation*>& ops, std::size_t 
     for (std::size_t i = begin; i < end && i < ops.size(); ++i) {
       const Operation& op = *ops[i];
       if (op.kind != OpKind::kCreateUser || marked_.count(op.key)) continue;
-      Marked m{overlay_.User(op.key), overlay_.HasUser(op.key)};
+      Marked m = Unmarked(op.key);
       rows.push_back(MarkedForCreate(m.before, StaleTargetId(op)));
       marked_.emplace(op.key, std::move(m));
     }
@@ -144,6 +144,14 @@ void UserOps::MarkCreates(const std::vector<const Operation*>& ops, std::size_t 
   // Written before the POSTs, in one commit: if we crash or lose a response, the
   // next cycle looks the user up instead of creating a duplicate.
   overlay_.PutUsers(rows);
+}
+
+UserOps::Marked UserOps::Unmarked(const std::string& key) const {
+  std::optional<KnownUser> row = overlay_.FindUser(key);
+  if (row) return Marked{std::move(*row), true};
+  Marked m;
+  m.before.key = key;
+  return m;
 }
 
 std::optional<UserOps::Marked> UserOps::TakeMark(const std::string& key) {
@@ -176,7 +184,7 @@ void UserOps::ReleaseMarks() {
 void UserOps::Create(const User& desired, bool stale_id) {
   std::optional<Marked> mark = TakeMark(desired.key);
   const bool premarked = mark.has_value();
-  if (!mark) mark = Marked{overlay_.User(desired.key), overlay_.HasUser(desired.key)};
+  if (!mark) mark = Unmarked(desired.key);
   auto restore = [&] { Restore(*mark); };
   if (seats_exhausted_) {
     // A 428 earlier in this run: the licence has no seats; do not hammer it.
@@ -191,7 +199,7 @@ void UserOps::Create(const User& desired, bool stale_id) {
   // Written before the POST (see MarkCreates), unless MarkCreates did.
   if (!premarked) overlay_.PutUser(row);
 
-  const std::string name = desired.Get(Attr::kUserName);
+  const std::string& name = desired.Get(Attr::kUserName);
   // A create whose answer was lost is not sent again before a lookup by externalId
   // shows that it did not land.
   auto find = [&] { return CreateFoundBy(LookUp(desired.key, "")); };
@@ -203,7 +211,9 @@ void UserOps::Create(const User& desired, bool stale_id) {
       row.target_id = r.user->id;
       Synced(row, desired.values);
       counters_.Add(Counter::kUsersCreated);
-      LogInfo("user_created", {{"key", row.key}, {"user", name}, {"id", row.target_id}});
+      if (Log().Enabled(LogLevel::kInfo)) {  // the fields cost a few allocations
+        LogInfo("user_created", {{"key", row.key}, {"user", name}, {"id", row.target_id}});
+      }
       return;
     case Action::kUnconfirmed:
       // The target says it created the user but we cannot tell its id: a failure
@@ -426,6 +436,7 @@ void UserOps::Patch(KnownUser row, const User& desired, Verb verb, AttrValues ha
     case Action::kDone:
       Synced(row, Applied(have, changes));
       if (!adopting) counters_.Add(Counter::kUsersUpdated);
+      if (!Log().Enabled(LogLevel::kInfo)) return;
       LogInfo(verb == Verb::kReactivateUser ? "user_reactivated" : "user_updated",
               {{"key", row.key}, {"user", name}, {"id", row.target_id},
                {"changes", changes.size()}});

@@ -102,6 +102,8 @@ class UserOps {
     KnownUser before;
     bool existed = false;
   };
+  // The row of `key` as it is now, for a create not marked ahead.
+  Marked Unmarked(const std::string& key) const;
   std::optional<Marked> TakeMark(const std::string& key);
   void Restore(const Marked& m);
 

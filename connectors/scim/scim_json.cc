@@ -9,6 +9,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <cstddef>
 #include <cstdio>
 
 namespace scimsync {
@@ -528,9 +529,33 @@ std::string JoinUrl(std::string_view base, std::string_view path) {
 
 // --- responses ---------------------------------------------------------------
 
+namespace {
+
+// The DOM of one resource (a create's or a read's answer) is built in a buffer of
+// the calling thread: rapidjson's default pool takes a 64 KiB heap chunk per
+// document, which glibc's malloc answers by consolidating its free lists, once per
+// request. A larger body spills into heap chunks as before.
+class ScratchDocument {
+ public:
+  ScratchDocument() : pool_(Buffer(), kBytes), doc_(&pool_) {}
+  rapidjson::Document& doc() { return doc_; }
+
+ private:
+  static constexpr std::size_t kBytes = 16 * 1024;
+  static char* Buffer() {
+    alignas(std::max_align_t) thread_local char buffer[kBytes];
+    return buffer;
+  }
+  rapidjson::MemoryPoolAllocator<> pool_;
+  rapidjson::Document doc_;
+};
+
+}  // namespace
+
 std::optional<RemoteUser> ParseUser(std::string_view body, std::string* version,
                                     std::string* error) {
-  rapidjson::Document doc;
+  ScratchDocument scratch;
+  rapidjson::Document& doc = scratch.doc();
   std::string why = ParseObject(body, doc);
   if (error != nullptr) *error = why;
   if (!why.empty()) return std::nullopt;
@@ -539,7 +564,8 @@ std::optional<RemoteUser> ParseUser(std::string_view body, std::string* version,
 
 std::optional<RemoteGroup> ParseGroup(std::string_view body, std::string* version,
                                       std::string* error) {
-  rapidjson::Document doc;
+  ScratchDocument scratch;
+  rapidjson::Document& doc = scratch.doc();
   std::string why = ParseObject(body, doc);
   if (error != nullptr) *error = why;
   if (!why.empty()) return std::nullopt;

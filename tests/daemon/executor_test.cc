@@ -306,6 +306,34 @@ TEST_CASE("creates are marked uncertain in one group before the first POST; mark
   CHECK(known.users.empty());
 }
 
+
+TEST_CASE("creates are marked ahead of the workers: no worker waits for the next markers at a "
+          "window's edge") {
+  Rig rig;
+  rig.source.dir.users.clear();
+  rig.source.dir.groups.clear();
+  constexpr int kUsers = 600;
+  for (int i = 0; i < kUsers; ++i) {
+    std::string n = std::to_string(1000 + i);
+    rig.source.dir.users.push_back(Person("U" + n, "u" + n + "@x.com"));
+  }
+  // At the n-th POST (one worker: plan order), the rows written so far are the
+  // confirmed creates and the markers; markers run at least 100 creates ahead.
+  int posts = 0;
+  std::size_t fewest_ahead = kUsers;
+  rig.target.Always("CreateUser", [&]() -> std::optional<TargetResponse> {
+    std::size_t rows = rig.state->Load().value().users.size();
+    std::size_t want = std::min<std::size_t>(kUsers, static_cast<std::size_t>(posts) + 1 + 100);
+    if (rows < want) fewest_ahead = std::min(fewest_ahead, rows - static_cast<std::size_t>(posts));
+    ++posts;
+    return std::nullopt;  // created as usual
+  });
+  CycleReport r = rig.Sync();
+  CHECK(r.result == CycleResult::kOk);
+  CHECK(posts == kUsers);
+  CHECK(fewest_ahead == kUsers);  // never fewer than 100 marked ahead (or all of them)
+  CHECK(rig.state->Load().value().users.size() == kUsers);
+}
 TEST_CASE("an unreachable target stops the cycle") {
   Rig rig;
   rig.config.target.max_retries = 1;

@@ -22,20 +22,7 @@ SERVER_PID=""
 cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-STARTS=0
-start_responder() {
-  STARTS=$((STARTS + 1))
-  local out="$WORK/responder$STARTS.out"
-  node bench/fast_responder.js --port 0 >"$out" 2>"$WORK/responder.err" &
-  SERVER_PID=$!
-  for _ in $(seq 1 100); do
-    PORT=$(awk '/^listening /{print $2; exit}' "$out" 2>/dev/null || true)
-    [ -n "$PORT" ] && return
-    sleep 0.1
-  done
-  echo "fast responder did not start" >&2; cat "$WORK/responder.err" >&2; exit 1
-}
-stop_responder() { kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""; }
+. bench/responder.sh
 requests() { curl -s "http://127.0.0.1:$PORT/stats" | sed -n 's/.*"requests":\([0-9]*\).*/\1/p'; }
 now() { date +%s.%N; }
 calc() { awk "BEGIN { print $* }"; }

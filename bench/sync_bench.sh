@@ -51,20 +51,7 @@ start_server() {  # $1: JSON switches
   cat "$WORK/server.err" >&2
   exit 1
 }
-start_responder() {  # $1: latency in ms; bench/fast_responder.js, a store-nothing target
-  local out="$WORK/responder.out"
-  rm -f "$out"
-  node bench/fast_responder.js --port 0 --latency-ms "$1" >"$out" 2>"$WORK/server.err" &
-  SERVER_PID=$!
-  for _ in $(seq 1 100); do
-    PORT=$(awk '/^listening /{print $2; exit}' "$out" 2>/dev/null || true)
-    [ -n "$PORT" ] && return
-    sleep 0.1
-  done
-  echo "fast responder did not start" >&2
-  cat "$WORK/server.err" >&2
-  exit 1
-}
+. bench/responder.sh
 stop_server() { kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""; }
 
 write_csv() {  # $1 path, $2 users, $3 groups

@@ -19,6 +19,9 @@ namespace {
 // kMarkAhead users uncertain that were never sent (each costs a lookup).
 constexpr int kGroupWrites = 500;
 constexpr std::chrono::milliseconds kGroupAge{20};
+// How often the timer thread writes the queued confirmed rows (state_store.h): a few
+// dozen rows at a time, beside the requests.
+constexpr std::chrono::milliseconds kFlushTick{2};
 constexpr std::size_t kMarkAhead = 256;
 
 ExecutorOptions Normalized(ExecutorOptions o) {
@@ -54,7 +57,7 @@ Status Executor::Run(const Plan& plan, Phase first, Phase last) {
   bool ran = false;
   std::thread flusher([&] {
     std::unique_lock lock(flush_mu);
-    while (!flush_cv.wait_for(lock, kGroupAge, [&] { return ran; })) {
+    while (!flush_cv.wait_for(lock, kFlushTick, [&] { return ran; })) {
       if (Status s = state_.FlushIfDue(); !s.ok()) {
         runner_.Stop(ErrorCode::kIo, "state store: " + s.message());
       }

@@ -526,9 +526,51 @@ Result<KnownState> StateStore::Load() {
   }
 }
 
+template <typename Fn>
+void StateStore::InGroupLocked(bool barrier, Fn&& fn) {
+  if (!group_open_) {
+    db_->exec("BEGIN IMMEDIATE");
+    group_open_ = true;
+    group_writes_ = 0;
+    group_started_ = std::chrono::steady_clock::now();
+  }
+  fn();
+  ++group_writes_;
+  if (barrier || group_writes_ >= grouping_.max_writes ||
+      std::chrono::steady_clock::now() - group_started_ >= grouping_.max_age) {
+    CommitGroupLocked();
+  }
+}
+
+Status StateStore::ApplyQueuedLocked() {
+  std::vector<KnownUser> rows;
+  {
+    std::lock_guard q(queue_mu_);
+    if (!queue_error_.ok()) return queue_error_;
+    rows.swap(queue_);
+  }
+  std::size_t i = 0;
+  try {
+    for (; i < rows.size(); ++i) InGroupLocked(false, [&] { PutUserLocked(rows[i]); });
+    return Status::Ok();
+  } catch (const std::exception& e) {
+    if (group_open_) {  // the group is lost with the failed write, as in Write()
+      group_open_ = false;
+      if (sqlite3_get_autocommit(db_->getHandle()) == 0) {
+        sqlite3_exec(db_->getHandle(), "ROLLBACK", nullptr, nullptr, nullptr);
+      }
+    }
+    Status s = Fail(e, ("write user " + rows[i].key).c_str());
+    std::lock_guard q(queue_mu_);
+    queue_error_ = s;
+    return s;
+  }
+}
+
 template <typename What, typename Fn>
 Status StateStore::Write(bool barrier, bool durable, What&& what, Fn&& fn) {
   std::lock_guard lock(mu_);
+  if (Status q = ApplyQueuedLocked(); !q.ok()) return q;  // queued rows go first
   try {
     // A durable write is its own transaction, after the open group: SQLite refuses
     // to change `synchronous` inside a transaction, and its fsync of the WAL makes
@@ -543,18 +585,7 @@ Status StateStore::Write(bool barrier, bool durable, What&& what, Fn&& fn) {
       tx.commit();
       return Status::Ok();
     }
-    if (!group_open_) {
-      db_->exec("BEGIN IMMEDIATE");
-      group_open_ = true;
-      group_writes_ = 0;
-      group_started_ = std::chrono::steady_clock::now();
-    }
-    fn();
-    ++group_writes_;
-    if (barrier || group_writes_ >= grouping_.max_writes ||
-        std::chrono::steady_clock::now() - group_started_ >= grouping_.max_age) {
-      CommitGroupLocked();
-    }
+    InGroupLocked(barrier, fn);
     return Status::Ok();
   } catch (const std::exception& e) {
     if (group_open_) {
@@ -582,6 +613,7 @@ void StateStore::CommitGroupLocked() {
 }
 
 Status StateStore::FlushLocked() {
+  if (Status q = ApplyQueuedLocked(); !q.ok()) return q;
   try {
     CommitGroupLocked();
     return Status::Ok();
@@ -597,6 +629,7 @@ Status StateStore::Flush() {
 
 Status StateStore::FlushIfDue() {
   std::lock_guard lock(mu_);
+  if (Status q = ApplyQueuedLocked(); !q.ok()) return q;
   if (!group_open_ || std::chrono::steady_clock::now() - group_started_ < grouping_.max_age) {
     return Status::Ok();
   }
@@ -607,6 +640,10 @@ Status StateStore::SetWriteGrouping(WriteGrouping grouping) {
   std::lock_guard lock(mu_);
   Status s = FlushLocked();
   grouping_ = grouping;
+  std::lock_guard q(queue_mu_);
+  queueing_ = grouping.max_writes > 1;
+  queue_limit_ = static_cast<std::size_t>(std::max(1, grouping.max_writes));
+  if (!queueing_) queue_error_ = Status::Ok();  // reported already; the next run starts clean
   return s;
 }
 
@@ -630,6 +667,17 @@ void StateStore::PutUserLocked(const KnownUser& u) {
 }
 
 Status StateStore::PutUser(const KnownUser& user) {
+  if (!user.uncertain) {
+    std::unique_lock q(queue_mu_);
+    if (queueing_) {
+      if (!queue_error_.ok()) return queue_error_;
+      queue_.push_back(user);
+      if (queue_.size() < queue_limit_) return Status::Ok();
+      q.unlock();
+      std::lock_guard lock(mu_);  // a full queue: written here, not left to grow
+      return ApplyQueuedLocked();
+    }
+  }
   return Write(user.uncertain, false, [&] { return "write user " + user.key; },
                [&] { PutUserLocked(user); });
 }

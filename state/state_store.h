@@ -13,7 +13,13 @@
 //   A write that stores an uncertain marker (MarkUncertain(.., true), a Put of a
 //   row with uncertain = true, PutUsers of such rows) commits the open group with
 //   it before returning: the marker is durable before the request it guards is
-//   sent. Commits happen in write order, so a crash leaves a prefix of the writes:
+//   sent. While grouping is on, PutUser of a confirmed row (uncertain = false)
+//   only queues the row and returns: the queue is written into the group, in order,
+//   before any other write or read of the store, by FlushIfDue (the executor's timer
+//   thread, so the INSERTs run beside the requests rather than between them), or by
+//   the PutUser that fills it to max_writes. A failed queued write is returned by the
+//   calls that follow. Commits happen in write order, so a crash leaves a prefix of
+//   the writes:
 //   confirmed rows after the last commit are lost, which costs the next cycle a
 //   lookup (their markers are committed) or a repeated, idempotent write — never
 //   a duplicate. Every other method commits the open group first.
@@ -107,7 +113,8 @@ class StateStore {
   };
   Status SetWriteGrouping(WriteGrouping grouping);
   // Commits the open group, if any (Flush), or only once it is max_age old
-  // (FlushIfDue, for a timer: rows must not wait for the next write forever).
+  // (FlushIfDue, for a timer: rows must not wait for the next write forever). Both
+  // write the queued confirmed rows first.
   Status Flush();
   Status FlushIfDue();
 
@@ -137,6 +144,12 @@ class StateStore {
   Status Write(bool barrier, bool durable, What&& what, Fn&& fn);
   // Commits the open group; throws like SQLiteCpp.
   void CommitGroupLocked();
+  // Runs `fn` (one write's statements) in the open write group, opening one if
+  // needed, and commits the group when `barrier`, full or old; throws like SQLiteCpp.
+  template <typename Fn>
+  void InGroupLocked(bool barrier, Fn&& fn);
+  // Writes the queued confirmed user rows into the group (see the rules above).
+  Status ApplyQueuedLocked();
   Status FlushLocked();
   void PutUserLocked(const KnownUser& user);
   void WriteGroupLocked(const KnownGroup& group);
@@ -150,6 +163,14 @@ class StateStore {
   bool group_open_ = false;  // a BEGIN of the write group is pending its COMMIT
   int group_writes_ = 0;
   std::chrono::steady_clock::time_point group_started_{};
+  // The queue of confirmed user rows (grouping on). Guarded by queue_mu_ alone, so a
+  // PutUser that queues never waits for mu_; emptied only under mu_ (then queue_mu_),
+  // which keeps writes in order.
+  std::mutex queue_mu_;
+  std::vector<KnownUser> queue_;
+  bool queueing_ = false;  // grouping is on: confirmed user rows are queued
+  std::size_t queue_limit_ = 0;  // max_writes: a queue this long is written at once
+  Status queue_error_;     // a failed queued write, returned until the grouping ends
 };
 
 // Exclusive advisory lock on "<state path>.lock" (flock), holding the owner's pid

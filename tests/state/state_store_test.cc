@@ -600,7 +600,9 @@ TEST_CASE("write grouping: confirmed rows wait for max_writes, max_age or Flush;
   REQUIRE(store.PutUser(confirmed("E7")).ok());
   REQUIRE(store.FlushIfDue().ok());  // not due: an hour
   CHECK(committed().size() == 5);
-  REQUIRE(store.PutUser(confirmed("E8")).ok());  // the third write of the group
+  REQUIRE(store.PutUser(confirmed("E8")).ok());  // queued (state_store.h)
+  CHECK(committed().size() == 5);
+  REQUIRE(store.FlushIfDue().ok());  // the timer writes it: the group's third write commits it
   CHECK(committed().size() == 8);
   REQUIRE(store.PutUser(confirmed("E9")).ok());
   REQUIRE(store.Flush().ok());
@@ -622,6 +624,49 @@ TEST_CASE("write grouping: confirmed rows wait for max_writes, max_age or Flush;
   REQUIRE(store.SetWriteGrouping({}).ok());
   REQUIRE(store.DeleteUser("E8").ok());
   CHECK(committed().size() == 7);
+}
+
+TEST_CASE("write grouping: queued confirmed rows are written in order before anything else; "
+          "a failed queued write is returned by the calls after it") {
+  std::string path = TempPath("queued.db");
+  auto rw = StateStore::Open(path, "https://a.example");
+  REQUIRE(rw.ok());
+  StateStore& store = **rw;
+  auto confirmed = [](const std::string& key, const std::string& name) {
+    KnownUser u = SampleUser(key);
+    u.uncertain = false;
+    u.values[static_cast<std::size_t>(Attr::kUserName)] = name;
+    return u;
+  };
+  REQUIRE(store.SetWriteGrouping({100, std::chrono::hours(1)}).ok());
+  // Queued: a later write of any kind sees them first, in order.
+  REQUIRE(store.PutUser(confirmed("Q1", "first")).ok());
+  REQUIRE(store.PutUser(confirmed("Q1", "second")).ok());
+  REQUIRE(store.PutUser(confirmed("Q2", "x")).ok());
+  CHECK(store.MarkUncertain("user", "Q2", true).ok());  // needs the queued row to exist
+  REQUIRE(store.PutUser(confirmed("Q3", "x")).ok());
+  REQUIRE(store.DeleteUser("Q3").ok());  // after the queued put: Q3 ends deleted
+  KnownState known = store.Load().value();
+  REQUIRE(known.users.size() == 2);
+  CHECK(known.users[0].key == "Q1");
+  CHECK(known.users[0].values[static_cast<std::size_t>(Attr::kUserName)] == "second");
+  CHECK(known.users[1].uncertain);
+
+  // A write SQLite refuses (a trigger stands in for a full disk), made by the timer.
+  {
+    SQLite::Database raw(path, SQLite::OPEN_READWRITE);
+    raw.exec("CREATE TRIGGER refuse BEFORE INSERT ON users WHEN NEW.key = 'BAD' "
+             "BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+  }
+  REQUIRE(store.PutUser(confirmed("BAD", "x")).ok());  // only queued
+  Status s = store.FlushIfDue();
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.message().find("write user BAD") != std::string::npos);
+  CHECK(s.message().find("disk full") != std::string::npos);
+  CHECK(store.PutUser(confirmed("Q4", "x")).message() == s.message());  // not silently queued
+  CHECK(store.DeleteUser("Q1").message() == s.message());
+  CHECK_FALSE(store.SetWriteGrouping({}).ok());  // the run ends with the error reported
+  CHECK(store.DeleteUser("Q1").ok());  // and the next run starts clean
 }
 
 TEST_CASE("read-only open works in a directory the reader cannot write to") {

@@ -119,21 +119,21 @@ std::string Count(long n, std::string_view one, std::string_view many) {
   return std::to_string(n) + " " + std::string(n == 1 ? one : many);
 }
 
-const std::string& UserNameOf(const AttrValues& v) {
+std::string_view UserNameOf(const AttrValues& v) {
   return v[static_cast<std::size_t>(Attr::kUserName)];
 }
 
 // `active` as a value: absent means active.
 std::string_view ActiveValue(std::string_view v) { return v.empty() ? "true" : v; }
 
-bool SameValue(std::size_t i, const std::string& a, const std::string& b) {
+bool SameValue(std::size_t i, std::string_view a, std::string_view b) {
   return SameAttrValue(static_cast<Attr>(i), a, b);
 }
 
 // What a state row says the target holds: a disabled row is inactive.
 AttrValues StateValues(const KnownUser& k) {
   AttrValues v = k.values;
-  if (k.status == ObjectStatus::kDisabled) v[kActive] = "false";
+  if (k.status == ObjectStatus::kDisabled) v.Set(kActive, "false");
   return v;
 }
 
@@ -338,7 +338,7 @@ class PlanBuilder {
     AttrValues have = k->values;
     // A disabled row is inactive on the target whatever `values` holds, so a
     // returning user always gets active=true (re-activation, never re-create).
-    if (k->status == ObjectStatus::kDisabled) have[kActive] = "false";
+    if (k->status == ObjectStatus::kDisabled) have.Set(kActive, "false");
     std::vector<AttrChange> changes = DiffUser(have, d.values, options_.keep);
     if (!changes.empty()) AddUserOp(OpKind::kUpdateUser, &d, k).changes = std::move(changes);
   }
@@ -348,7 +348,7 @@ class PlanBuilder {
     AttrValues state = StateValues(k);
     AttrValues have = t.values;
     // A target that leaves `active` out says nothing about it: trust the state.
-    if (have[kActive].empty()) have[kActive] = state[kActive];
+    if (have[kActive].empty()) have.Set(kActive, state[kActive]);
     std::vector<AttrChange> changes = DiffUser(have, d.values, options_.keep);
     // An empty externalId is not repaired: some targets do not store it, and a
     // repair that never sticks would cost a PATCH every reconciling cycle.
@@ -451,7 +451,7 @@ class PlanBuilder {
     }
     const bool state_disabled =
         k.status == ObjectStatus::kDisabled || k.values[kActive] == "false";
-    std::string active = t && !t->values[kActive].empty() ? t->values[kActive]
+    std::string active = t && !t->values[kActive].empty() ? std::string(t->values[kActive])
                          : state_disabled                 ? "false"
                                                           : std::string(ActiveValue(k.values[kActive]));
     if (active != "false") {
@@ -953,7 +953,7 @@ class PlanBuilder {
     }
     for (const auto& id : bound_group_ids_) groups.insert(id);
     for (const auto& u : snap_->users) {
-      if (!users.count(u.id)) plan_.unmanaged_users.push_back({u.id, UserNameOf(u.values)});
+      if (!users.count(u.id)) plan_.unmanaged_users.push_back({u.id, std::string(UserNameOf(u.values))});
     }
     // Groups left to the target (push_groups = false) are not read, nor ours to judge.
     if (options_.push_groups) {
@@ -1003,8 +1003,8 @@ std::vector<AttrChange> DiffUser(const AttrValues& have, const AttrValues& want,
                                  const std::array<bool, kAttrCount>& keep) {
   std::vector<AttrChange> out;
   for (std::size_t i = 0; i < kAttrCount; ++i) {
-    const std::string& h = have[i];
-    const std::string& w = want[i];
+    const std::string_view h = have[i];
+    const std::string_view w = want[i];
     // By the attribute's kind (SameAttrValue): a case-only change of userName is a
     // change the target should get; one of an email address is not (a target that
     // lowercases addresses would otherwise be patched on every reconciling cycle).
@@ -1013,10 +1013,10 @@ std::vector<AttrChange> DiffUser(const AttrValues& have, const AttrValues& want,
     if (i == kActive) {
       // A user is active unless something says false (SameAttrValue): a target
       // that leaves `active` out must not cost a PATCH every cycle.
-      out.push_back({Attr::kActive, h, w.empty() ? "true" : w});
+      out.push_back({Attr::kActive, std::string(h), std::string(w.empty() ? "true" : w)});
       continue;
     }
-    out.push_back({static_cast<Attr>(i), h, w});
+    out.push_back({static_cast<Attr>(i), std::string(h), std::string(w)});
   }
   return out;
 }

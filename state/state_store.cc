@@ -486,7 +486,9 @@ Result<KnownState> StateStore::Load() {
       int i = 0;
       rows.Text(i++, u.key);
       rows.Text(i++, u.target_id);
-      for (std::size_t a = 0; a < kAttrCount; ++a) rows.Text(i++, u.values[a]);
+      std::array<std::string_view, kAttrCount> values;
+      for (auto& v : values) v = rows.View(i++);
+      u.values.Assign(values);
       u.status = rows.Status(i++);
       u.uncertain = rows.Int64(i++) != 0;
       rows.Text(i++, u.last_error);
@@ -619,7 +621,10 @@ void StateStore::PutUserLocked(const KnownUser& u) {
   int i = 1;
   st->bindNoCopy(i++, u.key);
   st->bindNoCopy(i++, u.target_id);
-  for (const auto& v : u.values) st->bindNoCopy(i++, v);
+  // SQLiteCpp binds text only from NUL-terminated strings: copy the packed values.
+  std::array<std::string, kAttrCount> values;
+  for (std::size_t a = 0; a < kAttrCount; ++a) values[a] = u.values[a];
+  for (const auto& v : values) st->bindNoCopy(i++, v);
   st->bindNoCopy(i++, status);
   st->bind(i++, u.uncertain ? 1 : 0);
   st->bindNoCopy(i++, last_error);

@@ -64,21 +64,21 @@ double ThreadCpuSeconds() {
          static_cast<double>(r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1e6;
 }
 
-std::string& V(KnownUser& u, Attr a) { return u.values[static_cast<std::size_t>(a)]; }
+std::string_view V(const KnownUser& u, Attr a) { return u.values[static_cast<std::size_t>(a)]; }
 
 KnownUser SampleUser(const std::string& key = "E1") {
   KnownUser u;
   u.key = key;
   u.target_id = "2819c223-7f76-453a-919d-413861904646";
-  V(u, Attr::kUserName) = "alice@example.com";
-  V(u, Attr::kGivenName) = "Alice";
-  V(u, Attr::kFamilyName) = "Zoë Ünïcode";
-  V(u, Attr::kDisplayName) = "Alice \"Al\" O'Brien, Jr.";
-  V(u, Attr::kEmail) = "alice@example.com";
-  V(u, Attr::kPhone) = "";  // absent
-  V(u, Attr::kTitle) = "a:b 12:3\nsecond line";
-  V(u, Attr::kDepartment) = std::string("with\0nul", 8);
-  V(u, Attr::kActive) = "true";
+  u.values.Set(static_cast<std::size_t>(Attr::kUserName), "alice@example.com");
+  u.values.Set(static_cast<std::size_t>(Attr::kGivenName), "Alice");
+  u.values.Set(static_cast<std::size_t>(Attr::kFamilyName), "Zoë Ünïcode");
+  u.values.Set(static_cast<std::size_t>(Attr::kDisplayName), "Alice \"Al\" O'Brien, Jr.");
+  u.values.Set(static_cast<std::size_t>(Attr::kEmail), "alice@example.com");
+  u.values.Set(static_cast<std::size_t>(Attr::kPhone), "");  // absent
+  u.values.Set(static_cast<std::size_t>(Attr::kTitle), "a:b 12:3\nsecond line");
+  u.values.Set(static_cast<std::size_t>(Attr::kDepartment), std::string("with\0nul", 8));
+  u.values.Set(static_cast<std::size_t>(Attr::kActive), "true");
   u.status = ObjectStatus::kFailed;
   u.uncertain = true;
   u.last_error = "HTTP 400 invalidValue: bad";
@@ -738,7 +738,7 @@ TEST_CASE("NeedsAttention lists failed, conflict, seat-blocked and uncertain obj
   auto store = OpenMemory();
   auto put = [&](const std::string& key, ObjectStatus status, bool uncertain) {
     KnownUser u = SampleUser(key);
-    V(u, Attr::kUserName) = key + "@example.com";
+    u.values.Set(static_cast<std::size_t>(Attr::kUserName), key + "@example.com");
     u.status = status;
     u.uncertain = uncertain;
     u.last_error = "error of " + key;
@@ -977,13 +977,13 @@ TEST_CASE("timings: N=10,000 PutUser on a file, Load of 1,000,000 users") {
   StateStore& store = *opened.value();
   // A realistic synced row: UUID key and id, names, mail, phone, title, department.
   KnownUser u;
-  V(u, Attr::kGivenName) = "Alexandra";
-  V(u, Attr::kFamilyName) = "Johansson";
-  V(u, Attr::kDisplayName) = "Alexandra Johansson";
-  V(u, Attr::kPhone) = "+46 8 123 456 78";
-  V(u, Attr::kTitle) = "Senior Engineer";
-  V(u, Attr::kDepartment) = "Engineering";
-  V(u, Attr::kActive) = "true";
+  u.values.Set(static_cast<std::size_t>(Attr::kGivenName), "Alexandra");
+  u.values.Set(static_cast<std::size_t>(Attr::kFamilyName), "Johansson");
+  u.values.Set(static_cast<std::size_t>(Attr::kDisplayName), "Alexandra Johansson");
+  u.values.Set(static_cast<std::size_t>(Attr::kPhone), "+46 8 123 456 78");
+  u.values.Set(static_cast<std::size_t>(Attr::kTitle), "Senior Engineer");
+  u.values.Set(static_cast<std::size_t>(Attr::kDepartment), "Engineering");
+  u.values.Set(static_cast<std::size_t>(Attr::kActive), "true");
   u.status = ObjectStatus::kSynced;
   auto fill = [&](int i) {
     char key[40];
@@ -991,8 +991,8 @@ TEST_CASE("timings: N=10,000 PutUser on a file, Load of 1,000,000 users") {
     u.key = key;
     u.target_id = key;
     u.target_id[0] = 't';
-    V(u, Attr::kUserName) = "user" + std::to_string(i) + "@example.com";
-    V(u, Attr::kEmail) = V(u, Attr::kUserName);
+    u.values.Set(static_cast<std::size_t>(Attr::kUserName), "user" + std::to_string(i) + "@example.com");
+    u.values.Set(static_cast<std::size_t>(Attr::kEmail), V(u, Attr::kUserName));
   };
 
   constexpr int kPuts = 10'000;

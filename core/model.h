@@ -110,9 +110,16 @@ struct User {
   std::string key;  // immutable source key, sent as externalId
   AttrValues values;
 
-  const std::string_view Get(Attr a) const { return values[static_cast<std::size_t>(a)]; }
+  // The value of `a` as an owned copy: safe to keep anywhere.
+  std::string Get(Attr a) const { return values[static_cast<std::size_t>(a)]; }
+  // The value of `a` without a copy, valid while this row lives and is not Set
+  // (core/attr_values.h); a temporary row has no View.
+  std::string_view View(Attr a) const& SCIMSYNC_LIFETIMEBOUND {
+    return values.View(static_cast<std::size_t>(a));
+  }
+  std::string_view View(Attr a) const&& = delete;
   void Set(Attr a, std::string_view v) { values.Set(static_cast<std::size_t>(a), v); }
-  bool Active() const { return Get(Attr::kActive) != "false"; }
+  bool Active() const { return View(Attr::kActive) != "false"; }
 };
 
 struct Group {

@@ -191,7 +191,7 @@ void UserOps::Create(const User& desired, bool stale_id) {
   // Written before the POST (see MarkCreates), unless MarkCreates did.
   if (!premarked) overlay_.PutUser(row);
 
-  const std::string name(desired.Get(Attr::kUserName));
+  const std::string name = desired.Get(Attr::kUserName);
   // A create whose answer was lost is not sent again before a lookup by externalId
   // shows that it did not land.
   auto find = [&] { return CreateFoundBy(LookUp(desired.key, "")); };
@@ -258,7 +258,7 @@ Lookup<RemoteUser> UserOps::LookUp(const std::string& key, const std::string& us
 
 void UserOps::Adopt(const User& desired, const std::string& why) {
   KnownUser row = overlay_.User(desired.key);
-  Lookup<RemoteUser> q = LookUp(desired.key, std::string(desired.Get(Attr::kUserName)));
+  Lookup<RemoteUser> q = LookUp(desired.key, desired.Get(Attr::kUserName));
   if (q.answer.action != Action::kDone) {
     if (q.answer.action == Action::kStopAuth || q.answer.action == Action::kCancelled) return;
     Fail(row, &desired, q.answer.response, q.answer.action == Action::kReject);
@@ -298,7 +298,7 @@ void UserOps::Adopt(const User& desired, const std::string& why) {
 
 void UserOps::AdoptPlanned(const Operation& op) {
   KnownUser row = overlay_.User(op.key);
-  const std::string name(op.user.Get(Attr::kUserName));
+  const std::string name = op.user.Get(Attr::kUserName);
   const AttrValues have = op.target_values ? *op.target_values : row.values;
   Answer a = runner_.SendWithIfMatch(
       Verb::kPatchUser, "adopt user " + name,
@@ -396,12 +396,12 @@ void UserOps::Update(const Operation& op) {
 void UserOps::Patch(KnownUser row, const User& desired, Verb verb, AttrValues have,
                     std::vector<AttrChange> changes, bool adopting,
                     const std::string& external_id) {
-  const std::string name(desired.Get(Attr::kUserName));
+  const std::string name = desired.Get(Attr::kUserName);
   if (changes.empty() && external_id.empty()) {
     // Already as desired (an adopted user that matches): nothing to send.
     AttrValues values = desired.values;
     for (std::size_t i = 0; i < kAttrCount; ++i) {
-      if (options_.keep[i] && desired.values[i].empty()) values.Set(i, have[i]);
+      if (options_.keep[i] && desired.values[i].empty()) values.Set(i, have.View(i));
     }
     Synced(row, values);
     return;
@@ -474,7 +474,7 @@ void UserOps::Deprovision(const Operation& op) {
   }
   const Verb verb = del ? Verb::kDeleteUser : Verb::kDisableUser;
   const std::vector<AttrChange> changes = {
-      {Attr::kActive, std::string(row.values[kActive].empty() ? "true" : row.values[kActive]), "false"}};
+      {Attr::kActive, row.values[kActive].empty() ? "true" : row.values[kActive], "false"}};
   Answer a = runner_.SendWithIfMatch(
       verb, std::string(VerbName(verb)) + " " + op.label,
       [&](const std::string& etag, const TargetResponse*) {
@@ -559,7 +559,7 @@ void UserOps::Resolve(const Operation& op) {
   }
   int matches = 0;
   if (!remote) {
-    std::string user_name(row.values[kUserName]);
+    std::string user_name = row.values[kUserName];
     if (user_name.empty()) user_name = op.user.Get(Attr::kUserName);
     Lookup<RemoteUser> q = LookUp(row.key, user_name);
     if (q.answer.action != Action::kDone) return unresolved(q.answer);

@@ -241,13 +241,13 @@ Result<Parsed> ParseFiles(std::string_view users, const std::string& users_name,
                        "duplicate " + mapping.key_field + " " + Quote(u.key) + " (first on line " +
                            std::to_string(lines[first]) + ")");
     }
-    const std::string_view name = u.Get(Attr::kUserName);
+    const std::string_view name = u.View(Attr::kUserName);
     if (!name.empty()) {
       first = user_names.Insert(Fnv1a(name, /*fold=*/true), idx, [&](std::uint32_t j) {
-        return EqualsIgnoreCase(list[j].Get(Attr::kUserName), name);
+        return EqualsIgnoreCase(list[j].View(Attr::kUserName), name);
       });
       if (first != IndexSet::kNone) {
-        const std::string_view earlier = list[first].Get(Attr::kUserName);
+        const std::string_view earlier = list[first].View(Attr::kUserName);
         std::string first_line = std::to_string(lines[first]);
         return LineError(ErrorCode::kInvalidArgument, users_name, line,
                          earlier == name

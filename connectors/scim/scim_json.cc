@@ -55,7 +55,7 @@ void SubObject(Writer& w, const User& user, ScimShape shape, std::string_view co
   bool open = false;
   for (const AttrInfo& info : kAttrs) {
     if (info.scim.shape != shape || info.scim.container != container) continue;
-    const std::string_view v = user.Get(info.attr);
+    const std::string_view v = user.View(info.attr);
     if (v.empty()) continue;
     if (!open) {
       Key(w, container);
@@ -335,7 +335,7 @@ std::string UserJson(const User& user) {
   for (std::size_t i = 0; i < kAttrs.size(); ++i) {
     const AttrInfo& info = kAttrs[i];
     const ScimInfo& scim = info.scim;
-    const std::string_view v = user.Get(info.attr);
+    const std::string_view v = user.View(info.attr);
     switch (scim.shape) {
       case ScimShape::kTopLevel:
         if (!v.empty()) StrMember(w, scim.leaf, v);

@@ -145,6 +145,41 @@ TEST_CASE("users round-trip with every field") {
   }
 }
 
+TEST_CASE("Load(desired): a row whose values equal its desired user's shares that block") {
+  auto store = OpenMemory();
+  KnownUser same = SampleUser("E1"), changed = SampleUser("E2"), gone = SampleUser("E3");
+  REQUIRE(store->PutUser(same).ok());
+  REQUIRE(store->PutUser(changed).ok());
+  REQUIRE(store->PutUser(gone).ok());
+  // Sorted by key, as a Directory is: E0 has no row, E3 no desired user.
+  std::vector<User> desired(3);
+  desired[0].key = "E0";
+  desired[0].values = same.values;
+  desired[1].key = "E1";
+  desired[1].values = same.values;
+  desired[1].values.Set(0, "x");  // a copy of its own: values equal, storage not
+  desired[1].values.Set(0, same.values.View(0));
+  desired[2].key = "E2";
+  desired[2].values = changed.values;
+  desired[2].values.Set(static_cast<std::size_t>(Attr::kTitle), "new title");
+  REQUIRE_FALSE(desired[1].values.SharesStorageWith(same.values));
+
+  auto st = store->Load(&desired);
+  REQUIRE(st.ok());
+  REQUIRE(st->users.size() == 3);
+  CHECK(st->users[0].values.SharesStorageWith(desired[1].values));
+  CHECK_FALSE(st->users[1].values.SharesStorageWith(desired[2].values));
+  // Every row reads as without `desired`, byte for byte.
+  auto plain = store->Load();
+  REQUIRE(plain.ok());
+  for (std::size_t i = 0; i < 3; ++i) CheckSameUser(st->users[i], plain->users[i]);
+  CheckSameUser(st->users[0], same);
+  CheckSameUser(st->users[1], changed);
+  // The shared block outlives the desired users.
+  desired.clear();
+  CheckSameUser(st->users[0], same);
+}
+
 TEST_CASE("groups round-trip with every field; Load is sorted by key") {
   auto store = OpenMemory();
   KnownGroup g = SampleGroup("G2");

@@ -1379,5 +1379,24 @@ TEST_CASE("push_groups = false: a snapshot's groups are ignored, not listed as u
   CHECK(p.unmanaged_groups.empty());
 }
 
+TEST_CASE("member lists: a state row's list is used as is when sorted, sorted when not") {
+  Directory d = Base();
+  KnownState k = AfterSync(d);
+  // Sorted, unique (as Load keeps them): nothing to do, then one member each way.
+  CHECK(Plain(d, k) == "# plan: 0 operations (users +0 ~0 -0, groups +0 ~0 -0, members +0 -0)\n");
+  k.groups[1].members = {"E1", "E3"};
+  CHECK(Plain(d, k) ==
+        "add-members    Staff Staff +1 members (E2)\n"
+        "# plan: 1 operations (users +0 ~0 -0, groups +0 ~0 -0, members +1 -0)\n");
+  // Out of order and with a duplicate (a state file written by hand): the same plan
+  // as for the sorted list.
+  k.groups[1].members = {"E3", "E1", "E3"};
+  CHECK(Plain(d, k) ==
+        "add-members    Staff Staff +1 members (E2)\n"
+        "# plan: 1 operations (users +0 ~0 -0, groups +0 ~0 -0, members +1 -0)\n");
+  k.groups[1].members = {"E3", "E2", "E1", "E2"};
+  CHECK(Plain(d, k) == "# plan: 0 operations (users +0 ~0 -0, groups +0 ~0 -0, members +0 -0)\n");
+}
+
 }  // namespace
 }  // namespace scimsync

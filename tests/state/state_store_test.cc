@@ -64,7 +64,7 @@ double ThreadCpuSeconds() {
          static_cast<double>(r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1e6;
 }
 
-std::string_view V(const KnownUser& u, Attr a) { return u.values[static_cast<std::size_t>(a)]; }
+std::string_view V(const KnownUser& u, Attr a) { return u.values.View(static_cast<std::size_t>(a)); }
 
 KnownUser SampleUser(const std::string& key = "E1") {
   KnownUser u;

@@ -264,6 +264,13 @@ class PlanBuilder {
     return InBackoff(status, failed_hash, source_hash, next_retry, options_.now);
   }
 
+  // Waits for the row `k` of desired object `d`: d's hash (a pass over its values)
+  // only for a failing row, the only kind that can wait for it.
+  template <typename Row, typename Desired>
+  bool WaitsFor(const Row& k, const Desired& d) const {
+    return Failing(k.status) && Waits(k.status, k.failed_hash, SourceHash(d), k.next_retry);
+  }
+
   void Defer(SysTime next_retry) {
     ++deferred_;
     earliest_retry_ = std::min(earliest_retry_, next_retry);
@@ -296,7 +303,7 @@ class PlanBuilder {
   // ---- users (phases 1, 2, 5) ------------------------------------------------
   // Whether desired user d (known row k) looks for its target object in the snapshot.
   bool SeeksUser(const User& d, const KnownUser* k) const {
-    if (k && (k->uncertain || Waits(k->status, k->failed_hash, SourceHash(d), k->next_retry))) {
+    if (k && (k->uncertain || WaitsFor(*k, d))) {
       return false;
     }
     return !OnTarget(k) || !index_.User(k->target_id);
@@ -358,7 +365,7 @@ class PlanBuilder {
   }
 
   void PlanDesiredUser(const User& d, const KnownUser* k, UserFate& fate) {
-    if (k && Waits(k->status, k->failed_hash, SourceHash(d), k->next_retry)) {
+    if (k && WaitsFor(*k, d)) {
       Defer(k->next_retry);
       fate.will_exist = OnTarget(k);
       return;
@@ -541,7 +548,7 @@ class PlanBuilder {
 
   bool SeeksGroup(const Group& d, const KnownGroup* k) const {
     if (renamed_from_.count(d.key)) return false;
-    if (k && (k->uncertain || Waits(k->status, k->failed_hash, SourceHash(d), k->next_retry))) {
+    if (k && (k->uncertain || WaitsFor(*k, d))) {
       return false;
     }
     return !OnTarget(k) || !index_.Group(k->target_id);
@@ -614,7 +621,7 @@ class PlanBuilder {
       PlanRekey(d, k, *it->second);
       return;
     }
-    if (k && Waits(k->status, k->failed_hash, SourceHash(d), k->next_retry)) {
+    if (k && WaitsFor(*k, d)) {
       Defer(k->next_retry);
       return;
     }

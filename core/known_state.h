@@ -12,7 +12,7 @@
 
 namespace scimsync {
 
-enum class ObjectStatus {
+enum class ObjectStatus : std::uint8_t {
   kSynced = 0,    // target matches `values`
   kPending,       // planned, not yet confirmed
   kConflict,      // 409 with 0 or >1 matches, or ambiguous lookup
@@ -24,14 +24,16 @@ enum class ObjectStatus {
 std::string_view ObjectStatusName(ObjectStatus s);
 std::optional<ObjectStatus> ObjectStatusByName(std::string_view name);
 
+// A million of these are loaded at once: fields ordered so that none pads (128 bytes
+// with libstdc++).
 struct KnownUser {
   std::string key;
   std::string target_id;   // empty: not (known to be) on the target
   AttrValues values;       // last representation the target confirmed
   ObjectStatus status = ObjectStatus::kPending;
   bool uncertain = false;  // an outcome was unknown: re-read before the next write
-  std::string last_error;
   int attempts = 0;
+  std::string last_error;
   SysTime next_retry{};    // epoch = no wait
   std::uint64_t failed_hash = 0;  // SourceHash() of the desired user when it failed
 };

@@ -38,6 +38,8 @@ Result<User> ApplyMapping(const Mapping& mapping, const FieldGetter& get) {
   if (u.key.empty()) {
     return Status(ErrorCode::kInvalidArgument, "missing key (" + mapping.key_field + ")");
   }
+  // Collected first, then packed into the row at once (AttrValues::Assign).
+  std::array<std::string, kAttrCount> vals;
   for (const auto& info : kAttrs) {
     const AttrMapping& am = mapping.at(info.attr);
     std::string v;
@@ -55,16 +57,20 @@ Result<User> ApplyMapping(const Mapping& mapping, const FieldGetter& get) {
       }
       v = *b ? "true" : "false";
     }
-    u.Set(info.attr, std::move(v));
+    vals[static_cast<std::size_t>(info.attr)] = std::move(v);
   }
-  if (u.Get(Attr::kDisplayName).empty()) {
-    std::string given = u.Get(Attr::kGivenName), family = u.Get(Attr::kFamilyName);
-    std::string dn = given;
-    if (!given.empty() && !family.empty()) dn += " ";
-    dn += family;
-    if (dn.empty()) dn = u.Get(Attr::kUserName);
-    u.Set(Attr::kDisplayName, dn);
+  std::string& display = vals[static_cast<std::size_t>(Attr::kDisplayName)];
+  if (display.empty()) {
+    const std::string& given = vals[static_cast<std::size_t>(Attr::kGivenName)];
+    const std::string& family = vals[static_cast<std::size_t>(Attr::kFamilyName)];
+    display = given;
+    if (!given.empty() && !family.empty()) display += " ";
+    display += family;
+    if (display.empty()) display = vals[static_cast<std::size_t>(Attr::kUserName)];
   }
+  std::array<std::string_view, kAttrCount> views;
+  for (std::size_t i = 0; i < kAttrCount; ++i) views[i] = vals[i];
+  u.values.Assign(views);
   return u;
 }
 

@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/attr_values.h"
+
 namespace scimsync {
 
 enum class Attr : int {
@@ -102,15 +104,22 @@ std::optional<Attr> AttrByName(std::string_view name);
 // True if values a and b of attribute `attr` say the same, by its AttrKind.
 bool SameAttrValue(Attr attr, std::string_view a, std::string_view b);
 
-using AttrValues = std::array<std::string, kAttrCount>;
+using AttrValues = PackedValues<kAttrCount>;
 
 struct User {
   std::string key;  // immutable source key, sent as externalId
   AttrValues values;
 
-  const std::string& Get(Attr a) const { return values[static_cast<std::size_t>(a)]; }
-  void Set(Attr a, std::string v) { values[static_cast<std::size_t>(a)] = std::move(v); }
-  bool Active() const { return Get(Attr::kActive) != "false"; }
+  // The value of `a` as an owned copy: safe to keep anywhere.
+  std::string Get(Attr a) const { return values[static_cast<std::size_t>(a)]; }
+  // The value of `a` without a copy, valid while this row lives and is not Set
+  // (core/attr_values.h); a temporary row has no View.
+  std::string_view View(Attr a) const& SCIMSYNC_LIFETIMEBOUND {
+    return values.View(static_cast<std::size_t>(a));
+  }
+  std::string_view View(Attr a) const&& = delete;
+  void Set(Attr a, std::string_view v) { values.Set(static_cast<std::size_t>(a), v); }
+  bool Active() const { return View(Attr::kActive) != "false"; }
 };
 
 struct Group {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <string_view>
 #include <tuple>
 #include <unordered_map>
@@ -27,13 +28,48 @@ struct UserFate {
   bool held_back = false;   // the deletion guard kept this user's deprovisioning back
 };
 
+std::vector<std::string> SortedUnique(std::vector<std::string> v) {
+  if (!std::is_sorted(v.begin(), v.end())) std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+  return v;
+}
+
+// A sorted, unique list of member keys: borrowed from a state row that already is
+// one (Load keeps them so), else an owned sorted copy. A million memberships are
+// then not copied (twice: `have` and `ours`) for a plan that changes none.
+class MemberList {
+ public:
+  MemberList() = default;
+  // `v` must outlive the list if it is borrowed (a KnownState row does).
+  static MemberList Of(const std::vector<std::string>& v) {
+    MemberList m;
+    if (std::adjacent_find(v.begin(), v.end(), std::greater_equal<>()) == v.end()) {
+      m.borrowed_ = &v;
+    } else {
+      m.own_ = SortedUnique(v);
+    }
+    return m;
+  }
+  // Takes a list that is already sorted and unique.
+  MemberList& operator=(std::vector<std::string> sorted) {
+    borrowed_ = nullptr;
+    own_ = std::move(sorted);
+    return *this;
+  }
+  const std::vector<std::string>& get() const { return borrowed_ ? *borrowed_ : own_; }
+
+ private:
+  const std::vector<std::string>* borrowed_ = nullptr;
+  std::vector<std::string> own_;
+};
+
 // Per group, what to diff membership against once the guard has decided.
 struct GroupWork {
   const Group* desired = nullptr;
   std::string target_id;
-  std::vector<std::string> have;      // user keys the target holds (as far as we know), sorted
+  MemberList have;                    // user keys the target holds (as far as we know)
   std::vector<std::string> have_ids;  // snapshot: member ids bound to no key, sorted
-  std::vector<std::string> ours;      // the state row's members (what scimsync put there)
+  MemberList ours;                    // the state row's members (what scimsync put there)
   bool observed = false;              // `have` was read from the target and `ours` is known
 };
 
@@ -55,12 +91,6 @@ const T* Find(const std::vector<const T*>& v, std::string_view key) {
   auto it = std::lower_bound(v.begin(), v.end(), key,
                              [](const T* x, std::string_view k) { return x->key < k; });
   return it != v.end() && (*it)->key == key ? *it : nullptr;
-}
-
-std::vector<std::string> SortedUnique(std::vector<std::string> v) {
-  if (!std::is_sorted(v.begin(), v.end())) std::sort(v.begin(), v.end());
-  v.erase(std::unique(v.begin(), v.end()), v.end());
-  return v;
 }
 
 bool Contains(const std::vector<std::string>& sorted, const std::string& s) {
@@ -119,21 +149,21 @@ std::string Count(long n, std::string_view one, std::string_view many) {
   return std::to_string(n) + " " + std::string(n == 1 ? one : many);
 }
 
-const std::string& UserNameOf(const AttrValues& v) {
-  return v[static_cast<std::size_t>(Attr::kUserName)];
+std::string_view UserNameOf(const AttrValues& v) {
+  return v.View(static_cast<std::size_t>(Attr::kUserName));
 }
 
 // `active` as a value: absent means active.
 std::string_view ActiveValue(std::string_view v) { return v.empty() ? "true" : v; }
 
-bool SameValue(std::size_t i, const std::string& a, const std::string& b) {
+bool SameValue(std::size_t i, std::string_view a, std::string_view b) {
   return SameAttrValue(static_cast<Attr>(i), a, b);
 }
 
 // What a state row says the target holds: a disabled row is inactive.
 AttrValues StateValues(const KnownUser& k) {
   AttrValues v = k.values;
-  if (k.status == ObjectStatus::kDisabled) v[kActive] = "false";
+  if (k.status == ObjectStatus::kDisabled) v.Set(kActive, "false");
   return v;
 }
 
@@ -151,13 +181,13 @@ std::string UserDrift(const AttrValues& state, const AttrValues& have,
   if (external_id) parts.push_back("externalId changed");
   for (const auto& c : changes) {
     auto i = static_cast<std::size_t>(c.attr);
-    if (SameValue(i, state[i], have[i])) continue;
+    if (SameValue(i, state.View(i), have.View(i))) continue;
     std::string name(Info(c.attr).name);
     if (i == kActive) {
-      parts.push_back("active set to " + std::string(ActiveValue(have[i])));
-    } else if (have[i].empty()) {
+      parts.push_back("active set to " + std::string(ActiveValue(have.View(i))));
+    } else if (have.View(i).empty()) {
       parts.push_back(name + " removed");
-    } else if (state[i].empty()) {
+    } else if (state.View(i).empty()) {
       parts.push_back(name + " added");
     } else {
       parts.push_back(name + " changed");
@@ -234,6 +264,13 @@ class PlanBuilder {
     return InBackoff(status, failed_hash, source_hash, next_retry, options_.now);
   }
 
+  // Waits for the row `k` of desired object `d`: d's hash (a pass over its values)
+  // only for a failing row, the only kind that can wait for it.
+  template <typename Row, typename Desired>
+  bool WaitsFor(const Row& k, const Desired& d) const {
+    return Failing(k.status) && Waits(k.status, k.failed_hash, SourceHash(d), k.next_retry);
+  }
+
   void Defer(SysTime next_retry) {
     ++deferred_;
     earliest_retry_ = std::min(earliest_retry_, next_retry);
@@ -244,7 +281,7 @@ class PlanBuilder {
     op.kind = kind;
     op.key = d ? d->key : k->key;
     if (k) op.target_id = k->target_id;
-    op.label = d ? d->Get(Attr::kUserName) : UserNameOf(k->values);
+    op.label = d ? d->View(Attr::kUserName) : UserNameOf(k->values);
     if (op.label.empty() && k) op.label = UserNameOf(k->values);
     if (d) op.user = *d;
     return op;
@@ -266,7 +303,7 @@ class PlanBuilder {
   // ---- users (phases 1, 2, 5) ------------------------------------------------
   // Whether desired user d (known row k) looks for its target object in the snapshot.
   bool SeeksUser(const User& d, const KnownUser* k) const {
-    if (k && (k->uncertain || Waits(k->status, k->failed_hash, SourceHash(d), k->next_retry))) {
+    if (k && (k->uncertain || WaitsFor(*k, d))) {
       return false;
     }
     return !OnTarget(k) || !index_.User(k->target_id);
@@ -275,7 +312,7 @@ class PlanBuilder {
   void MatchUsers() {
     std::vector<MatchSeeker> seekers;
     for (const User* d : du_) {
-      if (SeeksUser(*d, Find(ku_, d->key))) seekers.push_back({d->key, d->Get(Attr::kUserName)});
+      if (SeeksUser(*d, Find(ku_, d->key))) seekers.push_back({d->key, d->View(Attr::kUserName)});
     }
     std::vector<MatchTarget> targets;
     for (const auto& u : snap_->users) targets.push_back({u.id, u.external_id, UserNameOf(u.values)});
@@ -289,8 +326,22 @@ class PlanBuilder {
     }
   }
 
+  // How many users the merge below visits (keys in du_, ku_ or both): fates_ is
+  // reserved to that, not to the sum, which would leave a million slots unused.
+  std::size_t MergedCount() const {
+    std::size_t n = 0;
+    for (std::size_t i = 0, j = 0; i < du_.size() || j < ku_.size(); ++n) {
+      int cmp = i == du_.size()   ? 1
+                : j == ku_.size() ? -1
+                                  : du_[i]->key.compare(ku_[j]->key);
+      if (cmp <= 0) ++i;
+      if (cmp >= 0) ++j;
+    }
+    return n;
+  }
+
   void PlanUsers() {
-    fates_.reserve(du_.size() + ku_.size());
+    fates_.reserve(MergedCount());
     for (std::size_t i = 0, j = 0; i < du_.size() || j < ku_.size();) {
       int cmp = i == du_.size()   ? 1
                 : j == ku_.size() ? -1
@@ -314,7 +365,7 @@ class PlanBuilder {
   }
 
   void PlanDesiredUser(const User& d, const KnownUser* k, UserFate& fate) {
-    if (k && Waits(k->status, k->failed_hash, SourceHash(d), k->next_retry)) {
+    if (k && WaitsFor(*k, d)) {
       Defer(k->next_retry);
       fate.will_exist = OnTarget(k);
       return;
@@ -338,7 +389,7 @@ class PlanBuilder {
     AttrValues have = k->values;
     // A disabled row is inactive on the target whatever `values` holds, so a
     // returning user always gets active=true (re-activation, never re-create).
-    if (k->status == ObjectStatus::kDisabled) have[kActive] = "false";
+    if (k->status == ObjectStatus::kDisabled) have.Set(kActive, "false");
     std::vector<AttrChange> changes = DiffUser(have, d.values, options_.keep);
     if (!changes.empty()) AddUserOp(OpKind::kUpdateUser, &d, k).changes = std::move(changes);
   }
@@ -348,7 +399,7 @@ class PlanBuilder {
     AttrValues state = StateValues(k);
     AttrValues have = t.values;
     // A target that leaves `active` out says nothing about it: trust the state.
-    if (have[kActive].empty()) have[kActive] = state[kActive];
+    if (have.View(kActive).empty()) have.Set(kActive, state.View(kActive));
     std::vector<AttrChange> changes = DiffUser(have, d.values, options_.keep);
     // An empty externalId is not repaired: some targets do not store it, and a
     // repair that never sticks would cost a PATCH every reconciling cycle.
@@ -365,7 +416,7 @@ class PlanBuilder {
       return;
     }
     bool stale = k.status != ObjectStatus::kSynced && k.status != ObjectStatus::kDisabled;
-    for (std::size_t i = 0; i < kAttrCount && !stale; ++i) stale = !SameValue(i, state[i], have[i]);
+    for (std::size_t i = 0; i < kAttrCount && !stale; ++i) stale = !SameValue(i, state.View(i), have.View(i));
     if (stale) {
       Operation& op = AddUserOp(OpKind::kBindUser, &d, &k);
       op.detail = kStateRefresh;
@@ -405,7 +456,7 @@ class PlanBuilder {
     op.target_values = t.values;
     op.drift = drift;
     bound_user_ids_.push_back({t.id, d.key});
-    if (!OnTarget(k) && ActiveValue(t.values[kActive]) != "false") ++newly_live_;
+    if (!OnTarget(k) && ActiveValue(t.values.View(kActive)) != "false") ++newly_live_;
     return true;
   }
 
@@ -438,7 +489,7 @@ class PlanBuilder {
       // target, so its memberships are removed as in disable mode (fate.deleted
       // stays false), and a locked row is not deleted again.
       const bool locked = k.status == ObjectStatus::kDisabled;
-      const bool unlocked_by_hand = locked && t && t->values[kActive] == "true";
+      const bool unlocked_by_hand = locked && t && t->values.View(kActive) == "true";
       if (locked && !unlocked_by_hand) return;
       Operation& op = AddUserOp(OpKind::kDeleteUser, nullptr, &k);
       if (unlocked_by_hand) op.drift = "active set to true on the target";
@@ -450,10 +501,10 @@ class PlanBuilder {
       return;
     }
     const bool state_disabled =
-        k.status == ObjectStatus::kDisabled || k.values[kActive] == "false";
-    std::string active = t && !t->values[kActive].empty() ? t->values[kActive]
+        k.status == ObjectStatus::kDisabled || k.values.View(kActive) == "false";
+    std::string active = t && !t->values.View(kActive).empty() ? std::string(t->values.View(kActive))
                          : state_disabled                 ? "false"
-                                                          : std::string(ActiveValue(k.values[kActive]));
+                                                          : std::string(ActiveValue(k.values.View(kActive)));
     if (active != "false") {
       Operation& op = AddUserOp(OpKind::kDisableUser, nullptr, &k);
       op.changes = {{Attr::kActive, active, "false"}};
@@ -497,7 +548,7 @@ class PlanBuilder {
 
   bool SeeksGroup(const Group& d, const KnownGroup* k) const {
     if (renamed_from_.count(d.key)) return false;
-    if (k && (k->uncertain || Waits(k->status, k->failed_hash, SourceHash(d), k->next_retry))) {
+    if (k && (k->uncertain || WaitsFor(*k, d))) {
       return false;
     }
     return !OnTarget(k) || !index_.Group(k->target_id);
@@ -570,7 +621,7 @@ class PlanBuilder {
       PlanRekey(d, k, *it->second);
       return;
     }
-    if (k && Waits(k->status, k->failed_hash, SourceHash(d), k->next_retry)) {
+    if (k && WaitsFor(*k, d)) {
       Defer(k->next_retry);
       return;
     }
@@ -595,7 +646,7 @@ class PlanBuilder {
       AddGroupOp(OpKind::kUpdateGroup, &d, k).changes = {
           {Attr::kDisplayName, k->display_name, d.display_name}};
     }
-    std::vector<std::string> members = SortedUnique(k->members);
+    MemberList members = MemberList::Of(k->members);
     work_.push_back({&d, k->target_id, members, {}, members, false});
   }
 
@@ -635,13 +686,13 @@ class PlanBuilder {
       op.external_id = d.key;
       op.external_id_was = external_id;
     }
-    GroupWork w{&d, old.target_id, {}, {}, SortedUnique(old.members), t != nullptr};
+    GroupWork w{&d, old.target_id, {}, {}, MemberList::Of(old.members), t != nullptr};
     if (t) {
       std::tie(w.have, w.have_ids) = MapMembers(*t);
     } else {
       w.have = w.ours;
     }
-    op.target_members = w.have;
+    op.target_members = w.have.get();
     work_.push_back(std::move(w));
   }
 
@@ -650,7 +701,7 @@ class PlanBuilder {
       PlanRetype(d, k, t.display_name);
       return;
     }
-    GroupWork w{&d, k.target_id, {}, {}, SortedUnique(k.members), true};
+    GroupWork w{&d, k.target_id, {}, {}, MemberList::Of(k.members), true};
     std::tie(w.have, w.have_ids) = MapMembers(t);
     const bool rename = t.display_name != d.display_name;
     const bool fix_external_id = !t.external_id.empty() && t.external_id != d.key;
@@ -665,12 +716,12 @@ class PlanBuilder {
         op.external_id_was = t.external_id;
       }
       op.drift = DriftText(drift);
-      op.target_members = w.have;
-    } else if (k.display_name != t.display_name || w.ours != w.have ||
+      op.target_members = w.have.get();
+    } else if (k.display_name != t.display_name || w.ours.get() != w.have.get() ||
                k.status != ObjectStatus::kSynced) {
       Operation& op = AddGroupOp(OpKind::kBindGroup, &d, &k);
       op.detail = kStateRefresh;
-      op.target_members = w.have;
+      op.target_members = w.have.get();
     }
     work_.push_back(std::move(w));
   }
@@ -708,9 +759,9 @@ class PlanBuilder {
     // Members scimsync put there before (a group deleted and re-created on the
     // target) count as ours; an adopted group's other members are foreign.
     GroupWork w{&d, t.id, {}, {}, {}, OnTarget(k)};
-    if (OnTarget(k)) w.ours = SortedUnique(k->members);
+    if (OnTarget(k)) w.ours = MemberList::Of(k->members);
     std::tie(w.have, w.have_ids) = MapMembers(t);
-    op.target_members = w.have;
+    op.target_members = w.have.get();
     work_.push_back(std::move(w));
   }
 
@@ -822,11 +873,13 @@ class PlanBuilder {
   void PlanMembers() {
     const bool keep_foreign = options_.foreign_members == ForeignMembers::kKeep;
     for (GroupWork& w : work_) {
-      std::vector<std::string> want = SortedUnique(w.desired->members);
+      const MemberList want_list = MemberList::Of(w.desired->members);
+      const std::vector<std::string>& want = want_list.get();
       std::vector<std::string> add, remove, remove_ids;
-      std::set_difference(want.begin(), want.end(), w.have.begin(), w.have.end(),
+      const std::vector<std::string>& have = w.have.get();
+      std::set_difference(want.begin(), want.end(), have.begin(), have.end(),
                           std::back_inserter(add));
-      std::set_difference(w.have.begin(), w.have.end(), want.begin(), want.end(),
+      std::set_difference(have.begin(), have.end(), want.begin(), want.end(),
                           std::back_inserter(remove));
       std::erase_if(add, [&](const std::string& m) {
         const UserFate* f = FindFate(fates_, m);
@@ -837,17 +890,17 @@ class PlanBuilder {
         // drops the membership row for them.
         const UserFate* f = FindFate(fates_, m);
         return (f && (f->uncertain || f->deleted || f->held_back)) ||
-               (keep_foreign && !Contains(w.ours, m));
+               (keep_foreign && !Contains(w.ours.get(), m));
       });
       if (!keep_foreign) remove_ids = std::move(w.have_ids);
       std::string add_drift, remove_drift;
       if (w.observed) {
         add_drift = MemberDrift(
-            std::count_if(add.begin(), add.end(), [&](const auto& m) { return Contains(w.ours, m); }),
+            std::count_if(add.begin(), add.end(), [&](const auto& m) { return Contains(w.ours.get(), m); }),
             "removed on the target");
         remove_drift = MemberDrift(
             std::count_if(remove.begin(), remove.end(),
-                          [&](const auto& m) { return !Contains(w.ours, m); }) +
+                          [&](const auto& m) { return !Contains(w.ours.get(), m); }) +
                 static_cast<long>(remove_ids.size()),
             "added on the target");
       }
@@ -953,7 +1006,7 @@ class PlanBuilder {
     }
     for (const auto& id : bound_group_ids_) groups.insert(id);
     for (const auto& u : snap_->users) {
-      if (!users.count(u.id)) plan_.unmanaged_users.push_back({u.id, UserNameOf(u.values)});
+      if (!users.count(u.id)) plan_.unmanaged_users.push_back({u.id, std::string(UserNameOf(u.values))});
     }
     // Groups left to the target (push_groups = false) are not read, nor ours to judge.
     if (options_.push_groups) {
@@ -1003,8 +1056,8 @@ std::vector<AttrChange> DiffUser(const AttrValues& have, const AttrValues& want,
                                  const std::array<bool, kAttrCount>& keep) {
   std::vector<AttrChange> out;
   for (std::size_t i = 0; i < kAttrCount; ++i) {
-    const std::string& h = have[i];
-    const std::string& w = want[i];
+    const std::string_view h = have.View(i);
+    const std::string_view w = want.View(i);
     // By the attribute's kind (SameAttrValue): a case-only change of userName is a
     // change the target should get; one of an email address is not (a target that
     // lowercases addresses would otherwise be patched on every reconciling cycle).
@@ -1013,10 +1066,10 @@ std::vector<AttrChange> DiffUser(const AttrValues& have, const AttrValues& want,
     if (i == kActive) {
       // A user is active unless something says false (SameAttrValue): a target
       // that leaves `active` out must not cost a PATCH every cycle.
-      out.push_back({Attr::kActive, h, w.empty() ? "true" : w});
+      out.push_back({Attr::kActive, std::string(h), std::string(w.empty() ? "true" : w)});
       continue;
     }
-    out.push_back({static_cast<Attr>(i), h, w});
+    out.push_back({static_cast<Attr>(i), std::string(h), std::string(w)});
   }
   return out;
 }

@@ -256,7 +256,7 @@ CycleReport RunCycle(const Config& config, Source& source, Target* target, State
   }
 
   // 2. Plan against what we know.
-  Result<KnownState> known = state.Load();
+  Result<KnownState> known = state.Load(&desired.users);
   if (!known.ok()) {
     LogError("state_error", {{"error", known.status().message()}});
     stop(known.status().code(), "state store: " + known.status().message());
@@ -323,7 +323,7 @@ CycleReport RunCycle(const Config& config, Source& source, Target* target, State
     run_status = resolver.Run(report.plan, Phase::kResolve, Phase::kResolve);
     resolve_conflicts = resolver.counters().Get(Counter::kConflicts);
     if (run_status.ok()) {
-      known = state.Load();
+      known = state.Load(&desired.users);
       if (!known.ok()) {
         run_status = known.status();
       } else {

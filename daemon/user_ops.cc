@@ -10,7 +10,7 @@ constexpr std::size_t kUserName = static_cast<std::size_t>(Attr::kUserName);
 
 // Values after applying `changes` to `values`.
 AttrValues Applied(AttrValues values, const std::vector<AttrChange>& changes) {
-  for (const auto& c : changes) values[static_cast<std::size_t>(c.attr)] = c.new_value;
+  for (const auto& c : changes) values.Set(static_cast<std::size_t>(c.attr), c.new_value);
   return values;
 }
 
@@ -411,7 +411,7 @@ void UserOps::Patch(KnownUser row, const User& desired, Verb verb, AttrValues ha
     // Already as desired (an adopted user that matches): nothing to send.
     AttrValues values = desired.values;
     for (std::size_t i = 0; i < kAttrCount; ++i) {
-      if (options_.keep[i] && desired.values[i].empty()) values[i] = have[i];
+      if (options_.keep[i] && desired.values[i].empty()) values.Set(i, have.View(i));
     }
     Synced(row, values);
     return;
@@ -500,7 +500,7 @@ void UserOps::Deprovision(const Operation& op) {
         // The DELETE locked the user (Keeper): still there under the same id, so the
         // row keeps it, disabled, and is not deleted again; a re-hire re-activates it.
         // Its memberships were removed in phase 4 (core/planner.h).
-        row.values[kActive] = "false";
+        row.values.Set(kActive, "false");
         row.status = ObjectStatus::kDisabled;
         counters_.Add(Counter::kUsersDeleted);
       } else if (del || a.action == Action::kGone) {
@@ -510,7 +510,7 @@ void UserOps::Deprovision(const Operation& op) {
         row.status = ObjectStatus::kDeleted;
         counters_.Add(Counter::kUsersDeleted);
       } else {
-        row.values[kActive] = "false";
+        row.values.Set(kActive, "false");
         row.status = ObjectStatus::kDisabled;
         counters_.Add(Counter::kUsersDisabled);
       }

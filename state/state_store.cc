@@ -220,6 +220,15 @@ class RawQuery {
   sqlite3_stmt* st_ = nullptr;
 };
 
+// True if `have` holds exactly `values` (byte for byte: sharing a block must not
+// change what the row says).
+bool SameValues(const AttrValues& have, const std::array<std::string_view, kAttrCount>& values) {
+  for (std::size_t a = 0; a < kAttrCount; ++a) {
+    if (have.View(a) != values[a]) return false;
+  }
+  return true;
+}
+
 // `path` for a file: URI (https://www.sqlite.org/uri.html): '?', '#' and '%'
 // would end or escape the path.
 std::string UriEscape(const std::string& path) {
@@ -467,7 +476,7 @@ Result<std::unique_ptr<StateStore>> StateStore::OpenReadOnly(const std::string& 
   }
 }
 
-Result<KnownState> StateStore::Load() {
+Result<KnownState> StateStore::Load(const std::vector<User>* desired) {
   std::lock_guard lock(mu_);
   if (Status f = FlushLocked(); !f.ok()) return f;  // its read transaction needs none open
   try {
@@ -481,12 +490,23 @@ Result<KnownState> StateStore::Load() {
     // million times on large directories, so it reads columns through the C API
     // (no Column objects) straight into the reserved rows.
     RawQuery rows(*db_, "SELECT " + UserColumnList() + " FROM users ORDER BY key");
+    // Both in key order: one merge pass finds each row's desired user.
+    const std::size_t desired_count = desired ? desired->size() : 0;
+    std::size_t di = 0;
     while (rows.Step()) {
       KnownUser& u = state.users.emplace_back();
       int i = 0;
       rows.Text(i++, u.key);
       rows.Text(i++, u.target_id);
-      for (std::size_t a = 0; a < kAttrCount; ++a) rows.Text(i++, u.values[a]);
+      std::array<std::string_view, kAttrCount> values;
+      for (auto& v : values) v = rows.View(i++);
+      while (di < desired_count && (*desired)[di].key < u.key) ++di;
+      if (di < desired_count && (*desired)[di].key == u.key &&
+          SameValues((*desired)[di].values, values)) {
+        u.values = (*desired)[di].values;  // shares the block
+      } else {
+        u.values.Assign(values);
+      }
       u.status = rows.Status(i++);
       u.uncertain = rows.Int64(i++) != 0;
       rows.Text(i++, u.last_error);
@@ -513,13 +533,17 @@ Result<KnownState> StateStore::Load() {
     // sorted. Rows of a group without a group row are ignored.
     RawQuery m(*db_, "SELECT group_key, user_key FROM memberships ORDER BY group_key, user_key");
     std::size_t gi = 0;
+    // A list is trimmed to its size once complete (growth leaves up to twice that).
     while (m.Step()) {
       std::string_view key = m.View(0);
-      while (gi < state.groups.size() && state.groups[gi].key < key) ++gi;
+      while (gi < state.groups.size() && state.groups[gi].key < key) {
+        state.groups[gi++].members.shrink_to_fit();
+      }
       if (gi < state.groups.size() && state.groups[gi].key == key) {
         m.Text(1, state.groups[gi].members.emplace_back());
       }
     }
+    if (gi < state.groups.size()) state.groups[gi].members.shrink_to_fit();
     return state;
   } catch (const std::exception& e) {
     return Fail(e, "load");
@@ -656,7 +680,12 @@ void StateStore::PutUserLocked(const KnownUser& u) {
   int i = 1;
   st->bindNoCopy(i++, u.key);
   st->bindNoCopy(i++, u.target_id);
-  for (const auto& v : u.values) st->bindNoCopy(i++, v);
+  // SQLiteCpp binds text only from NUL-terminated strings: the packed values are
+  // copied into strings kept for the next call (no allocation once they are warm).
+  for (std::size_t a = 0; a < kAttrCount; ++a) {
+    put_values_[a].assign(u.values.View(a));
+    st->bindNoCopy(i++, put_values_[a]);
+  }
   st->bindNoCopy(i++, status);
   st->bind(i++, u.uncertain ? 1 : 0);
   st->bindNoCopy(i++, last_error);

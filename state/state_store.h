@@ -33,6 +33,7 @@
 // SQLiteCpp exceptions never escape: they become Status errors.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -84,7 +85,12 @@ class StateStore {
   static Result<std::unique_ptr<StateStore>> OpenReadOnly(const std::string& path);
   ~StateStore();
 
-  Result<KnownState> Load();
+  // Every row, users and groups sorted by key, members sorted. `desired` (optional,
+  // sorted by key like Directory::users) only saves memory: a user row whose values
+  // equal those of the desired user with the same key shares that user's value block
+  // (core/attr_values.h) instead of holding a copy, so on a cycle where little
+  // changed each user's values are stored once.
+  Result<KnownState> Load(const std::vector<User>* desired = nullptr);
 
   Status PutUser(const KnownUser& user);   // insert or replace, one transaction
   Status DeleteUser(const std::string& key);
@@ -171,6 +177,8 @@ class StateStore {
   bool queueing_ = false;  // grouping is on: confirmed user rows are queued
   std::size_t queue_limit_ = 0;  // max_writes: a queue this long is written at once
   Status queue_error_;     // a failed queued write, returned until the grouping ends
+  // PutUserLocked's bound copies of a row's values (under mu_).
+  std::array<std::string, kAttrCount> put_values_;
 };
 
 // Exclusive advisory lock on "<state path>.lock" (flock), holding the owner's pid

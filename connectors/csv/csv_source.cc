@@ -40,7 +40,9 @@ Result<std::string> ReadWholeFile(const std::string& path) {
   if (::fstat(fd, &st) != 0) return fail("cannot stat");
   if (S_ISDIR(st.st_mode)) return Status(ErrorCode::kIo, path + ": is a directory");
   std::string data;
-  data.resize(st.st_size > 0 ? static_cast<std::size_t>(st.st_size) : 0);
+  // One byte more than the file, so that the read which sees its end needs no
+  // growth: growing a 100 MB buffer by 64 KiB would double its capacity.
+  data.resize(st.st_size > 0 ? static_cast<std::size_t>(st.st_size) + 1 : 0);
   std::size_t got = 0;
   for (;;) {
     if (got == data.size()) data.resize(data.size() + 64 * 1024);  // grew, or a pipe
@@ -241,13 +243,13 @@ Result<Parsed> ParseFiles(std::string_view users, const std::string& users_name,
                        "duplicate " + mapping.key_field + " " + Quote(u.key) + " (first on line " +
                            std::to_string(lines[first]) + ")");
     }
-    const std::string& name = u.Get(Attr::kUserName);
+    const std::string_view name = u.View(Attr::kUserName);
     if (!name.empty()) {
       first = user_names.Insert(Fnv1a(name, /*fold=*/true), idx, [&](std::uint32_t j) {
-        return EqualsIgnoreCase(list[j].Get(Attr::kUserName), name);
+        return EqualsIgnoreCase(list[j].View(Attr::kUserName), name);
       });
       if (first != IndexSet::kNone) {
-        const std::string& earlier = list[first].Get(Attr::kUserName);
+        const std::string_view earlier = list[first].View(Attr::kUserName);
         std::string first_line = std::to_string(lines[first]);
         return LineError(ErrorCode::kInvalidArgument, users_name, line,
                          earlier == name

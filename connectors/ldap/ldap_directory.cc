@@ -113,7 +113,7 @@ Status DirectoryBuilder::CheckDuplicates() const {
   std::vector<std::pair<std::string, std::uint32_t>> names;
   names.reserve(users.size());
   for (std::size_t i = 0; i < users.size(); ++i) {
-    const std::string& n = users[i].Get(Attr::kUserName);
+    const std::string_view n = users[i].View(Attr::kUserName);
     if (!n.empty()) names.emplace_back(FoldCase(n), static_cast<std::uint32_t>(i));
   }
   std::sort(names.begin(), names.end());

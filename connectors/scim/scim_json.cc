@@ -56,7 +56,7 @@ void SubObject(Writer& w, const User& user, ScimShape shape, std::string_view co
   bool open = false;
   for (const AttrInfo& info : kAttrs) {
     if (info.scim.shape != shape || info.scim.container != container) continue;
-    const std::string& v = user.Get(info.attr);
+    const std::string_view v = user.View(info.attr);
     if (v.empty()) continue;
     if (!open) {
       Key(w, container);
@@ -214,7 +214,7 @@ std::string ParseObject(std::string_view body, rapidjson::Document& doc) {
   return "";
 }
 
-void Set(RemoteUser& u, Attr a, std::string v) { u.values[static_cast<std::size_t>(a)] = std::move(v); }
+void Set(RemoteUser& u, Attr a, std::string_view v) { u.values.Set(static_cast<std::size_t>(a), v); }
 
 RemoteUser UserFrom(const rapidjson::Value& o, std::string* version) {
   RemoteUser u;
@@ -336,7 +336,7 @@ std::string UserJson(const User& user) {
   for (std::size_t i = 0; i < kAttrs.size(); ++i) {
     const AttrInfo& info = kAttrs[i];
     const ScimInfo& scim = info.scim;
-    const std::string& v = user.Get(info.attr);
+    const std::string_view v = user.View(info.attr);
     switch (scim.shape) {
       case ScimShape::kTopLevel:
         if (!v.empty()) StrMember(w, scim.leaf, v);

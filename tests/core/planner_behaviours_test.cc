@@ -137,7 +137,7 @@ TEST_CASE("delete_locks: a locked leaver is not deleted again; a re-hire is unlo
   KnownState k = Synced(d);
   // What the executor records after the DELETE: disabled, same target id, no membership.
   k.users[1].status = ObjectStatus::kDisabled;
-  k.users[1].values[kActive] = "false";
+  k.users[1].values.Set(kActive, "false");
   k.groups[1].members = {"E1"};
   Directory left = d;
   left.users.erase(left.users.begin() + 1);
@@ -150,7 +150,7 @@ TEST_CASE("delete_locks: a locked leaver is not deleted again; a re-hire is unlo
   o.snapshot = &t;
   CHECK(MakePlan(left, k, o).empty());
   // Unlocked by hand on the target: locked again.
-  t.users.back().values[kActive] = "true";
+  t.users.back().values.Set(kActive, "true");
   CHECK(Plain(left, k, o) ==
         "delete-user    E2 bob@x.com [drift: active set to true on the target]\n"
         "# plan: 1 operations (users +0 ~0 -1, groups +0 ~0 -0, members +0 -0, drift 1)\n");

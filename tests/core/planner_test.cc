@@ -127,7 +127,7 @@ TEST_CASE("second plan with no change is empty") {
   // Also in delete mode, and when a target left `active` out of what it returned.
   CHECK(MakePlan(d, AfterSync(d), DeleteMode()).empty());
   KnownState no_active = AfterSync(d);
-  for (auto& u : no_active.users) u.values[static_cast<std::size_t>(Attr::kActive)].clear();
+  for (auto& u : no_active.users) u.values.Set(static_cast<std::size_t>(Attr::kActive), "");
   CHECK(MakePlan(d, no_active, PlanOptions{}).empty());
 }
 
@@ -206,7 +206,7 @@ TEST_CASE("leaver in disable mode: memberships removed, user disabled") {
   // Already disabled: nothing more to do.
   KnownState disabled = k;
   disabled.users[1].status = ObjectStatus::kDisabled;
-  disabled.users[1].values[static_cast<std::size_t>(Attr::kActive)] = "false";
+  disabled.users[1].values.Set(static_cast<std::size_t>(Attr::kActive), "false");
   disabled.groups[1].members = {"E1", "E3"};
   CHECK(MakePlan(d, disabled, PlanOptions{}).empty());
 }
@@ -224,7 +224,7 @@ TEST_CASE("leaver in delete mode: deleted, no membership removal (the target dro
   // A user disabled earlier is deleted once the mode is delete.
   KnownState disabled = k;
   disabled.users[1].status = ObjectStatus::kDisabled;
-  disabled.users[1].values[static_cast<std::size_t>(Attr::kActive)] = "false";
+  disabled.users[1].values.Set(static_cast<std::size_t>(Attr::kActive), "false");
   CHECK(Plain(d, disabled, DeleteMode()) ==
         "delete-user    E2 bob@x.com\n"
         "# plan: 1 operations (users +0 ~0 -1, groups +0 ~0 -0, members +0 -0)\n");
@@ -254,7 +254,7 @@ TEST_CASE("re-hire: a disabled user is re-activated in place, a deleted one crea
   KnownState k = AfterSync(d);
   KnownState disabled = k;
   disabled.users[1].status = ObjectStatus::kDisabled;
-  disabled.users[1].values[static_cast<std::size_t>(Attr::kActive)] = "false";
+  disabled.users[1].values.Set(static_cast<std::size_t>(Attr::kActive), "false");
   Plan back = MakePlan(d, disabled, PlanOptions{});
   CHECK(Describe(back) ==
         "update-user    E2 bob@x.com active: \"false\" -> \"true\"\n"
@@ -263,7 +263,7 @@ TEST_CASE("re-hire: a disabled user is re-activated in place, a deleted one crea
   CHECK(back.ops[0].user.Active());
 
   // The status decides even if the stored values lost `active`.
-  disabled.users[1].values[static_cast<std::size_t>(Attr::kActive)].clear();
+  disabled.users[1].values.Set(static_cast<std::size_t>(Attr::kActive), "");
   CHECK(Plain(d, disabled) ==
         "update-user    E2 bob@x.com active: \"false\" -> \"true\"\n"
         "# plan: 1 operations (users +0 ~1 -0, groups +0 ~0 -0, members +0 -0)\n");
@@ -687,9 +687,9 @@ TEST_CASE("DiffUser: exact comparison, keep, active defaults to true") {
 
   // Absent `active` means active on both sides; "false" is a real change.
   AttrValues a = have.values, b = have.values;
-  a[static_cast<std::size_t>(Attr::kActive)].clear();
+  a.Set(static_cast<std::size_t>(Attr::kActive), "");
   CHECK(DiffUser(a, b, {}).empty());
-  b[static_cast<std::size_t>(Attr::kActive)] = "false";
+  b.Set(static_cast<std::size_t>(Attr::kActive), "false");
   auto d = DiffUser(a, b, {});
   REQUIRE(d.size() == 1);
   CHECK(d[0].attr == Attr::kActive);
@@ -755,7 +755,7 @@ RemoteGroup* FindRemoteGroup(TargetSnapshot& t, const std::string& id) {
 }
 
 void Set(RemoteUser* u, Attr a, std::string v) {
-  u->values[static_cast<std::size_t>(a)] = std::move(v);
+  u->values.Set(static_cast<std::size_t>(a), std::move(v));
 }
 
 bool WritesNothing(const Plan& p) {
@@ -776,7 +776,7 @@ TEST_CASE("snapshot: source, state and target agree: nothing to do") {
 
 TEST_CASE("snapshot: a target that lowercases email addresses is no drift, and no state refresh") {
   Directory d = Base();
-  for (auto& u : d.users) u.Set(Attr::kEmail, "Mixed." + u.Get(Attr::kEmail));
+  for (auto& u : d.users) u.Set(Attr::kEmail, "Mixed." + std::string(u.Get(Attr::kEmail)));
   KnownState k = AfterSync(d);
   TargetSnapshot t = TargetAfterSync(d);
   for (auto& u : t.users) Set(&u, Attr::kEmail, FoldCase(u.values[static_cast<std::size_t>(Attr::kEmail)]));
@@ -833,7 +833,7 @@ TEST_CASE("snapshot: active flipped by hand is flipped back") {
   KnownState disabled = AfterSync(left);
   KnownUser e2 = Synced(Base().users[1], "id-E2");
   e2.status = ObjectStatus::kDisabled;
-  e2.values[static_cast<std::size_t>(Attr::kActive)] = "false";
+  e2.values.Set(static_cast<std::size_t>(Attr::kActive), "false");
   disabled.users.insert(disabled.users.begin() + 1, e2);
   TargetSnapshot enabled = TargetAfterSync(left);
   enabled.users.push_back(RemoteOf(Base().users[1], "id-E2"));  // active "true"
@@ -903,7 +903,7 @@ TEST_CASE("snapshot: member removed by hand is added back, members added by hand
   FindRemoteGroup(t, "gid-Admins")->member_ids = {"id-E3", "id-E1", "u-x"};  // E1, u-x added
   RemoteUser outsider;
   outsider.id = "u-x";
-  outsider.values[static_cast<std::size_t>(Attr::kUserName)] = "zed@x.com";
+  outsider.values.Set(static_cast<std::size_t>(Attr::kUserName), "zed@x.com");
   t.users.push_back(outsider);
   Plan p = MakePlan(d, k, Read(t));
   CHECK(Describe(p) ==
@@ -1195,10 +1195,10 @@ TEST_CASE("snapshot: unmanaged users and groups are counted and never touched") 
   TargetSnapshot t = TargetAfterSync(d);
   RemoteUser zed;
   zed.id = "u-z";
-  zed.values[static_cast<std::size_t>(Attr::kUserName)] = "zed@x.com";
+  zed.values.Set(static_cast<std::size_t>(Attr::kUserName), "zed@x.com");
   RemoteUser amy = zed;
   amy.id = "u-a";
-  amy.values[static_cast<std::size_t>(Attr::kUserName)] = "amy@x.com";
+  amy.values.Set(static_cast<std::size_t>(Attr::kUserName), "amy@x.com");
   t.users.push_back(zed);
   t.users.push_back(amy);
   RemoteGroup outsiders;
@@ -1224,7 +1224,7 @@ TEST_CASE("snapshot: unmanaged users and groups are counted and never touched") 
 TEST_CASE("snapshot: a stale state row is refreshed without a request") {
   Directory d = Base();
   KnownState k = AfterSync(d);
-  k.users[0].values[static_cast<std::size_t>(Attr::kTitle)] = "Old";  // fixed by hand since
+  k.users[0].values.Set(static_cast<std::size_t>(Attr::kTitle), "Old");  // fixed by hand since
   k.users[1].status = ObjectStatus::kFailed;  // backoff over; the target holds it already
   TargetSnapshot t = TargetAfterSync(d);
   Plan p = MakePlan(d, k, Read(t));
@@ -1270,7 +1270,7 @@ TEST_CASE("snapshot: the plan does not depend on the order of any input") {
   std::erase_if(k.groups, [](const KnownGroup& g) { return g.key == "Sales"; });
   std::erase_if(t.users, [](const RemoteUser& u) { return u.id == "id-E6"; });
   FindRemote(t, "id-E5")->external_id.clear();
-  FindRemote(t, "id-E5")->values[static_cast<std::size_t>(Attr::kUserName)] = "DAN@x.com";
+  FindRemote(t, "id-E5")->values.Set(static_cast<std::size_t>(Attr::kUserName), "DAN@x.com");
   RemoteUser zed;
   zed.id = "u-z";
   t.users.push_back(zed);
@@ -1377,6 +1377,25 @@ TEST_CASE("push_groups = false: a snapshot's groups are ignored, not listed as u
         "# push_groups = false: 2 known groups are left on the target as they are\n"
         "# plan: 0 operations (users +0 ~0 -0, groups +0 ~0 -0, members +0 -0)\n");
   CHECK(p.unmanaged_groups.empty());
+}
+
+TEST_CASE("member lists: a state row's list is used as is when sorted, sorted when not") {
+  Directory d = Base();
+  KnownState k = AfterSync(d);
+  // Sorted, unique (as Load keeps them): nothing to do, then one member each way.
+  CHECK(Plain(d, k) == "# plan: 0 operations (users +0 ~0 -0, groups +0 ~0 -0, members +0 -0)\n");
+  k.groups[1].members = {"E1", "E3"};
+  CHECK(Plain(d, k) ==
+        "add-members    Staff Staff +1 members (E2)\n"
+        "# plan: 1 operations (users +0 ~0 -0, groups +0 ~0 -0, members +1 -0)\n");
+  // Out of order and with a duplicate (a state file written by hand): the same plan
+  // as for the sorted list.
+  k.groups[1].members = {"E3", "E1", "E3"};
+  CHECK(Plain(d, k) ==
+        "add-members    Staff Staff +1 members (E2)\n"
+        "# plan: 1 operations (users +0 ~0 -0, groups +0 ~0 -0, members +1 -0)\n");
+  k.groups[1].members = {"E3", "E2", "E1", "E2"};
+  CHECK(Plain(d, k) == "# plan: 0 operations (users +0 ~0 -0, groups +0 ~0 -0, members +0 -0)\n");
 }
 
 }  // namespace

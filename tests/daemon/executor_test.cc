@@ -418,7 +418,7 @@ TEST_CASE("delete_locks: DELETE locks the leaver, kept disabled and not deleted 
   const std::string id = rig.Row("E3").target_id;
   // Keeper: a DELETE locks the user, who stays under the same id.
   rig.target.Always("DeleteUser", [&]() -> std::optional<TargetResponse> {
-    rig.target.users[id].values[kActive] = "false";
+    rig.target.users[id].values.Set(kActive, "false");
     return FakeTarget::Http(204);
   });
   User e3 = rig.source.dir.users[2];

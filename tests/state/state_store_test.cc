@@ -64,21 +64,21 @@ double ThreadCpuSeconds() {
          static_cast<double>(r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1e6;
 }
 
-std::string& V(KnownUser& u, Attr a) { return u.values[static_cast<std::size_t>(a)]; }
+std::string_view V(const KnownUser& u, Attr a) { return u.values.View(static_cast<std::size_t>(a)); }
 
 KnownUser SampleUser(const std::string& key = "E1") {
   KnownUser u;
   u.key = key;
   u.target_id = "2819c223-7f76-453a-919d-413861904646";
-  V(u, Attr::kUserName) = "alice@example.com";
-  V(u, Attr::kGivenName) = "Alice";
-  V(u, Attr::kFamilyName) = "Zoë Ünïcode";
-  V(u, Attr::kDisplayName) = "Alice \"Al\" O'Brien, Jr.";
-  V(u, Attr::kEmail) = "alice@example.com";
-  V(u, Attr::kPhone) = "";  // absent
-  V(u, Attr::kTitle) = "a:b 12:3\nsecond line";
-  V(u, Attr::kDepartment) = std::string("with\0nul", 8);
-  V(u, Attr::kActive) = "true";
+  u.values.Set(static_cast<std::size_t>(Attr::kUserName), "alice@example.com");
+  u.values.Set(static_cast<std::size_t>(Attr::kGivenName), "Alice");
+  u.values.Set(static_cast<std::size_t>(Attr::kFamilyName), "Zoë Ünïcode");
+  u.values.Set(static_cast<std::size_t>(Attr::kDisplayName), "Alice \"Al\" O'Brien, Jr.");
+  u.values.Set(static_cast<std::size_t>(Attr::kEmail), "alice@example.com");
+  u.values.Set(static_cast<std::size_t>(Attr::kPhone), "");  // absent
+  u.values.Set(static_cast<std::size_t>(Attr::kTitle), "a:b 12:3\nsecond line");
+  u.values.Set(static_cast<std::size_t>(Attr::kDepartment), std::string("with\0nul", 8));
+  u.values.Set(static_cast<std::size_t>(Attr::kActive), "true");
   u.status = ObjectStatus::kFailed;
   u.uncertain = true;
   u.last_error = "HTTP 400 invalidValue: bad";
@@ -143,6 +143,41 @@ TEST_CASE("users round-trip with every field") {
     REQUIRE(st->users.size() == 1);
     CheckSameUser(st->users[0], u);
   }
+}
+
+TEST_CASE("Load(desired): a row whose values equal its desired user's shares that block") {
+  auto store = OpenMemory();
+  KnownUser same = SampleUser("E1"), changed = SampleUser("E2"), gone = SampleUser("E3");
+  REQUIRE(store->PutUser(same).ok());
+  REQUIRE(store->PutUser(changed).ok());
+  REQUIRE(store->PutUser(gone).ok());
+  // Sorted by key, as a Directory is: E0 has no row, E3 no desired user.
+  std::vector<User> desired(3);
+  desired[0].key = "E0";
+  desired[0].values = same.values;
+  desired[1].key = "E1";
+  desired[1].values = same.values;
+  desired[1].values.Set(0, "x");  // a copy of its own: values equal, storage not
+  desired[1].values.Set(0, same.values.View(0));
+  desired[2].key = "E2";
+  desired[2].values = changed.values;
+  desired[2].values.Set(static_cast<std::size_t>(Attr::kTitle), "new title");
+  REQUIRE_FALSE(desired[1].values.SharesStorageWith(same.values));
+
+  auto st = store->Load(&desired);
+  REQUIRE(st.ok());
+  REQUIRE(st->users.size() == 3);
+  CHECK(st->users[0].values.SharesStorageWith(desired[1].values));
+  CHECK_FALSE(st->users[1].values.SharesStorageWith(desired[2].values));
+  // Every row reads as without `desired`, byte for byte.
+  auto plain = store->Load();
+  REQUIRE(plain.ok());
+  for (std::size_t i = 0; i < 3; ++i) CheckSameUser(st->users[i], plain->users[i]);
+  CheckSameUser(st->users[0], same);
+  CheckSameUser(st->users[1], changed);
+  // The shared block outlives the desired users.
+  desired.clear();
+  CheckSameUser(st->users[0], same);
 }
 
 TEST_CASE("groups round-trip with every field; Load is sorted by key") {
@@ -635,7 +670,7 @@ TEST_CASE("write grouping: queued confirmed rows are written in order before any
   auto confirmed = [](const std::string& key, const std::string& name) {
     KnownUser u = SampleUser(key);
     u.uncertain = false;
-    u.values[static_cast<std::size_t>(Attr::kUserName)] = name;
+    u.values.Set(static_cast<std::size_t>(Attr::kUserName), name);
     return u;
   };
   REQUIRE(store.SetWriteGrouping({100, std::chrono::hours(1)}).ok());
@@ -783,7 +818,7 @@ TEST_CASE("NeedsAttention lists failed, conflict, seat-blocked and uncertain obj
   auto store = OpenMemory();
   auto put = [&](const std::string& key, ObjectStatus status, bool uncertain) {
     KnownUser u = SampleUser(key);
-    V(u, Attr::kUserName) = key + "@example.com";
+    u.values.Set(static_cast<std::size_t>(Attr::kUserName), key + "@example.com");
     u.status = status;
     u.uncertain = uncertain;
     u.last_error = "error of " + key;
@@ -1022,13 +1057,13 @@ TEST_CASE("timings: N=10,000 PutUser on a file, Load of 1,000,000 users") {
   StateStore& store = *opened.value();
   // A realistic synced row: UUID key and id, names, mail, phone, title, department.
   KnownUser u;
-  V(u, Attr::kGivenName) = "Alexandra";
-  V(u, Attr::kFamilyName) = "Johansson";
-  V(u, Attr::kDisplayName) = "Alexandra Johansson";
-  V(u, Attr::kPhone) = "+46 8 123 456 78";
-  V(u, Attr::kTitle) = "Senior Engineer";
-  V(u, Attr::kDepartment) = "Engineering";
-  V(u, Attr::kActive) = "true";
+  u.values.Set(static_cast<std::size_t>(Attr::kGivenName), "Alexandra");
+  u.values.Set(static_cast<std::size_t>(Attr::kFamilyName), "Johansson");
+  u.values.Set(static_cast<std::size_t>(Attr::kDisplayName), "Alexandra Johansson");
+  u.values.Set(static_cast<std::size_t>(Attr::kPhone), "+46 8 123 456 78");
+  u.values.Set(static_cast<std::size_t>(Attr::kTitle), "Senior Engineer");
+  u.values.Set(static_cast<std::size_t>(Attr::kDepartment), "Engineering");
+  u.values.Set(static_cast<std::size_t>(Attr::kActive), "true");
   u.status = ObjectStatus::kSynced;
   auto fill = [&](int i) {
     char key[40];
@@ -1036,8 +1071,8 @@ TEST_CASE("timings: N=10,000 PutUser on a file, Load of 1,000,000 users") {
     u.key = key;
     u.target_id = key;
     u.target_id[0] = 't';
-    V(u, Attr::kUserName) = "user" + std::to_string(i) + "@example.com";
-    V(u, Attr::kEmail) = V(u, Attr::kUserName);
+    u.values.Set(static_cast<std::size_t>(Attr::kUserName), "user" + std::to_string(i) + "@example.com");
+    u.values.Set(static_cast<std::size_t>(Attr::kEmail), V(u, Attr::kUserName));
   };
 
   constexpr int kPuts = 10'000;

@@ -92,7 +92,7 @@ class FakeTarget final : public Target {
     return Run("PatchUser", "PATCH " + id + IfMatch(if_match), [&] {
       auto it = users.find(id);
       if (it == users.end()) return Http(404);
-      for (const auto& c : changes) it->second.values[static_cast<std::size_t>(c.attr)] = c.new_value;
+      for (const auto& c : changes) it->second.values.Set(static_cast<std::size_t>(c.attr), c.new_value);
       TargetResponse ok = Http(200);
       ok.user = it->second;
       return ok;
@@ -106,7 +106,7 @@ class FakeTarget final : public Target {
       auto it = users.find(id);
       if (it == users.end()) return Http(404);
       if (!external_id.empty()) it->second.external_id = external_id;
-      for (const auto& c : changes) it->second.values[static_cast<std::size_t>(c.attr)] = c.new_value;
+      for (const auto& c : changes) it->second.values.Set(static_cast<std::size_t>(c.attr), c.new_value);
       TargetResponse ok = Http(200);
       ok.user = it->second;
       return ok;

@@ -192,15 +192,15 @@ TEST_CASE("ParseUser: full resource") {
   CHECK(u->id == "2819c223");
   CHECK(u->external_id == "k1");
   AttrValues want{};
-  want[static_cast<int>(Attr::kUserName)] = "alice@x";
-  want[static_cast<int>(Attr::kGivenName)] = "Alice";
-  want[static_cast<int>(Attr::kFamilyName)] = "A";
-  want[static_cast<int>(Attr::kDisplayName)] = "Alice";
-  want[static_cast<int>(Attr::kEmail)] = "work@x";
-  want[static_cast<int>(Attr::kPhone)] = "555";
-  want[static_cast<int>(Attr::kTitle)] = "T";
-  want[static_cast<int>(Attr::kDepartment)] = "Sales";
-  want[static_cast<int>(Attr::kActive)] = "true";
+  want.Set(static_cast<int>(Attr::kUserName), "alice@x");
+  want.Set(static_cast<int>(Attr::kGivenName), "Alice");
+  want.Set(static_cast<int>(Attr::kFamilyName), "A");
+  want.Set(static_cast<int>(Attr::kDisplayName), "Alice");
+  want.Set(static_cast<int>(Attr::kEmail), "work@x");
+  want.Set(static_cast<int>(Attr::kPhone), "555");
+  want.Set(static_cast<int>(Attr::kTitle), "T");
+  want.Set(static_cast<int>(Attr::kDepartment), "Sales");
+  want.Set(static_cast<int>(Attr::kActive), "true");
   CHECK(u->values == want);
   CHECK(version == R"(W/"3")");
 }

@@ -341,7 +341,12 @@ class PlanBuilder {
   }
 
   void PlanUsers() {
-    fates_.reserve(MergedCount());
+    const std::size_t merged = MergedCount();
+    fates_.reserve(merged);
+    // Room for one op per user the state does not know (a first sync: a create
+    // each), so the 576-byte ops are not moved again and again as the vector grows;
+    // a cycle with few changes reserves little.
+    plan_.ops.reserve(plan_.ops.size() + (merged - std::min(merged, ku_.size())) + 16);
     for (std::size_t i = 0, j = 0; i < du_.size() || j < ku_.size();) {
       int cmp = i == du_.size()   ? 1
                 : j == ku_.size() ? -1
@@ -986,12 +991,24 @@ class PlanBuilder {
           " that may not be adopted; nothing is written to either side (see the conflict lines)");
     }
 
-    std::sort(ops.begin(), ops.end(), [](const Operation& a, const Operation& b) {
+    auto less = [](const Operation& a, const Operation& b) {
       auto pa = PhaseOf(a.kind), pb = PhaseOf(b.kind);
       if (pa != pb) return pa < pb;
       if (a.kind != b.kind) return a.kind < b.kind;
       return a.key < b.key;
-    });
+    };
+    // The ops come out of the merges in key order, kind by kind, so they are often
+    // in order already (a first sync: creates only). Otherwise an index is sorted
+    // and each op moved once: an op is a large object to swap around.
+    if (std::is_sorted(ops.begin(), ops.end(), less)) return;
+    std::vector<std::size_t> order(ops.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return less(ops[a], ops[b]); });
+    std::vector<Operation> sorted;
+    sorted.reserve(ops.size());
+    for (std::size_t i : order) sorted.push_back(std::move(ops[i]));
+    ops.swap(sorted);
   }
 
   // Target objects bound to no source key: not touched, only reported.

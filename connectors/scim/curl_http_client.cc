@@ -185,6 +185,23 @@ std::string TimedOut(std::chrono::milliseconds timeout) {
   return "no complete response within " + std::to_string(timeout.count()) + " ms";
 }
 
+// The options of every handle, whichever way it travels: http(s) only, no signals,
+// HTTP/1.1 (ALPN offers nothing else), TLS verification always on (with `ca_file`
+// replacing the system store when set), TCP keep-alive.
+void SetConnectionOptions(CURL* e, const HttpClientOptions& o) {
+#if LIBCURL_VERSION_NUM >= 0x075500
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
+  curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!o.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, o.ca_file.c_str());
+  curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+}
+
 }  // namespace
 
 // A connection idle for less than this is reused without the Usable() check (a
@@ -373,17 +390,8 @@ void CurlHttpClient::Cancel() {
 void CurlHttpClient::Configure(void* easy, const HttpRequest& req, void* received, char* errbuf,
                                void** headers, void** mime) const {
   CURL* e = static_cast<CURL*>(easy);
-#if LIBCURL_VERSION_NUM >= 0x075500
-  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-  curl_easy_setopt(e, CURLOPT_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  SetConnectionOptions(e, options_);
   curl_easy_setopt(e, CURLOPT_MAXCONNECTS, 1L);  // one connection per handle
-  curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
-  curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-  if (!options_.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, options_.ca_file.c_str());
   // An explicit proxy overrides the environment; "" tells libcurl to use none.
   if (options_.proxy == "none") {
     curl_easy_setopt(e, CURLOPT_PROXY, "");
@@ -397,7 +405,6 @@ void CurlHttpClient::Configure(void* easy, const HttpRequest& req, void* receive
     curl_easy_setopt(e, CURLOPT_USERAGENT, options_.user_agent.c_str());
   }
   curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, OnBody);
   curl_easy_setopt(e, CURLOPT_WRITEDATA, received);
@@ -514,23 +521,12 @@ CurlHttpClient::DirectConnection* CurlHttpClient::Connect(const std::string& ori
   const std::string url = origin + "/";
   curl_easy_setopt(e, CURLOPT_URL, url.c_str());
   curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
-#if LIBCURL_VERSION_NUM >= 0x075500
-  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-  curl_easy_setopt(e, CURLOPT_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  SetConnectionOptions(e, options_);  // HTTP/1.1 alone: the framing here is HTTP/1.1
   curl_easy_setopt(e, CURLOPT_PROXY, "");  // direct only when no proxy applies
-  // ALPN offers http/1.1 alone: the framing here is HTTP/1.1.
-  curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
-  curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-  if (!options_.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, options_.ca_file.c_str());
   const long left = std::max(1L, RemainingMs(deadline));
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
                    std::min(left, static_cast<long>(options_.connect_timeout.count())));
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, left);
-  curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, conn->errbuf);
   const CURLcode code = curl_easy_perform(e);
   if (code != CURLE_OK) {

@@ -13,6 +13,14 @@ namespace {
 
 using std::chrono::milliseconds;
 
+// The runner's methods, in order of preference.
+template <typename... Watchers>
+std::vector<std::unique_ptr<SourceWatcher>> Methods(Watchers... watchers) {
+  std::vector<std::unique_ptr<SourceWatcher>> m;
+  (m.push_back(std::move(watchers)), ...);
+  return m;
+}
+
 WatchRunnerOptions Fast() {
   WatchRunnerOptions o;
   o.slice = milliseconds(5);
@@ -40,10 +48,7 @@ TEST_CASE("a method that cannot work falls back to the next one, which reports c
   b->ScriptWait(false);
   b->ScriptWait(true);
   FakeSourceWatcher* bp = b.get();
-  std::vector<std::unique_ptr<SourceWatcher>> m;
-  m.push_back(std::move(a));
-  m.push_back(std::move(b));
-  WatchRunner r(std::move(m), Fast());
+  WatchRunner r(Methods(std::move(a), std::move(b)), Fast());
   REQUIRE(r.Start().ok());
   CHECK(WaitFor(r, [](bool c) { return c; }));
   CHECK(r.State() == "watching (usn_poll on fake)");
@@ -60,11 +65,7 @@ TEST_CASE("falling back during the first start is no gap: no change without the 
   auto c = std::make_unique<FakeSourceWatcher>("modify_timestamp_poll");
   a->ScriptStart(Status(ErrorCode::kInvalidArgument, "no syncprov"));
   b->ScriptStart(Status(ErrorCode::kInvalidArgument, "no contextCSN"));
-  std::vector<std::unique_ptr<SourceWatcher>> m;
-  m.push_back(std::move(a));
-  m.push_back(std::move(b));
-  m.push_back(std::move(c));
-  WatchRunner r(std::move(m), Fast());
+  WatchRunner r(Methods(std::move(a), std::move(b), std::move(c)), Fast());
   REQUIRE(r.Start().ok());
   bool changed = false;
   CHECK(WaitFor(r, [&](bool ch) {
@@ -83,18 +84,13 @@ TEST_CASE("a watch lost after a fallback comes back as a change") {
   a->ScriptStart(Status(ErrorCode::kInvalidArgument, "no syncprov"));
   b->ScriptWait(Status(ErrorCode::kUnavailable, "connection lost"));
   FakeSourceWatcher* bp = b.get();
-  std::vector<std::unique_ptr<SourceWatcher>> m;
-  m.push_back(std::move(a));
-  m.push_back(std::move(b));
-  WatchRunner r(std::move(m), Fast());
+  WatchRunner r(Methods(std::move(a), std::move(b)), Fast());
   REQUIRE(r.Start().ok());
   CHECK(WaitFor(r, [&](bool c) { return c && bp->start_calls() == 2; }));
 }
 
 TEST_CASE("the first successful start is not a change; nothing is reported without one") {
-  std::vector<std::unique_ptr<SourceWatcher>> m;
-  m.push_back(std::make_unique<FakeSourceWatcher>("inotify"));
-  WatchRunner r(std::move(m), Fast());
+  WatchRunner r(Methods(std::make_unique<FakeSourceWatcher>("inotify")), Fast());
   REQUIRE(r.Start().ok());
   CHECK(WaitFor(r, [&](bool) { return r.State() == "watching (inotify on fake)"; }));
   struct pollfd p = {r.fd(), POLLIN, 0};
@@ -109,10 +105,7 @@ TEST_CASE("a server that is down is retried with the same method, and its return
   a->ScriptStart(Status(ErrorCode::kUnavailable, "cannot reach ldap://x"));
   FakeSourceWatcher* ap = a.get();
   FakeSourceWatcher* bp = b.get();
-  std::vector<std::unique_ptr<SourceWatcher>> m;
-  m.push_back(std::move(a));
-  m.push_back(std::move(b));
-  WatchRunner r(std::move(m), Fast());
+  WatchRunner r(Methods(std::move(a), std::move(b)), Fast());
   REQUIRE(r.Start().ok());
   CHECK(WaitFor(r, [](bool c) { return c; }));
   CHECK(ap->start_calls() == 3);
@@ -124,9 +117,7 @@ TEST_CASE("a lost watch reconnects and counts as a change (what happened meanwhi
   auto a = std::make_unique<FakeSourceWatcher>("syncrepl");
   a->ScriptWait(Status(ErrorCode::kUnavailable, "connection lost"));
   FakeSourceWatcher* ap = a.get();
-  std::vector<std::unique_ptr<SourceWatcher>> m;
-  m.push_back(std::move(a));
-  WatchRunner r(std::move(m), Fast());
+  WatchRunner r(Methods(std::move(a)), Fast());
   REQUIRE(r.Start().ok());
   CHECK(WaitFor(r, [](bool c) { return c; }));
   CHECK(ap->start_calls() == 2);
@@ -137,10 +128,7 @@ TEST_CASE("no method left: the state says the watch is off") {
   auto b = std::make_unique<FakeSourceWatcher>("mtime_poll");
   a->ScriptStart(Status(ErrorCode::kIo, "inotify_init1: too many instances"));
   b->ScriptStart(Status(ErrorCode::kNotFound, "people.csv: no such directory"));
-  std::vector<std::unique_ptr<SourceWatcher>> m;
-  m.push_back(std::move(a));
-  m.push_back(std::move(b));
-  WatchRunner r(std::move(m), Fast());
+  WatchRunner r(Methods(std::move(a), std::move(b)), Fast());
   REQUIRE(r.Start().ok());
   CHECK(WaitFor(r, [&](bool) { return r.State().rfind("watch off", 0) == 0; }));
   CHECK(r.State() == "watch off (mtime_poll: people.csv: no such directory)");

@@ -88,6 +88,14 @@ KnownUser SampleUser(const std::string& key = "E1") {
   return u;
 }
 
+// A row the target confirmed (not uncertain), as the executor writes after a 2xx.
+KnownUser ConfirmedUser(const std::string& key, const std::string& user_name = "") {
+  KnownUser u = SampleUser(key);
+  u.uncertain = false;
+  if (!user_name.empty()) u.values.Set(static_cast<std::size_t>(Attr::kUserName), user_name);
+  return u;
+}
+
 void CheckSameUser(const KnownUser& got, const KnownUser& want) {
   CHECK(got.key == want.key);
   CHECK(got.target_id == want.target_id);
@@ -613,11 +621,7 @@ TEST_CASE("write grouping: confirmed rows wait for max_writes, max_age or Flush;
     }
     return keys;
   };
-  auto confirmed = [](const std::string& key) {
-    KnownUser u = SampleUser(key);
-    u.uncertain = false;
-    return u;
-  };
+  auto confirmed = [](const std::string& key) { return ConfirmedUser(key); };
   REQUIRE(store.SetWriteGrouping({3, std::chrono::hours(1)}).ok());
   REQUIRE(store.PutUser(confirmed("E1")).ok());
   REQUIRE(store.PutUser(confirmed("E2")).ok());
@@ -667,12 +671,7 @@ TEST_CASE("write grouping: queued confirmed rows are written in order before any
   auto rw = StateStore::Open(path, "https://a.example");
   REQUIRE(rw.ok());
   StateStore& store = **rw;
-  auto confirmed = [](const std::string& key, const std::string& name) {
-    KnownUser u = SampleUser(key);
-    u.uncertain = false;
-    u.values.Set(static_cast<std::size_t>(Attr::kUserName), name);
-    return u;
-  };
+  auto confirmed = ConfirmedUser;
   REQUIRE(store.SetWriteGrouping({100, std::chrono::hours(1)}).ok());
   // Queued: a later write of any kind sees them first, in order.
   REQUIRE(store.PutUser(confirmed("Q1", "first")).ok());

@@ -125,9 +125,7 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   }
   std::size_t colon = line.find(':');
   if (colon == std::string_view::npos) return size * n;
-  std::string_view value = line.substr(colon + 1);
-  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  std::string_view value = TrimOws(line.substr(colon + 1));
   resp->headers.emplace_back(FoldCase(line.substr(0, colon)), std::string(value));
   return size * n;
 }

@@ -30,20 +30,12 @@ bool IsFieldValue(std::string_view s) {
   return std::none_of(s.begin(), s.end(), [](char c) { return c != '\t' && IsCtl(c); });
 }
 
-std::string_view TrimSpaceTab(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-bool EqualsNoCase(std::string_view a, std::string_view b) { return FoldCase(a) == FoldCase(b); }
-
 // Calls fn(token) for each comma-separated, trimmed, non-empty element of a list.
 template <typename Fn>
 void ForEachListItem(std::string_view v, Fn&& fn) {
   while (!v.empty()) {
     std::size_t comma = v.find(',');
-    std::string_view item = TrimSpaceTab(v.substr(0, comma));
+    std::string_view item = TrimOws(v.substr(0, comma));
     if (!item.empty()) fn(item);
     if (comma == std::string_view::npos) break;
     v.remove_prefix(comma + 1);
@@ -51,6 +43,12 @@ void ForEachListItem(std::string_view v, Fn&& fn) {
 }
 
 }  // namespace
+
+std::string_view TrimOws(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
 
 bool SplitUrl(std::string_view url, UrlParts* parts, std::string* error) {
   std::size_t sep = url.find("://");
@@ -233,7 +231,7 @@ HttpResponseParser::State HttpResponseParser::Line(std::string_view line) {
       }
       if (line.front() == ' ' || line.front() == '\t') {  // obs-fold (RFC 9112 §5.2)
         if (response_.headers.empty()) return Fail("malformed header: folded first line");
-        std::string_view more = TrimSpaceTab(line);
+        std::string_view more = TrimOws(line);
         if (!IsFieldValue(more)) return Fail("malformed header: control character");
         std::string& value = response_.headers.back().second;
         value.append(value.empty() ? "" : " ").append(more);
@@ -243,7 +241,7 @@ HttpResponseParser::State HttpResponseParser::Line(std::string_view line) {
       if (colon == std::string_view::npos || !IsToken(line.substr(0, colon))) {
         return Fail("malformed header line");
       }
-      std::string_view value = TrimSpaceTab(line.substr(colon + 1));
+      std::string_view value = TrimOws(line.substr(colon + 1));
       if (!IsFieldValue(value)) return Fail("malformed header: control character");
       std::string name = FoldCase(line.substr(0, colon));
       if (name == "content-length") {
@@ -264,25 +262,25 @@ HttpResponseParser::State HttpResponseParser::Line(std::string_view line) {
       } else if (name == "transfer-encoding") {
         bool ok = true;
         ForEachListItem(value, [&](std::string_view item) {
-          if (EqualsNoCase(item, "chunked")) {
+          if (EqualsIgnoreCase(item, "chunked")) {
             if (chunked_) ok = false;  // chunked applied twice
             chunked_ = true;
-          } else if (!EqualsNoCase(item, "identity") || chunked_) {
+          } else if (!EqualsIgnoreCase(item, "identity") || chunked_) {
             ok = false;  // a coding we never asked for (no Accept-Encoding is sent)
           }
         });
         if (!ok) return Fail("unsupported Transfer-Encoding");
       } else if (name == "connection") {
         ForEachListItem(value, [&](std::string_view item) {
-          if (EqualsNoCase(item, "close")) close_seen_ = true;
-          if (EqualsNoCase(item, "keep-alive")) keep_alive_seen_ = true;
+          if (EqualsIgnoreCase(item, "close")) close_seen_ = true;
+          if (EqualsIgnoreCase(item, "keep-alive")) keep_alive_seen_ = true;
         });
       }
       response_.headers.emplace_back(std::move(name), std::string(value));
       return state_;
     }
     case Phase::kChunkSize: {
-      std::string_view size = TrimSpaceTab(line.substr(0, line.find(';')));
+      std::string_view size = TrimOws(line.substr(0, line.find(';')));
       if (size.empty() || size.size() > 15 ||
           !std::all_of(size.begin(), size.end(), [](char c) {
             return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');

@@ -45,6 +45,10 @@ struct UrlParts {
   bool https = false;
 };
 
+// `s` without the optional whitespace (spaces and tabs, RFC 9110 §5.6.3) at both
+// ends: how header field values are trimmed, on every path.
+std::string_view TrimOws(std::string_view s);
+
 // Splits `url`; returns false (with `error` set) for anything but an absolute http or
 // https URL with a host and no user:password@ part, or a URL with bytes that are not
 // allowed in a request line (control characters, spaces).

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <functional>
 
+#include "connectors/scim/http_wire.h"
 #include "connectors/scim/scim_json.h"
 #include "core/log.h"
 #include "core/text.h"
@@ -127,8 +128,7 @@ std::string_view PathForLog(const std::string& path) {
 }  // namespace
 
 std::optional<std::chrono::seconds> ParseRetryAfter(std::string_view value, SysTime now) {
-  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  value = TrimOws(value);
   // Invalid or implausible values are treated as absent, so that the caller's own
   // backoff decides rather than a broken or hostile server.
   if (AllDigits(value)) {

@@ -1,5 +1,7 @@
 #include "core/text.h"
 
+#include <algorithm>
+
 #include <time.h>
 
 #include <cstdio>
@@ -19,6 +21,16 @@ std::string FoldCase(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = LowerAscii(c);
   return out;
+}
+
+std::string_view TrimOws(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool AllDigits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 void AppendJsonEscaped(std::string& out, std::string_view v, bool escape_slash) {

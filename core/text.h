@@ -20,6 +20,13 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 // s with ASCII letters lowered (the key form of a case-insensitive name).
 std::string FoldCase(std::string_view s);
 
+// s without spaces and tabs at both ends (HTTP's optional whitespace, RFC 9110
+// §5.6.3: how header field values are trimmed).
+std::string_view TrimOws(std::string_view s);
+
+// True if s is non-empty and all ASCII digits.
+bool AllDigits(std::string_view s);
+
 // Appends v escaped for the inside of a JSON string (RFC 8259 §7): quote, backslash
 // and control characters; '/' too if escape_slash (the form some encoders write).
 void AppendJsonEscaped(std::string& out, std::string_view v, bool escape_slash = false);

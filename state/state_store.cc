@@ -612,14 +612,19 @@ Status StateStore::Write(bool barrier, bool durable, What&& what, Fn&& fn) {
     InGroupLocked(barrier, fn);
     return Status::Ok();
   } catch (const std::exception& e) {
+    Status failed = Fail(e, what().c_str());
     if (group_open_) {
-      // The group is lost with the failed write; the caller stops the run.
+      // The group is lost with the failed write, rows of calls that returned Ok among
+      // them; the caller stops the run. Later writes must not commit past the hole:
+      // every call of the run returns this error from now on.
       group_open_ = false;
       if (sqlite3_get_autocommit(db_->getHandle()) == 0) {
         sqlite3_exec(db_->getHandle(), "ROLLBACK", nullptr, nullptr, nullptr);
       }
+      std::lock_guard q(queue_mu_);
+      if (queue_error_.ok()) queue_error_ = failed;
     }
-    return Fail(e, what().c_str());
+    return failed;
   }
 }
 

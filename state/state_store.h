@@ -15,14 +15,15 @@
 //   it before returning: the marker is durable before the request it guards is
 //   sent. While grouping is on, PutUser of a confirmed row (uncertain = false)
 //   only queues the row and returns: the queue is written into the group, in order,
-//   before any other write or read of the store, by FlushIfDue (the executor's timer
+//   before any other write, Load or commit, by FlushIfDue (the executor's timer
 //   thread, so the INSERTs run beside the requests rather than between them), or by
-//   the PutUser that fills it to max_writes. A failed queued write is returned by the
-//   calls that follow. Commits happen in write order, so a crash leaves a prefix of
-//   the writes:
-//   confirmed rows after the last commit are lost, which costs the next cycle a
-//   lookup (their markers are committed) or a repeated, idempotent write — never
-//   a duplicate. Every other method commits the open group first.
+//   the PutUser that fills it to max_writes. A failed queued write, or any failed
+//   write that takes the open group with it, is returned by every call that follows
+//   until the grouping ends: nothing commits past the hole. Commits happen in write
+//   order, so a crash leaves a prefix of the writes: confirmed rows after the last
+//   commit are lost, which costs the next cycle a lookup (their markers are
+//   committed) or a repeated, idempotent write — never a duplicate. Every other
+//   write, Load and EndCycle commit the open group first.
 // - The database is bound to one target URL (meta table) and refuses another.
 // - PRAGMA user_version is the schema version; migrations are chained steps, each
 //   in one transaction; a newer schema than this binary knows is refused.

@@ -174,7 +174,8 @@ bool WaitFor(curl_socket_t fd, short events, SteadyTime deadline) {
     pollfd p{fd, events, 0};
     int r = poll(&p, 1, static_cast<int>(std::min<long>(ms, 60'000)));
     if (r > 0) return true;
-    if (r < 0 && errno != EINTR) return true;  // let the next send/recv report the error
+    // A poll error: let the next send/recv report it, until the deadline.
+    if (r < 0 && errno != EINTR) return ms > 0;
     if (r == 0 && ms == 0) return false;
   }
 }
@@ -202,17 +203,10 @@ void SetConnectionOptions(CURL* e, const HttpClientOptions& o) {
 
 }  // namespace
 
-// A connection idle for less than this is reused without the Usable() check (a
-// system call per request at full speed): servers close idle keep-alive connections
-// after seconds (node 5 s, Apache 5 s, nginx 75 s), and one that closes sooner without
-// saying so costs an "outcome unknown" answer, which the executor resolves safely.
-constexpr std::chrono::milliseconds kCheckIdleAfter{200};
-
 struct CurlHttpClient::DirectConnection {
   CURL* easy = nullptr;
   curl_socket_t fd = CURL_SOCKET_BAD;
   std::string origin;
-  SteadyTime last_used{};  // when its last response was read whole
   char errbuf[CURL_ERROR_SIZE] = {};
 
   ~DirectConnection() {
@@ -568,12 +562,9 @@ HttpResponse CurlHttpClient::PerformDirect(DirectConnection*& conn, const HttpRe
       return out;
     }
     const SteadyTime deadline = std::chrono::steady_clock::now() + options_.request_timeout;
-    if (conn != nullptr &&
-        (conn->origin != parts.origin ||
-         (std::chrono::steady_clock::now() - conn->last_used >= kCheckIdleAfter &&
-          !conn->Usable()))) {
-      drop();
-    }
+    // Checked before every reuse: bytes a server sent past its last response (a body
+    // on a 204, more than its Content-Length) must never be read as this answer.
+    if (conn != nullptr && (conn->origin != parts.origin || !conn->Usable())) drop();
     if (conn == nullptr) {
       out = HttpResponse{};
       conn = Connect(parts.origin, deadline, &out);
@@ -629,11 +620,7 @@ HttpResponse CurlHttpClient::PerformDirect(DirectConnection*& conn, const HttpRe
       return fail(HttpError::kReset,
                   parser.too_large() ? TooLarge(options_.max_response_size) : parser.error());
     }
-    if (parser.keep_alive()) {
-      conn->last_used = std::chrono::steady_clock::now();
-    } else {
-      drop();
-    }
+    if (!parser.keep_alive()) drop();
     out = std::move(parser.response());
     if (!IsRedirect(out.status)) return out;
     std::string next = ResolveLocation(url, out.Header("location"));

@@ -5,9 +5,9 @@
 //     libcurl opens the connection (CURLOPT_CONNECT_ONLY: name resolution, TCP, TLS
 //     with the verification below, ALPN offering only http/1.1) and the request and
 //     response are framed by connectors/scim/http_wire.h over curl_easy_send/recv.
-//     A pooled connection idle for 200 ms or more is checked before reuse (readable
-//     while idle means the server closed it or sent something unasked: it is
-//     replaced, nothing is sent on it). Against a fast target this costs a third of
+//     A pooled connection is checked before every reuse (readable while idle means
+//     the server closed it or sent something unasked: it is replaced, nothing is
+//     sent on it). Against a fast target this costs a third of
 //     libcurl's own transfer.
 //   * libcurl's HTTP transfer: with a proxy (explicit or from the environment), for
 //     multipart forms, and when direct_transfers is off.

@@ -44,12 +44,6 @@ void ForEachListItem(std::string_view v, Fn&& fn) {
 
 }  // namespace
 
-std::string_view TrimOws(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 bool SplitUrl(std::string_view url, UrlParts* parts, std::string* error) {
   std::size_t sep = url.find("://");
   std::string scheme = sep == std::string_view::npos ? "" : FoldCase(url.substr(0, sep));
@@ -225,8 +219,6 @@ HttpResponseParser::State HttpResponseParser::Line(std::string_view line) {
         if (response_.status == 101) return Fail("unexpected 101 Switching Protocols");
         // An interim response: its fields are dropped, the final one follows.
         phase_ = Phase::kStatus;
-        chunked_ = has_length_ = close_seen_ = keep_alive_seen_ = false;
-        length_ = 0;
         return state_;
       }
       if (line.front() == ' ' || line.front() == '\t') {  // obs-fold (RFC 9112 §5.2)
@@ -244,38 +236,6 @@ HttpResponseParser::State HttpResponseParser::Line(std::string_view line) {
       std::string_view value = TrimOws(line.substr(colon + 1));
       if (!IsFieldValue(value)) return Fail("malformed header: control character");
       std::string name = FoldCase(line.substr(0, colon));
-      if (name == "content-length") {
-        bool ok = true;
-        ForEachListItem(value, [&](std::string_view item) {
-          if (!ok) return;
-          if (item.size() > 18 ||
-              !std::all_of(item.begin(), item.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-            ok = false;
-            return;
-          }
-          std::uint64_t n = std::stoull(std::string(item));
-          if (has_length_ && n != length_) ok = false;
-          has_length_ = true;
-          length_ = n;
-        });
-        if (!ok || !has_length_) return Fail("malformed or conflicting Content-Length");
-      } else if (name == "transfer-encoding") {
-        bool ok = true;
-        ForEachListItem(value, [&](std::string_view item) {
-          if (EqualsIgnoreCase(item, "chunked")) {
-            if (chunked_) ok = false;  // chunked applied twice
-            chunked_ = true;
-          } else if (!EqualsIgnoreCase(item, "identity") || chunked_) {
-            ok = false;  // a coding we never asked for (no Accept-Encoding is sent)
-          }
-        });
-        if (!ok) return Fail("unsupported Transfer-Encoding");
-      } else if (name == "connection") {
-        ForEachListItem(value, [&](std::string_view item) {
-          if (EqualsIgnoreCase(item, "close")) close_seen_ = true;
-          if (EqualsIgnoreCase(item, "keep-alive")) keep_alive_seen_ = true;
-        });
-      }
       response_.headers.emplace_back(std::move(name), std::string(value));
       return state_;
     }
@@ -310,10 +270,54 @@ HttpResponseParser::State HttpResponseParser::Line(std::string_view line) {
   }
 }
 
+HttpResponseParser::State HttpResponseParser::Framing() {
+  // Read once the header block is whole, so a folded line counts like any other.
+  bool close_seen = false, keep_alive_seen = false, ok = true;
+  for (const auto& [name, value] : response_.headers) {
+    if (name == "content-length") {
+      ForEachListItem(value, [&](std::string_view item) {
+        if (!ok) return;
+        if (item.size() > 18 || !AllDigits(item)) {
+          ok = false;
+          return;
+        }
+        std::uint64_t n = std::stoull(std::string(item));
+        if (has_length_ && n != length_) ok = false;
+        has_length_ = true;
+        length_ = n;
+      });
+      if (!ok || !has_length_) return Fail("malformed or conflicting Content-Length");
+    } else if (name == "transfer-encoding") {
+      ForEachListItem(value, [&](std::string_view item) {
+        if (EqualsIgnoreCase(item, "chunked")) {
+          if (chunked_) ok = false;  // chunked applied twice
+          chunked_ = true;
+        } else if (!EqualsIgnoreCase(item, "identity") || chunked_) {
+          ok = false;  // a coding we never asked for (no Accept-Encoding is sent)
+        }
+      });
+      if (!ok) return Fail("unsupported Transfer-Encoding");
+    } else if (name == "connection") {
+      ForEachListItem(value, [&](std::string_view item) {
+        if (EqualsIgnoreCase(item, "close")) close_seen = true;
+        if (EqualsIgnoreCase(item, "keep-alive")) keep_alive_seen = true;
+      });
+    }
+  }
+  keep_alive_ = http10_ ? keep_alive_seen : !close_seen;
+  // Both Content-Length and chunked (RFC 9112 §6.3: chunked wins), or a body
+  // announced where none may be: the framing is in doubt, the connection is not reused.
+  if (chunked_ && has_length_) keep_alive_ = false;
+  return state_;
+}
+
 HttpResponseParser::State HttpResponseParser::StartBody() {
-  keep_alive_ = http10_ ? keep_alive_seen_ : !close_seen_;
+  if (Framing() != State::kMore) return state_;
   const int s = response_.status;
-  if (s == 204 || s == 304) return Complete();
+  if (s == 204 || s == 304) {
+    if (chunked_ || (has_length_ && length_ > 0)) keep_alive_ = false;
+    return Complete();
+  }
   if (chunked_) {
     phase_ = Phase::kChunkSize;
     return state_;

@@ -45,10 +45,6 @@ struct UrlParts {
   bool https = false;
 };
 
-// `s` without the optional whitespace (spaces and tabs, RFC 9110 §5.6.3) at both
-// ends: how header field values are trimmed, on every path.
-std::string_view TrimOws(std::string_view s);
-
 // Splits `url`; returns false (with `error` set) for anything but an absolute http or
 // https URL with a host and no user:password@ part, or a URL with bytes that are not
 // allowed in a request line (control characters, spaces).
@@ -92,6 +88,8 @@ class HttpResponseParser {
   State Complete();
   // Handles one line (CR LF or LF stripped) of the status/header/trailer phases.
   State Line(std::string_view line);
+  // Reads Content-Length, Transfer-Encoding and Connection from the whole header block.
+  State Framing();
   State StartBody();
   State AppendBody(std::string_view data);
 
@@ -103,8 +101,6 @@ class HttpResponseParser {
   std::size_t header_bytes_ = 0;
   bool http10_ = false;
   bool keep_alive_ = true;
-  bool close_seen_ = false;
-  bool keep_alive_seen_ = false;
   bool chunked_ = false;
   bool has_length_ = false;
   std::uint64_t length_ = 0;   // Content-Length, or what remains of the current chunk

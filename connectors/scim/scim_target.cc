@@ -5,7 +5,6 @@
 #include <charconv>
 #include <functional>
 
-#include "connectors/scim/http_wire.h"
 #include "connectors/scim/scim_json.h"
 #include "core/log.h"
 #include "core/text.h"
@@ -14,10 +13,6 @@ namespace scimsync {
 namespace {
 
 constexpr std::string_view kScimJson = "application/scim+json";
-
-bool AllDigits(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
 
 std::optional<int> Number(std::string_view s) {
   if (!AllDigits(s) || s.size() > 9) return std::nullopt;

@@ -701,6 +701,21 @@ TEST_CASE("write grouping: queued confirmed rows are written in order before any
   CHECK(store.DeleteUser("Q1").message() == s.message());
   CHECK_FALSE(store.SetWriteGrouping({}).ok());  // the run ends with the error reported
   CHECK(store.DeleteUser("Q1").ok());  // and the next run starts clean
+
+  // A write of its own (a marker) that fails takes the open group with it: no later
+  // write may commit past that hole, so every call returns the error.
+  REQUIRE(store.SetWriteGrouping({100, std::chrono::hours(1)}).ok());
+  REQUIRE(store.PutUser(confirmed("Q5", "x")).ok());
+  KnownUser bad = confirmed("BAD", "x");
+  bad.uncertain = true;
+  Status m = store.PutUser(bad);
+  REQUIRE_FALSE(m.ok());
+  CHECK(store.PutUser(confirmed("Q6", "x")).message() == m.message());
+  CHECK(store.Flush().message() == m.message());
+  CHECK_FALSE(store.SetWriteGrouping({}).ok());
+  known = store.Load().value();
+  CHECK(std::none_of(known.users.begin(), known.users.end(),
+                     [](const KnownUser& u) { return u.key == "Q5" || u.key == "Q6"; }));
 }
 
 TEST_CASE("read-only open works in a directory the reader cannot write to") {

@@ -166,6 +166,53 @@ TEST_CASE("HttpResponseParser: bodies without length, no-body statuses, keep-ali
   CHECK(conflict.error() == "malformed or conflicting Content-Length");
 }
 
+TEST_CASE("HttpResponseParser: framing is read from the whole header block") {
+  // A folded Connection line counts like any other.
+  HttpResponseParser folded(1024);
+  CHECK(Parse(folded, "HTTP/1.1 200 OK\r\nConnection: keep-alive,\r\n close\r\n"
+                      "Content-Length: 0\r\n\r\n") == State::kDone);
+  CHECK_FALSE(folded.keep_alive());
+  // An interim response's fields do not frame the final one.
+  HttpResponseParser interim(1024);
+  CHECK(Parse(interim, "HTTP/1.1 103 Early Hints\r\nContent-Length: 5\r\nLink: </a>\r\n\r\n"
+                       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n") ==
+        State::kDone);
+  CHECK(interim.response().Header("link").empty());
+  CHECK(interim.keep_alive());
+  // Content-Length and chunked together: chunked wins, the connection is not reused.
+  HttpResponseParser both(1024);
+  CHECK(Parse(both, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    "2\r\nok\r\n0\r\n\r\n") == State::kDone);
+  CHECK(both.response().body == "ok");
+  CHECK_FALSE(both.keep_alive());
+  // A body announced on a 204 or 304 is not read, so the connection is not reused.
+  for (const char* head : {"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n",
+                           "HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n"}) {
+    HttpResponseParser p(1024);
+    CAPTURE(head);
+    CHECK(Parse(p, head) == State::kDone);
+    CHECK(p.response().body.empty());
+    CHECK_FALSE(p.keep_alive());
+  }
+  HttpResponseParser plain304(1024);
+  CHECK(Parse(plain304, "HTTP/1.1 304 Not Modified\r\nETag: \"1\"\r\n\r\n") == State::kDone);
+  CHECK(plain304.keep_alive());
+  HttpResponseParser twice(1024);
+  CHECK(Parse(twice, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n") ==
+        State::kError);
+  HttpResponseParser identity(1024);
+  CHECK(Parse(identity, "HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\n\r\nraw", 0, true) ==
+        State::kDone);
+  CHECK(identity.response().body == "raw");
+  HttpResponseParser low(1024);
+  CHECK(Parse(low, "HTTP/1.1 099 Odd\r\n") == State::kError);
+  // Bytes after a chunked response: more than was asked for.
+  HttpResponseParser extra(1024);
+  CHECK(Parse(extra, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nX") ==
+        State::kDone);
+  CHECK_FALSE(extra.keep_alive());
+}
+
 TEST_CASE("HttpResponseParser: truncated or malformed answers, and their error text") {
   HttpResponseParser nothing(1024);
   CHECK(nothing.Eof() == State::kError);

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -85,10 +86,35 @@ struct HttpClientOptions {
   bool direct_transfers = true;
 };
 
+// The caller's side of HttpClient::SendMany: where the requests come from and where
+// their answers go. Every call is made on the thread that called SendMany.
+class HttpBatch {
+ public:
+  virtual ~HttpBatch() = default;
+  // How many requests may be in flight now; asked before every start, so it may go
+  // down and up during the batch. Below 1 counts as 1.
+  virtual int Width() = 0;
+  // Fills the next request to start and the tag its answer will carry. false: start
+  // no more; SendMany stops asking and returns once every started request has been
+  // answered.
+  virtual bool Next(HttpRequest* request, std::uint64_t* tag) = 0;
+  // The answer to the request started with `tag`, in the order answers complete.
+  // Every started request gets exactly one.
+  virtual void Done(std::uint64_t tag, HttpResponse response) = 0;
+};
+
 class HttpClient {
  public:
   virtual ~HttpClient() = default;
   virtual HttpResponse Send(const HttpRequest& request) = 0;
+  // Runs the requests of `batch` several at once from the calling thread (one event
+  // loop over several connections); each answer is what Send would have given for
+  // that request. false, without calling `batch`: this client cannot (the caller
+  // then calls Send from several threads). The default cannot.
+  virtual bool SendMany(HttpBatch& batch) {
+    (void)batch;
+    return false;
+  }
   // Lowers (or raises, up to max_connections) how many requests run at once.
   virtual void SetMaxConcurrency(int n) = 0;
   // Makes pending and future Send() calls return kCancelled soon (graceful stop).

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -79,11 +80,35 @@ struct SnapshotOptions {
   bool read_groups = true;
 };
 
+// The caller's side of Target::CreateUsers: which users to create, and where the
+// answers go. Every call is made on the thread that called CreateUsers.
+class UserCreates {
+ public:
+  virtual ~UserCreates() = default;
+  // How many creates may be in flight now (asked before every start).
+  virtual int Width() = 0;
+  // The next user to create and the tag its answer will carry; nullptr: start no
+  // more (CreateUsers returns once every started create has been answered). The
+  // user must stay valid until its answer.
+  virtual const User* Next(std::uint64_t* tag) = 0;
+  // The answer to the create tagged `tag`, as CreateUser would have returned it.
+  virtual void Done(std::uint64_t tag, TargetResponse response) = 0;
+};
+
 class Target {
  public:
   virtual ~Target() = default;
 
   virtual TargetResponse CreateUser(const User& user) = 0;
+  // Creates the users `batch` names, several at once from the calling thread (one
+  // event loop over several connections, no thread per request); each answer is
+  // what CreateUser would have given. false, without calling `batch`: this target
+  // cannot (the caller then calls CreateUser from several threads). The default
+  // cannot.
+  virtual bool CreateUsers(UserCreates& batch) {
+    (void)batch;
+    return false;
+  }
   virtual TargetResponse GetUser(const std::string& id) = 0;
   // PATCH with the given changes. Every PATCH and DELETE sends `if_match` as If-Match
   // when it is non-empty.

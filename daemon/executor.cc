@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/log.h"
+#include "daemon/create_pump.h"
 
 namespace scimsync {
 namespace {
@@ -35,6 +36,7 @@ ExecutorOptions Normalized(ExecutorOptions o) {
 Executor::Executor(Target& target, StateStore& state, Clock& clock, ExecutorOptions options,
                    const KnownState& known)
     : options_(Normalized(options)),
+      target_(target),
       state_(state),
       runner_(clock, options_),
       overlay_(state, known,
@@ -101,39 +103,79 @@ void Executor::RunPhases(const Plan& plan, Phase first, Phase last) {
   }
 }
 
-void Executor::RunBatch(const std::vector<const Operation*>& ops) {
-  if (ops.empty()) return;
-  std::atomic<std::size_t> next{0};
-  // User creates are marked uncertain in one commit, kMarkAhead ahead of the
-  // workers, before any of them is sent: ops [0, marked) are. Once half of the
-  // marked window is used, the worker that takes the lock marks the next ops while
-  // the others go on sending marked ones; a worker waits only when it reaches an
-  // op that is not marked yet (DESIGN §4: a create's marker is committed before
-  // its POST).
-  std::mutex mark_mu;
-  std::atomic<std::size_t> marked{0};
-  auto extend_marks = [&](std::size_t i) {  // caller holds mark_mu
-    std::size_t from = marked.load();
-    std::size_t to = std::min(ops.size(), i + kMarkAhead);
-    if (to <= from || i + kMarkAhead / 2 < from) return;
-    users_.MarkCreates(ops, from, to);
-    marked.store(to);
-  };
-  auto mark_through = [&](std::size_t i) {
-    std::size_t m = marked.load();
-    if (i + kMarkAhead / 2 < m || m == ops.size()) return;
+// User creates are marked uncertain in one commit, kMarkAhead ahead of where they
+// are sent, before any of them is sent: ops [0, marked) are. Once half of the
+// marked window is used, the caller that takes the lock marks the next ops while
+// the others go on sending marked ones; a caller waits only when it reaches an op
+// that is not marked yet (DESIGN §4: a create's marker is committed before its POST).
+class Executor::MarkWindow {
+ public:
+  MarkWindow(UserOps& users, const std::vector<const Operation*>& ops) : users_(users), ops_(ops) {}
+
+  // Ensures ops[i] is marked, and marks ahead when the window runs low.
+  void Through(std::size_t i) {
+    std::size_t m = marked_.load();
+    if (i + kMarkAhead / 2 < m || m == ops_.size()) return;
     if (i < m) {
-      std::unique_lock lock(mark_mu, std::try_to_lock);
-      if (lock.owns_lock()) extend_marks(i);  // else another worker is marking ahead
+      std::unique_lock lock(mu_, std::try_to_lock);
+      if (lock.owns_lock()) Extend(i);  // else another worker is marking ahead
       return;
     }
-    std::lock_guard lock(mark_mu);
-    extend_marks(i);
-  };
+    std::lock_guard lock(mu_);
+    Extend(i);
+  }
+
+ private:
+  void Extend(std::size_t i) {  // caller holds mu_
+    std::size_t from = marked_.load();
+    std::size_t to = std::min(ops_.size(), i + kMarkAhead);
+    if (to <= from || i + kMarkAhead / 2 < from) return;
+    users_.MarkCreates(ops_, from, to);
+    marked_.store(to);
+  }
+
+  UserOps& users_;
+  const std::vector<const Operation*>& ops_;
+  std::mutex mu_;
+  std::atomic<std::size_t> marked_{0};
+};
+
+void Executor::RunBatch(const std::vector<const Operation*>& ops) {
+  if (ops.empty()) return;
+  MarkWindow marks(users_, ops);
+  std::size_t begin = 0;
+  const bool all_creates = std::all_of(
+      ops.begin(), ops.end(), [](const Operation* op) { return op->kind == OpKind::kCreateUser; });
+  // User creates go through the target's CreateUsers when it has one (create_pump.h):
+  // a pump sends until an answer is not a plain success, the workers handle the
+  // creates it hands back, and a new pump goes on from there.
+  while (all_creates && begin < ops.size() && !runner_.Stopping() && !users_.seats_exhausted()) {
+    CreatePump pump(ops, begin, runner_, users_,
+                    {[&](std::size_t i) { marks.Through(i); },
+                     [&](const Operation& op, TargetResponse* first) { Execute(op, first); }});
+    if (!target_.CreateUsers(pump)) break;  // this target cannot: the workers send all
+    begin = pump.next();
+    if (pump.deferred().empty()) break;     // all sent, or the run stops
+    std::vector<const Operation*> again;
+    std::vector<TargetResponse> firsts;
+    for (auto& d : pump.deferred()) {
+      again.push_back(d.op);
+      firsts.push_back(std::move(d.first));
+    }
+    RunOnWorkers(again, 0, nullptr, &firsts);
+  }
+  RunOnWorkers(ops, begin, &marks, nullptr);
+  users_.ReleaseMarks();  // marked, but the run stopped before they were sent
+}
+
+void Executor::RunOnWorkers(const std::vector<const Operation*>& ops, std::size_t begin,
+                            MarkWindow* marks, std::vector<TargetResponse>* firsts) {
+  if (begin >= ops.size()) return;
+  std::atomic<std::size_t> next{begin};
   // Every possible worker runs; those above the allowed count (lowered by throttling,
   // raised again by quiet periods) wait for a slot.
   auto worker = [&](int index) {
-    while (!runner_.Stopping()) {
+    while (!runner_.Stopping() || firsts != nullptr) {
       if (index >= runner_.workers()) {
         if (next.load() >= ops.size()) return;
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -141,13 +183,11 @@ void Executor::RunBatch(const std::vector<const Operation*>& ops) {
       }
       std::size_t i = next.fetch_add(1);
       if (i >= ops.size()) return;
-      mark_through(i);
-      Execute(*ops[i]);
-      int done = ++done_;
-      if (progress_ && (done % 100 == 0 || done == total_)) progress_(done, total_);
+      if (marks != nullptr) marks->Through(i);
+      Execute(*ops[i], firsts != nullptr ? &(*firsts)[i] : nullptr);
     }
   };
-  int n = std::min<int>(std::max(1, options_.max_connections), static_cast<int>(ops.size()));
+  int n = std::min<int>(std::max(1, options_.max_connections), static_cast<int>(ops.size() - begin));
   if (n <= 1) {
     worker(0);
   } else {
@@ -156,25 +196,26 @@ void Executor::RunBatch(const std::vector<const Operation*>& ops) {
     for (int i = 0; i < n; ++i) threads.emplace_back(worker, i);
     for (auto& t : threads) t.join();
   }
-  users_.ReleaseMarks();  // marked, but the run stopped before they were sent
 }
 
-void Executor::Execute(const Operation& op) {
+void Executor::Execute(const Operation& op, TargetResponse* first) {
   t_op_succeeded = false;
-  Dispatch(op);
+  Dispatch(op, first);
   if (!op.drift.empty() && t_op_succeeded) {
     counters_.Add(Counter::kDrift);
     LogInfo("drift_repaired", {{"key", op.key}, {"what", op.drift}});
   }
+  int done = ++done_;
+  if (progress_ && (done % 100 == 0 || done == total_)) progress_(done, total_);
 }
 
-void Executor::Dispatch(const Operation& op) {
+void Executor::Dispatch(const Operation& op, TargetResponse* first) {
   // The kinds of three-sided planning: core/planner.h, "What the executor does".
   const bool stale_id = StaleTargetId(op);
   switch (op.kind) {
     case OpKind::kResolveUser: return users_.Resolve(op);
     case OpKind::kResolveGroup: return groups_.Resolve(op);
-    case OpKind::kCreateUser: return users_.Create(op.user, stale_id);
+    case OpKind::kCreateUser: return users_.Create(op.user, stale_id, first);
     case OpKind::kUpdateUser: return users_.Update(op);
     case OpKind::kAdoptUser: return users_.AdoptPlanned(op);
     case OpKind::kBindUser: return users_.Bind(op);

@@ -63,12 +63,19 @@ class Executor {
 
  private:
   void RunPhases(const Plan& plan, Phase first, Phase last);
+  class MarkWindow;  // creates marked uncertain ahead of where they are sent
   void RunBatch(const std::vector<const Operation*>& ops);
-  // Runs one operation; logs and counts a repaired drift when it succeeded.
-  void Execute(const Operation& op);
-  void Dispatch(const Operation& op);
+  // Runs ops[begin, end) on up to max_connections worker threads; `marks` marks
+  // creates ahead; `firsts` (parallel to ops) holds answers to creates already sent.
+  void RunOnWorkers(const std::vector<const Operation*>& ops, std::size_t begin, MarkWindow* marks,
+                    std::vector<TargetResponse>* firsts);
+  // Runs one operation (`first`: its create's answer, see UserOps::Create); logs and
+  // counts a repaired drift when it succeeded; counts it done.
+  void Execute(const Operation& op, TargetResponse* first = nullptr);
+  void Dispatch(const Operation& op, TargetResponse* first);
 
   ExecutorOptions options_;
+  Target& target_;
   StateStore& state_;
   ExecutorCounters counters_;
   RequestRunner runner_;

@@ -141,17 +141,18 @@ void RequestRunner::Throttle(const TargetResponse& r) {
 
 Answer RequestRunner::Send(Verb verb, const std::string& what,
                            const std::function<TargetResponse()>& send, bool if_match_sent) {
-  return SendCreate(verb, what, send, nullptr, if_match_sent);
-}
-
-Answer RequestRunner::SendCreate(Verb verb, const std::string& what,
-                                 const std::function<TargetResponse()>& send, const Finder& find) {
-  return SendCreate(verb, what, send, find, false);
+  return SendCreate(verb, what, send, nullptr, if_match_sent, nullptr);
 }
 
 Answer RequestRunner::SendCreate(Verb verb, const std::string& what,
                                  const std::function<TargetResponse()>& send, const Finder& find,
-                                 bool if_match_sent) {
+                                 TargetResponse* first) {
+  return SendCreate(verb, what, send, find, false, first);
+}
+
+Answer RequestRunner::SendCreate(Verb verb, const std::string& what,
+                                 const std::function<TargetResponse()>& send, const Finder& find,
+                                 bool if_match_sent, TargetResponse* first) {
   std::optional<TargetResponse> lost;  // an attempt the target may have applied
   int retries = 0, throttles = 0;
   // The last attempt failed in a way that may have applied it (5xx other than 503,
@@ -163,14 +164,15 @@ Answer RequestRunner::SendCreate(Verb verb, const std::string& what,
       if (!find) return {*lost, Action::kTransient, true};
       if (std::optional<Answer> seen = find()) return *seen;
     }
-    if (Stopping()) {
+    if (Stopping() && first == nullptr) {
       if (lost) return {*lost, Action::kTransient, true};
       TargetResponse r;
       r.transport = Transport::kCancelled;
       r.detail = "stop requested";
       return {r, Action::kCancelled, false};
     }
-    TargetResponse r = send();
+    TargetResponse r = first != nullptr ? std::move(*first) : send();
+    first = nullptr;
     Decision d = Classify(verb, r, if_match_sent);
     if (!Retried(d.action)) {
       if (d.action == Action::kCancelled) {

@@ -67,13 +67,16 @@ class RequestRunner {
   // answer from it ends the request (kAdopt: it is there; anything else: the object
   // stays uncertain); nullopt means it is not there and the create is sent again.
   // Without `find`, such an attempt is never repeated.
+  // `first`, when set, is the answer to a first attempt already sent by someone else
+  // (Target::CreateUsers): it is taken as that attempt's answer even when the run
+  // is stopping (the request went out), and consumed (moved from).
   using Finder = std::function<std::optional<Answer>()>;
   Answer SendCreate(Verb verb, const std::string& what, const std::function<TargetResponse()>& send,
-                    const Finder& find);
+                    const Finder& find, TargetResponse* first = nullptr);
 
  private:
   Answer SendCreate(Verb verb, const std::string& what, const std::function<TargetResponse()>& send,
-                    const Finder& find, bool if_match_sent);
+                    const Finder& find, bool if_match_sent, TargetResponse* first);
 
  public:
 

@@ -181,17 +181,19 @@ void UserOps::ReleaseMarks() {
   for (const auto& [key, m] : left) Restore(m);
 }
 
-void UserOps::Create(const User& desired, bool stale_id) {
+void UserOps::Create(const User& desired, bool stale_id, TargetResponse* first) {
   std::optional<Marked> mark = TakeMark(desired.key);
   const bool premarked = mark.has_value();
   if (!mark) mark = Unmarked(desired.key);
   auto restore = [&] { Restore(*mark); };
-  if (seats_exhausted_) {
+  if (first != nullptr) {
+    // Sent already (Target::CreateUsers), after MarkCreates marked it: only the
+    // answer is left to handle, whatever has happened since.
+  } else if (seats_exhausted_) {
     // A 428 earlier in this run: the licence has no seats; do not hammer it.
     SeatBlock(mark->before, "waiting for a free licence seat: " + seat_detail());
     return;
-  }
-  if (runner_.Stopping()) {
+  } else if (runner_.Stopping()) {
     if (premarked) restore();
     return;
   }
@@ -204,7 +206,7 @@ void UserOps::Create(const User& desired, bool stale_id) {
   // shows that it did not land.
   auto find = [&] { return CreateFoundBy(LookUp(desired.key, "")); };
   Answer a = runner_.SendCreate(Verb::kCreateUser, "create user " + name,
-                                [&] { return target_.CreateUser(desired); }, find);
+                                [&] { return target_.CreateUser(desired); }, find, first);
   const TargetResponse& r = a.response;
   switch (a.action) {
     case Action::kDone:

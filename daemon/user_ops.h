@@ -56,7 +56,9 @@ class UserOps {
           const ExecutorOptions& options, Clock& clock, ExecutorCounters& counters);
 
   // `stale_id`: the row's target id was deleted on the target; cleared first.
-  void Create(const User& desired, bool stale_id = false);
+  // `first`: the answer to a POST already sent by Target::CreateUsers (after
+  // MarkCreates marked it); handled as the first attempt's answer, consumed.
+  void Create(const User& desired, bool stale_id = false, TargetResponse* first = nullptr);
   // Marks the users of the user creates among ops[begin, end) uncertain, all in one
   // committed transaction, before any of them is sent: their Create then sends at
   // once. A marked create that never runs (the run stopped) is put back as it was

@@ -4,6 +4,7 @@
 #include <array>
 #include <charconv>
 #include <functional>
+#include <unordered_map>
 
 #include "connectors/scim/scim_json.h"
 #include "core/log.h"
@@ -172,8 +173,8 @@ ScimTarget::ScimTarget(std::unique_ptr<HttpClient> http, ScimTargetOptions optio
   owned_http_ = std::move(http);
 }
 
-HttpResponse ScimTarget::Exchange(std::string_view method, const std::string& path,
-                                  std::string body, const std::string& if_match) {
+HttpRequest ScimTarget::MakeRequest(std::string_view method, const std::string& path,
+                                    std::string body, const std::string& if_match) {
   HttpRequest req;
   req.method = std::string(method);
   req.url = JoinUrl(options_.base_url, path);
@@ -181,35 +182,43 @@ HttpResponse ScimTarget::Exchange(std::string_view method, const std::string& pa
   if (!body.empty()) req.headers.emplace_back("Content-Type", kScimJson);
   if (!if_match.empty()) req.headers.emplace_back("If-Match", if_match);
   req.body = std::move(body);
-
   requests_++;
   if (method != "GET") writes_++;
+  return req;
+}
+
+void ScimTarget::LogExchange(const HttpRequest& req, const std::string& path,
+                             const HttpResponse& resp, std::chrono::milliseconds ms) {
+  if (!Log().Enabled(LogLevel::kDebug)) return;
+  std::string status = resp.error == HttpError::kNone
+                           ? std::to_string(resp.status)
+                           : std::string(resp.error == HttpError::kTimeout   ? "timeout"
+                                         : resp.error == HttpError::kReset   ? "reset"
+                                         : resp.error == HttpError::kConnect ? "connect_failed"
+                                                                             : "cancelled");
+  LogDebug("scim_request", {{"method", req.method},
+                            {"path", std::string(PathForLog(path))},
+                            {"status", status},
+                            {"ms", ms.count()}});
+  std::string headers;
+  for (const auto& [k, v] : RedactHeaders(req.headers)) {
+    if (!headers.empty()) headers += "; ";
+    headers += k + ": " + v;
+  }
+  LogDebug("scim_exchange", {{"method", req.method},
+                             {"path", std::string(PathForLog(path))},
+                             {"request_headers", headers},
+                             {"request_body", req.body},
+                             {"response_body", resp.body}});
+}
+
+HttpResponse ScimTarget::Exchange(std::string_view method, const std::string& path,
+                                  std::string body, const std::string& if_match) {
+  HttpRequest req = MakeRequest(method, path, std::move(body), if_match);
   auto start = clock_.Steady();
   HttpResponse resp = http_.Send(req);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Steady() - start);
-
-  if (Log().Enabled(LogLevel::kDebug)) {
-    std::string status = resp.error == HttpError::kNone
-                             ? std::to_string(resp.status)
-                             : std::string(resp.error == HttpError::kTimeout   ? "timeout"
-                                           : resp.error == HttpError::kReset   ? "reset"
-                                           : resp.error == HttpError::kConnect ? "connect_failed"
-                                                                               : "cancelled");
-    LogDebug("scim_request", {{"method", req.method},
-                              {"path", std::string(PathForLog(path))},
-                              {"status", status},
-                              {"ms", ms.count()}});
-    std::string headers;
-    for (const auto& [k, v] : RedactHeaders(req.headers)) {
-      if (!headers.empty()) headers += "; ";
-      headers += k + ": " + v;
-    }
-    LogDebug("scim_exchange", {{"method", req.method},
-                               {"path", std::string(PathForLog(path))},
-                               {"request_headers", headers},
-                               {"request_body", req.body},
-                               {"response_body", resp.body}});
-  }
+  LogExchange(req, path, resp,
+              std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Steady() - start));
   return resp;
 }
 
@@ -275,6 +284,62 @@ TargetResponse ScimTarget::Call(std::string_view method, const std::string& path
 
 TargetResponse ScimTarget::CreateUser(const User& user) {
   return Call("POST", "Users", UserJson(user), Body::kUser);
+}
+
+namespace {
+
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+// CreateUsers over HttpClient::SendMany: each user's POST built and each answer
+// converted exactly as CreateUser does (MakeRequest, Convert), on the caller's thread.
+class CreateUsersBatch final : public HttpBatch {
+ public:
+  using Build = std::function<HttpRequest(const User&)>;
+  using Finish = std::function<void(std::uint64_t, const HttpRequest&, HttpResponse, SteadyTime)>;
+  CreateUsersBatch(UserCreates& creates, Clock& clock, Build build, Finish finish)
+      : creates_(creates), clock_(clock), build_(std::move(build)), finish_(std::move(finish)) {}
+
+  int Width() override { return creates_.Width(); }
+  bool Next(HttpRequest* request, std::uint64_t* tag) override {
+    const User* user = creates_.Next(tag);
+    if (user == nullptr) return false;
+    *request = build_(*user);
+    if (Log().Enabled(LogLevel::kDebug)) sent_[*tag] = {*request, clock_.Steady()};
+    return true;
+  }
+  void Done(std::uint64_t tag, HttpResponse response) override {
+    auto it = sent_.find(tag);
+    if (it == sent_.end()) {
+      finish_(tag, HttpRequest{}, std::move(response), SteadyTime{});
+      return;
+    }
+    auto [request, start] = std::move(it->second);
+    sent_.erase(it);
+    finish_(tag, request, std::move(response), start);
+  }
+
+ private:
+  UserCreates& creates_;
+  Clock& clock_;
+  Build build_;
+  Finish finish_;
+  // Only at debug level, for the scim_request and scim_exchange lines.
+  std::unordered_map<std::uint64_t, std::pair<HttpRequest, SteadyTime>> sent_;
+};
+
+}  // namespace
+
+bool ScimTarget::CreateUsers(UserCreates& creates) {
+  CreateUsersBatch batch(
+      creates, clock_, [&](const User& u) { return MakeRequest("POST", "Users", UserJson(u), ""); },
+      [&](std::uint64_t tag, const HttpRequest& req, HttpResponse resp, SteadyTime start) {
+        if (start != SteadyTime{}) {
+          LogExchange(req, "Users", resp,
+                      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Steady() - start));
+        }
+        creates.Done(tag, Convert(resp, Body::kUser, /*required=*/true));
+      });
+  return http_.SendMany(batch);
 }
 
 TargetResponse ScimTarget::GetUser(const std::string& id) {

@@ -136,6 +136,8 @@ class ScimTarget final : public Target {
   ScimTarget(std::unique_ptr<HttpClient> http, ScimTargetOptions options, Clock& clock);
 
   TargetResponse CreateUser(const User& user) override;
+  // Over HttpClient::SendMany when the client can (false otherwise).
+  bool CreateUsers(UserCreates& creates) override;
   TargetResponse GetUser(const std::string& id) override;
   TargetResponse PatchUser(const std::string& id, const std::vector<AttrChange>& changes,
                            const std::string& if_match = "") override;
@@ -172,6 +174,11 @@ class ScimTarget final : public Target {
                       Body parse, const std::string& if_match = "");
   HttpResponse Exchange(std::string_view method, const std::string& path, std::string body,
                         const std::string& if_match);
+  // The request Exchange sends (counted in RequestCount/WriteCount), and its debug lines.
+  HttpRequest MakeRequest(std::string_view method, const std::string& path, std::string body,
+                          const std::string& if_match);
+  void LogExchange(const HttpRequest& req, const std::string& path, const HttpResponse& resp,
+                   std::chrono::milliseconds ms);
   TargetResponse Convert(const HttpResponse& http, Body parse, bool required = false);
   PagingOptions LookupPaging() const;
   // Whether lookups of `what` ("Users:userName") skip the filter, and the note that

@@ -1202,3 +1202,120 @@ TEST_CASE("scope: scope groups without any member stop the cycle like an empty s
   CHECK(allowed.result == CycleResult::kOk);
   CHECK(allowed.record.counts[Counter::kUsersDisabled] == 2);
 }
+
+// --- user creates through Target::CreateUsers (daemon/create_pump.h) -----------------
+
+namespace {
+
+// `n` users U1000.. without groups.
+void OnlyUsers(Rig& rig, int n) {
+  rig.source.dir.users.clear();
+  rig.source.dir.groups.clear();
+  for (int i = 0; i < n; ++i) {
+    std::string k = std::to_string(1000 + i);
+    rig.source.dir.users.push_back(Person("U" + k, "u" + k + "@x.com"));
+  }
+}
+
+// Every row synced, certain, with the target's id of that externalId.
+void CheckAllSynced(Rig& rig, std::size_t n) {
+  KnownState known = rig.state->Load().value();
+  REQUIRE(known.users.size() == n);
+  for (const auto& u : known.users) {
+    CAPTURE(u.key);
+    CHECK_FALSE(u.uncertain);
+    UserQuery q = rig.target.FindUsers("externalId", u.key);
+    REQUIRE(q.users.size() == 1);
+    CHECK(u.target_id == q.users[0].id);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("user creates go out several at a time from one thread; rows as the workers give them") {
+  for (bool pump : {true, false}) {
+    CAPTURE(pump);
+    Rig rig;
+    OnlyUsers(rig, 10);
+    rig.config.target.max_connections = 4;
+    rig.target.concurrent_creates = pump;
+    CycleReport r = rig.Sync();
+    CHECK(r.result == CycleResult::kOk);
+    CHECK(rig.target.users.size() == 10);
+    CHECK(rig.target.Count("POST") == 10);
+    CHECK(rig.target.create_rounds == (pump ? 3 : 0));  // 4 + 4 + 2 at a time
+    CheckAllSynced(rig, 10);
+    CHECK(rig.Sync().record.counts[Counter::kRequests] == 0);  // converged
+  }
+}
+
+TEST_CASE("create pump: a throttled answer stops new starts; the workers retry it; the pump goes on") {
+  Rig rig;
+  OnlyUsers(rig, 12);
+  rig.config.target.max_connections = 4;
+  rig.target.concurrent_creates = true;  // whatever the environment says
+  int calls = 0;
+  rig.target.Always("CreateUser", [&]() -> std::optional<TargetResponse> {
+    if (++calls != 2) return std::nullopt;  // created as usual
+    TargetResponse slow = FakeTarget::Http(429, "slow down");
+    slow.retry_after = std::chrono::seconds(3);
+    return slow;
+  });
+  CycleReport r = rig.Sync();
+  CHECK(r.result == CycleResult::kOk);
+  CHECK(rig.target.users.size() == 12);
+  CHECK(rig.target.Count("POST") == 13);     // the throttled one once more, nothing twice
+  CHECK(rig.target.Count("POST U1001") == 2);
+  CHECK(rig.clock.Slept() >= Millis(3000));  // Retry-After honoured by the worker
+  CHECK_FALSE(Rig::Logged({"rate_limited"}).empty());
+  // The first round's other answers were handled in the pump; after the worker's
+  // retry, new pumps sent the rest (at the lowered width: more rounds than 12/4).
+  CHECK(rig.target.create_rounds > 3);
+  CheckAllSynced(rig, 12);
+}
+
+TEST_CASE("create pump: a 409 is adopted by the workers; a 400 fails only its user") {
+  Rig rig;
+  OnlyUsers(rig, 8);
+  rig.config.target.max_connections = 4;
+  rig.target.concurrent_creates = true;  // whatever the environment says
+  // U1002's userName is taken on the target, after the first cycle's read, by an
+  // account without externalId: its POST gets the fake's 409.
+  std::string existing;
+  int calls = 0;
+  rig.target.Always("CreateUser", [&]() -> std::optional<TargetResponse> {
+    if (++calls == 1) {
+      existing = rig.target.AddUser(Person("", "u1002@x.com"));
+      rig.target.users[existing].external_id.clear();
+    }
+    if (calls == 6) return FakeTarget::Http(400, "bad title");
+    return std::nullopt;
+  });
+  CycleReport r = rig.Sync();
+  CHECK(r.result == CycleResult::kPartial);
+  CHECK(rig.target.Count("POST") == 8);
+  CHECK(rig.Row("U1002").target_id == existing);  // adopted, not duplicated
+  CHECK_FALSE(rig.Row("U1002").uncertain);
+  CHECK(r.record.counts[Counter::kUsersAdopted] == 1);
+  CHECK(r.record.counts[Counter::kFailed] == 1);
+  CHECK(r.record.counts[Counter::kUsersCreated] == 6);
+}
+
+TEST_CASE("create pump: a stop keeps the answers of creates in flight; unsent marks are put back") {
+  Rig rig;
+  OnlyUsers(rig, 10);
+  rig.config.target.max_connections = 4;
+  rig.target.concurrent_creates = true;  // whatever the environment says
+  std::atomic<bool> stop{false};
+  int calls = 0;
+  rig.target.Always("CreateUser", [&]() -> std::optional<TargetResponse> {
+    if (++calls == 2) stop = true;  // SIGTERM while four creates are in flight
+    return std::nullopt;
+  });
+  CycleHooks hooks;
+  hooks.stop = &stop;
+  CycleReport r = RunCycle(rig.config, rig.source, &rig.target, *rig.state, rig.clock, {}, hooks);
+  CHECK(r.result == CycleResult::kStopped);
+  CHECK(rig.target.users.size() == 4);
+  CheckAllSynced(rig, 4);  // the four answered creates are recorded, and nothing else
+}

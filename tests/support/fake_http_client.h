@@ -11,6 +11,7 @@
 //      scripted response for <METHOD> <url>"), counted in unscripted(), so a test
 //      can CHECK(fake.unscripted() == 0).
 // Every request is recorded (requests(), last()) before it is answered.
+// SendMany: only after EnableSendMany() (see there).
 // SetMaxConcurrency and Cancel are recorded; after Cancel, Send answers kCancelled
 // without consulting the handler or the queue (the request is still recorded).
 //
@@ -24,6 +25,8 @@
 //   CHECK(http.last().method == "POST");
 #pragma once
 
+#include <algorithm>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -93,6 +96,36 @@ class FakeHttpClient : public HttpClient {
     return handler(request);
   }
 
+  // With EnableSendMany(): SendMany starts up to Width() requests (Next), sends them
+  // in start order through Send above, and hands the answers back in the REVERSE
+  // order (answers complete out of order on a real client). Off by default.
+  void EnableSendMany() { send_many_ = true; }
+  bool SendMany(HttpBatch& batch) override {
+    if (!send_many_) return false;
+    ++send_many_calls_;
+    bool more = true;
+    while (more) {
+      std::vector<std::pair<std::uint64_t, HttpRequest>> started;
+      const int width = std::max(1, batch.Width());
+      while (static_cast<int>(started.size()) < width) {
+        HttpRequest req;
+        std::uint64_t tag = 0;
+        if (!batch.Next(&req, &tag)) {
+          more = false;
+          break;
+        }
+        started.emplace_back(tag, std::move(req));
+      }
+      std::vector<std::pair<std::uint64_t, HttpResponse>> answers;
+      for (const auto& [tag, req] : started) answers.emplace_back(tag, Send(req));
+      for (auto it = answers.rbegin(); it != answers.rend(); ++it) {
+        batch.Done(it->first, std::move(it->second));
+      }
+    }
+    return true;
+  }
+  int send_many_calls() const { return send_many_calls_; }
+
   void SetMaxConcurrency(int n) override {
     std::lock_guard lock(mu_);
     concurrency_calls_.push_back(n);
@@ -159,6 +192,8 @@ class FakeHttpClient : public HttpClient {
   std::deque<HttpResponse> queue_;
   std::vector<HttpRequest> requests_;
   std::vector<int> concurrency_calls_;
+  bool send_many_ = false;   // set before use, read by the calling thread only
+  int send_many_calls_ = 0;
   std::size_t unscripted_ = 0;
   bool cancelled_ = false;
 };

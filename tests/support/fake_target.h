@@ -7,12 +7,15 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
+#include <cstdlib>
 #include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "connectors/target.h"
@@ -76,6 +79,39 @@ class FakeTarget final : public Target {
       ok.user = users[id];
       return ok;
     });
+  }
+  // CreateUsers (on unless `concurrent_creates` is false): starts up to Width()
+  // creates (Next), runs them in start order through CreateUser above, and hands
+  // the answers back in the REVERSE order, as answers of concurrent requests may
+  // complete. Rounds are recorded in create_rounds. The environment variable
+  // SCIMSYNC_FAKE_TARGET_WORKERS turns it off for a whole test run (tests/CMakeLists.txt
+  // runs the daemon's tests both ways: the executor's workers send creates too).
+  bool concurrent_creates = std::getenv("SCIMSYNC_FAKE_TARGET_WORKERS") == nullptr;
+  int create_rounds = 0;
+  bool CreateUsers(UserCreates& batch) override {
+    if (!concurrent_creates) return false;
+    bool more = true;
+    while (more) {
+      std::vector<std::pair<std::uint64_t, const User*>> started;
+      const int width = std::max(1, batch.Width());
+      while (static_cast<int>(started.size()) < width) {
+        std::uint64_t tag = 0;
+        const User* u = batch.Next(&tag);
+        if (u == nullptr) {
+          more = false;
+          break;
+        }
+        started.emplace_back(tag, u);
+      }
+      if (started.empty()) break;
+      ++create_rounds;
+      std::vector<std::pair<std::uint64_t, TargetResponse>> answers;
+      for (const auto& [tag, u] : started) answers.emplace_back(tag, CreateUser(*u));
+      for (auto it = answers.rbegin(); it != answers.rend(); ++it) {
+        batch.Done(it->first, std::move(it->second));
+      }
+    }
+    return true;
   }
   TargetResponse GetUser(const std::string& id) override {
     return Run("GetUser", "GET " + id, [&] {

@@ -108,6 +108,75 @@ TEST_CASE("CreateUser: POST /Users with SCIM headers and the user JSON; 201 pars
   CHECK(f.target.WriteCount() == 1);
 }
 
+namespace {
+
+// A UserCreates over `users`, `width` at a time, recording each answer by tag.
+struct Creates final : UserCreates {
+  std::vector<User> users;
+  int width = 2;
+  std::size_t next = 0;
+  std::map<std::uint64_t, TargetResponse> answers;
+  std::vector<std::uint64_t> order;
+  int Width() override { return width; }
+  const User* Next(std::uint64_t* tag) override {
+    if (next >= users.size()) return nullptr;
+    *tag = 100 + next;
+    return &users[next++];
+  }
+  void Done(std::uint64_t tag, TargetResponse r) override {
+    order.push_back(tag);
+    answers[tag] = std::move(r);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("CreateUsers: the same POSTs and answers as CreateUser, over SendMany; false without it") {
+  Fixture f;
+  Creates c;
+  for (const char* n : {"ann", "bob", "cy"}) {
+    User u = Bob();
+    u.key = std::string("k-") + n;
+    u.Set(Attr::kUserName, std::string(n) + "@example.com");
+    c.users.push_back(u);
+  }
+  CHECK_FALSE(f.target.CreateUsers(c));  // the client cannot: nothing asked, nothing sent
+  CHECK(c.next == 0);
+  CHECK(f.http.request_count() == 0);
+
+  f.http.EnableSendMany();
+  f.http.SetHandler([](const HttpRequest& r) {
+    if (r.body.find("bob@") != std::string::npos) {
+      return FakeHttpClient::Response(409, R"({"detail":"taken","scimType":"uniqueness"})");
+    }
+    if (r.body.find("cy@") != std::string::npos) return FakeHttpClient::Response(201, "");
+    return FakeHttpClient::Response(201, R"({"id":"id-ann","externalId":"k-ann"})",
+                                    {{"etag", "W/\"7\""}});
+  });
+  CHECK(f.target.CreateUsers(c));
+  CHECK(f.http.send_many_calls() == 1);
+  CHECK(c.order == std::vector<std::uint64_t>{101, 100, 102});  // as the client answered
+  REQUIRE(c.answers[100].user);
+  CHECK(c.answers[100].user->id == "id-ann");
+  CHECK(c.answers[100].etag == "W/\"7\"");
+  CHECK(c.answers[101].status == 409);
+  CHECK(c.answers[101].scim_type == "uniqueness");
+  CHECK(c.answers[101].detail == "taken");
+  CHECK(c.answers[102].Ok());  // a 201 without an id, as CreateUser reports it
+  CHECK_FALSE(c.answers[102].user);
+  CHECK(c.answers[102].detail == "no id in the response: empty body");
+  std::vector<HttpRequest> sent = f.http.requests();
+  REQUIRE(sent.size() == 3);
+  for (std::size_t i = 0; i < sent.size(); ++i) {
+    CHECK(sent[i].method == "POST");
+    CHECK(sent[i].url == "https://scim.example.com/scim/v2/Users");
+    CHECK(H(sent[i], "Content-Type") == "application/scim+json");
+    CHECK(sent[i].body == UserJson(c.users[i]));
+  }
+  CHECK(f.target.RequestCount() == 3);
+  CHECK(f.target.WriteCount() == 3);
+}
+
 TEST_CASE("Creates and reads: a 2xx without an id keeps its status, no resource, detail says why") {
   // Issue 8 item 5: the executor must be able to tell "created, id unknown" from
   // a confirmed create. A JSON body without an id used to come back as a user

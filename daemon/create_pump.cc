@@ -14,8 +14,11 @@ const User* CreatePump::Next(std::uint64_t* tag) {
   if (halted_ || next_ >= ops_.size() || runner_.Stopping() || users_.seats_exhausted()) {
     return nullptr;
   }
-  const std::size_t i = next_++;
+  const std::size_t i = next_;
   hooks_.mark_through(i);
+  // A failed marker commit stops the run; no seat left marks nothing: never sent.
+  if (runner_.Stopping() || users_.seats_exhausted()) return nullptr;
+  ++next_;
   *tag = i;
   return &ops_[i]->user;
 }

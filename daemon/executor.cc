@@ -105,17 +105,53 @@ void Executor::RunPhases(const Plan& plan, Phase first, Phase last) {
 
 // User creates are marked uncertain in one commit, kMarkAhead ahead of where they
 // are sent, before any of them is sent: ops [0, marked) are. Once half of the
-// marked window is used, the caller that takes the lock marks the next ops while
-// the others go on sending marked ones; a caller waits only when it reaches an op
+// marked window is used, the next ops are marked while the sending goes on: by
+// the worker that takes the lock (the others go on sending marked ones), or, for
+// the create pump, whose one thread should never stop sending for a commit, by a
+// marker thread of the window's own. A sender waits only when it reaches an op
 // that is not marked yet (DESIGN §4: a create's marker is committed before its POST).
 class Executor::MarkWindow {
  public:
   MarkWindow(UserOps& users, const std::vector<const Operation*>& ops) : users_(users), ops_(ops) {}
+  ~MarkWindow() { StopMarker(); }
+
+  // Ends the marker thread, if any (before marks that were never sent are released).
+  void StopMarker() {
+    if (!marker_.joinable()) return;
+    {
+      std::lock_guard lock(mu_);
+      quit_ = true;
+    }
+    wake_.notify_one();
+    marker_.join();
+  }
+
+  // From now on the marking ahead is done by a thread of the window's own.
+  void MarkInBackground() {
+    marker_ = std::thread([this] { Marker(); });
+  }
 
   // Ensures ops[i] is marked, and marks ahead when the window runs low.
   void Through(std::size_t i) {
     std::size_t m = marked_.load();
     if (i + kMarkAhead / 2 < m || m == ops_.size()) return;
+    if (marker_.joinable()) {
+      if (i < m) {
+        // Past the window's half: wake the marker, once per window.
+        if (asked_.exchange(m) == m) return;
+        {
+          std::lock_guard lock(mu_);
+          want_ = std::max(want_, i);
+        }
+        wake_.notify_one();
+        return;
+      }
+      std::unique_lock lock(mu_);
+      want_ = std::max(want_, i);
+      wake_.notify_one();
+      marked_cv_.wait(lock, [&] { return marked_.load() > i || idle_; });
+      return;
+    }
     if (i < m) {
       std::unique_lock lock(mu_, std::try_to_lock);
       if (lock.owns_lock()) Extend(i);  // else another worker is marking ahead
@@ -134,10 +170,36 @@ class Executor::MarkWindow {
     marked_.store(to);
   }
 
+  void Marker() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      wake_.wait(lock, [&] { return quit_ || want_ + kMarkAhead / 2 >= marked_.load(); });
+      if (quit_) break;
+      std::size_t from = marked_.load();
+      std::size_t to = std::min(ops_.size(), want_ + kMarkAhead);
+      if (to > from) {
+        lock.unlock();  // the commit takes a while: senders must not wait for mu_
+        users_.MarkCreates(ops_, from, to);
+        lock.lock();
+      }
+      marked_.store(std::max(to, from));
+      marked_cv_.notify_all();
+      if (marked_.load() == ops_.size()) break;
+    }
+    idle_ = true;  // nothing more will be marked: a waiting sender goes on (and sees why)
+    marked_cv_.notify_all();
+  }
+
   UserOps& users_;
   const std::vector<const Operation*>& ops_;
   std::mutex mu_;
   std::atomic<std::size_t> marked_{0};
+  // The marker thread's side, under mu_: the highest op a sender reached, and stop.
+  std::thread marker_;
+  std::condition_variable wake_, marked_cv_;
+  std::size_t want_ = 0;
+  std::atomic<std::size_t> asked_{0};
+  bool quit_ = false, idle_ = false;
 };
 
 void Executor::RunBatch(const std::vector<const Operation*>& ops) {
@@ -149,6 +211,7 @@ void Executor::RunBatch(const std::vector<const Operation*>& ops) {
   // User creates go through the target's CreateUsers when it has one (create_pump.h):
   // a pump sends until an answer is not a plain success, the workers handle the
   // creates it hands back, and a new pump goes on from there.
+  if (all_creates) marks.MarkInBackground();
   while (all_creates && begin < ops.size() && !runner_.Stopping() && !users_.seats_exhausted()) {
     CreatePump pump(ops, begin, runner_, users_,
                     {[&](std::size_t i) { marks.Through(i); },
@@ -165,6 +228,7 @@ void Executor::RunBatch(const std::vector<const Operation*>& ops) {
     RunOnWorkers(again, 0, nullptr, &firsts);
   }
   RunOnWorkers(ops, begin, &marks, nullptr);
+  marks.StopMarker();
   users_.ReleaseMarks();  // marked, but the run stopped before they were sent
 }
 

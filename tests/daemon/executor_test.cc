@@ -317,6 +317,7 @@ TEST_CASE("creates are marked ahead of the workers: no worker waits for the next
     std::string n = std::to_string(1000 + i);
     rig.source.dir.users.push_back(Person("U" + n, "u" + n + "@x.com"));
   }
+  rig.target.concurrent_creates = false;  // the workers' marking (the pump's: below)
   // At the n-th POST (one worker: plan order), the rows written so far are the
   // confirmed creates and the markers; markers run at least 100 creates ahead.
   int posts = 0;
@@ -1318,4 +1319,26 @@ TEST_CASE("create pump: a stop keeps the answers of creates in flight; unsent ma
   CHECK(r.result == CycleResult::kStopped);
   CHECK(rig.target.users.size() == 4);
   CheckAllSynced(rig, 4);  // the four answered creates are recorded, and nothing else
+}
+
+TEST_CASE("create pump: every create's marker is committed before its POST; 600 users, 4 at once") {
+  Rig rig;
+  OnlyUsers(rig, 600);
+  rig.config.target.max_connections = 4;
+  rig.target.concurrent_creates = true;
+  int unmarked = 0;
+  rig.target.Always("CreateUser", [&]() -> std::optional<TargetResponse> {
+    std::string key = rig.target.calls.back().substr(5);  // "POST <key>"
+    KnownState known = rig.state->Load().value();
+    auto row = std::find_if(known.users.begin(), known.users.end(),
+                            [&](const KnownUser& u) { return u.key == key; });
+    if (row == known.users.end() || !row->uncertain) ++unmarked;
+    return std::nullopt;  // created as usual
+  });
+  CycleReport r = rig.Sync();
+  CHECK(r.result == CycleResult::kOk);
+  CHECK(rig.target.Count("POST") == 600);
+  CHECK(unmarked == 0);
+  CHECK(rig.target.create_rounds == 150);
+  CheckAllSynced(rig, 600);
 }

@@ -762,7 +762,8 @@ bool CurlHttpClient::SendMany(HttpBatch& batch) {
           idle_direct_.pop_back();
         }
       }
-      ManySlot& s = *std::find_if(slots.begin(), slots.end(), [](const ManySlot& x) { return !x.busy; });
+      ManySlot& s =
+          *std::find_if(slots.begin(), slots.end(), [](const ManySlot& x) { return !x.busy; });
       HttpRequest& r = s.request;
       r.method.clear();
       r.url.clear();
@@ -796,7 +797,8 @@ bool CurlHttpClient::SendMany(HttpBatch& batch) {
       polled.push_back(&s);
       first = std::min(first, s.exchange.deadline());
     }
-    const auto left = std::chrono::ceil<std::chrono::milliseconds>(first - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(first - std::chrono::steady_clock::now());
     const int ms = static_cast<int>(std::clamp<long long>(left.count(), 0, 60'000));
     const int r = poll(fds.data(), fds.size(), ms);
     // A poll error: let send/recv report it, until the deadlines.

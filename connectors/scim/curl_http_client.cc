@@ -8,6 +8,9 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <optional>
+#include <utility>
 
 #include "connectors/scim/http_wire.h"
 
@@ -292,7 +295,7 @@ CurlHttpClient::~CurlHttpClient() {
 }
 
 HttpResponse CurlHttpClient::Send(const HttpRequest& request) {
-  CURL* e = nullptr;
+  const bool direct = direct_ && request.form.empty();
   DirectConnection* conn = nullptr;
   {
     std::unique_lock lock(mu_);
@@ -321,40 +324,44 @@ HttpResponse CurlHttpClient::Send(const HttpRequest& request) {
       break;
     }
     ++running_;
-    if (direct_ && request.form.empty()) {
-      if (!idle_direct_.empty()) {
-        conn = idle_direct_.back();  // the most recent: its connection is warm
-        idle_direct_.pop_back();
-      }
-    } else if (!idle_.empty()) {
+    if (direct && !idle_direct_.empty()) {
+      conn = idle_direct_.back();  // the most recent: its connection is warm
+      idle_direct_.pop_back();
+    }
+  }
+  HttpResponse r = direct ? PerformDirect(conn, request) : PerformCurl(request);
+  Release(conn);
+  return r;
+}
+
+void CurlHttpClient::Release(DirectConnection* conn) {
+  {
+    std::lock_guard lock(mu_);
+    --running_;
+    if (conn != nullptr) idle_direct_.push_back(conn);
+  }
+  cv_.notify_all();  // no system call when nobody waits
+}
+
+HttpResponse CurlHttpClient::PerformCurl(const HttpRequest& request) {
+  CURL* e = nullptr;
+  {
+    std::lock_guard lock(mu_);
+    if (!idle_.empty()) {
       e = static_cast<CURL*>(idle_.back());
       idle_.pop_back();
     }
   }
-  if (direct_ && request.form.empty()) {
-    HttpResponse r = PerformDirect(conn, request);
-    {
-      std::lock_guard lock(mu_);
-      --running_;
-      if (conn != nullptr) idle_direct_.push_back(conn);
-    }
-    cv_.notify_all();
-    return r;
-  }
   if (e == nullptr) e = curl_easy_init();
-  HttpResponse r;
   if (e == nullptr) {
+    HttpResponse r;
     r.error = HttpError::kConnect;
     r.error_text = "could not create a curl handle";
-  } else {
-    r = Perform(e, request);
+    return r;
   }
-  {
-    std::lock_guard lock(mu_);
-    --running_;
-    if (e != nullptr) idle_.push_back(e);
-  }
-  cv_.notify_all();  // no system call when nobody waits
+  HttpResponse r = Perform(e, request);
+  std::lock_guard lock(mu_);
+  idle_.push_back(e);
   return r;
 }
 
@@ -535,104 +542,278 @@ CurlHttpClient::DirectConnection* CurlHttpClient::Connect(const std::string& ori
   return conn.release();
 }
 
-HttpResponse CurlHttpClient::PerformDirect(DirectConnection*& conn, const HttpRequest& request) {
-  HttpResponse out;
-  auto drop = [&conn] {
-    delete conn;
-    conn = nullptr;
-  };
+// One direct exchange as a state machine: a request over a pooled connection, from
+// the reuse check to the parsed answer, following same-origin 307/308 redirects.
+// PerformDirect drives one with WaitFor, SendMany several with one poll(); both get
+// the same results, errors and texts because this is the only code that decides them.
+class CurlHttpClient::DirectExchange {
+ public:
+  explicit DirectExchange(const CurlHttpClient& client) : client_(client) {}
+
+  // Starts `request` (which must outlive the exchange) over `conn` (null: none open;
+  // the exchange owns it from now on). May finish at once (a request that cannot be
+  // formed, a failed connect): events() is then 0.
+  void Begin(const HttpRequest& request, DirectConnection* conn) {
+    request_ = &request;
+    conn_.reset(conn);
+    url_ = request.url;
+    hops_ = 0;
+    StartHop();
+  }
+  // What the exchange waits for on fd(): POLLOUT, POLLIN, or 0 once it has its answer.
+  short events() const { return events_; }
+  curl_socket_t fd() const { return conn_->fd; }
+  SteadyTime deadline() const { return deadline_; }
+  // fd() is ready for events() (or poll failed: send and recv then say why).
+  void Step() {
+    if (events_ == POLLOUT) {
+      Send();
+    } else if (events_ == POLLIN) {
+      Read();
+    }
+  }
+  // The hop's deadline passed with fd() not ready.
+  void Expire() { Fail(HttpError::kTimeout, TimedOut(client_.options_.request_timeout)); }
+  HttpResponse TakeResponse() { return std::move(response_); }
+  // The connection, still open and reusable, or null.
+  DirectConnection* TakeConnection() { return conn_.release(); }
+
+ private:
+  void Answer(HttpResponse response) {
+    response_ = std::move(response);
+    events_ = 0;
+  }
+  void Drop() { conn_.reset(); }
   // A failed request: the connection is not reused (its state is unknown).
-  auto fail = [&drop](HttpError error, std::string text) {
-    drop();
+  void Fail(HttpError error, std::string text) {
+    Drop();
     HttpResponse r;
     r.error = error;
     r.error_text = std::move(text);
-    return r;
-  };
-  std::string url = request.url;
-  std::string wire;
-  for (int hops = 0;; ++hops) {
-    UrlParts parts;
+    Answer(std::move(r));
+  }
+
+  void StartHop() {
+    const HttpClientOptions& o = client_.options_;
     std::string why;
-    if (!SplitUrl(url, &parts, &why) ||
-        !SerializeRequest(request, parts, options_.user_agent, options_.bearer_token, &wire, &why)) {
-      out = HttpResponse{};
-      out.error = HttpError::kConnect;  // nothing was sent
-      out.error_text = why;
-      return out;
+    if (!SplitUrl(url_, &parts_, &why) ||
+        !SerializeRequest(*request_, parts_, o.user_agent, o.bearer_token, &wire_, &why)) {
+      HttpResponse r;
+      r.error = HttpError::kConnect;  // nothing was sent
+      r.error_text = std::move(why);
+      return Answer(std::move(r));
     }
-    const SteadyTime deadline = std::chrono::steady_clock::now() + options_.request_timeout;
+    deadline_ = std::chrono::steady_clock::now() + o.request_timeout;
     // Checked before every reuse: bytes a server sent past its last response (a body
     // on a 204, more than its Content-Length) must never be read as this answer.
-    if (conn != nullptr && (conn->origin != parts.origin || !conn->Usable())) drop();
-    if (conn == nullptr) {
-      out = HttpResponse{};
-      conn = Connect(parts.origin, deadline, &out);
-      if (conn == nullptr) return out;
+    if (conn_ != nullptr && (conn_->origin != parts_.origin || !conn_->Usable())) Drop();
+    if (conn_ == nullptr) {
+      HttpResponse r;
+      conn_.reset(client_.Connect(parts_.origin, deadline_, &r));
+      if (conn_ == nullptr) return Answer(std::move(r));
     }
+    sent_ = 0;
+    parser_.emplace(o.max_response_size);
+    Send();
+  }
 
-    // Send the request. Nothing written yet when it fails: nothing was sent.
-    std::size_t sent = 0;
-    while (sent < wire.size()) {
+  // Sends what is left of the request. Nothing written yet when it fails: nothing
+  // was sent.
+  void Send() {
+    while (sent_ < wire_.size()) {
       std::size_t n = 0;
-      CURLcode rc = curl_easy_send(conn->easy, wire.data() + sent, wire.size() - sent, &n);
-      if (rc == CURLE_OK) {
-        sent += n;
-      } else if (rc == CURLE_AGAIN) {
-        if (!WaitFor(conn->fd, POLLOUT, deadline)) {
-          return fail(HttpError::kTimeout, TimedOut(options_.request_timeout));
-        }
-      } else {
-        return fail(sent == 0 ? HttpError::kConnect : HttpError::kReset,
+      CURLcode rc = curl_easy_send(conn_->easy, wire_.data() + sent_, wire_.size() - sent_, &n);
+      if (rc == CURLE_AGAIN) {
+        events_ = POLLOUT;
+        return;
+      }
+      if (rc != CURLE_OK) {
+        return Fail(sent_ == 0 ? HttpError::kConnect : HttpError::kReset,
                     std::string("sending the request failed: ") + curl_easy_strerror(rc));
       }
+      sent_ += n;
     }
-
-    // Read the response.
-    HttpResponseParser parser(options_.max_response_size);
-    char buf[16 * 1024];
     // The answer cannot be there yet: wait before the first read (one system call
     // fewer than a read that finds nothing). Nothing of an earlier response is left
     // in libcurl's TLS buffers: a connection that held bytes past its response was
     // not kept.
-    bool waited = false;
+    events_ = POLLIN;
+  }
+
+  // Reads until the response is complete or nothing more is there yet.
+  void Read() {
+    HttpResponseParser& parser = *parser_;
+    char buf[16 * 1024];
     while (parser.state() == HttpResponseParser::State::kMore) {
       std::size_t n = 0;
-      CURLcode rc = waited ? curl_easy_recv(conn->easy, buf, sizeof buf, &n) : CURLE_AGAIN;
-      waited = true;
-      if (rc == CURLE_OK) {
-        if (n == 0) {
-          parser.Eof();
-        } else {
-          parser.Feed(std::string_view(buf, n));
-        }
-      } else if (rc == CURLE_AGAIN) {
-        if (!WaitFor(conn->fd, POLLIN, deadline)) {
-          return fail(HttpError::kTimeout, TimedOut(options_.request_timeout));
-        }
-      } else {
-        return fail(HttpError::kReset,
+      CURLcode rc = curl_easy_recv(conn_->easy, buf, sizeof buf, &n);
+      if (rc == CURLE_AGAIN) return;  // still POLLIN
+      if (rc != CURLE_OK) {
+        return Fail(HttpError::kReset,
                     std::string("reading the response failed: ") + curl_easy_strerror(rc));
       }
+      if (n == 0) {
+        parser.Eof();
+      } else {
+        parser.Feed(std::string_view(buf, n));
+      }
     }
+    Finish();
+  }
+
+  // The parser is done: the answer, a followed redirect, or an error.
+  void Finish() {
+    HttpResponseParser& parser = *parser_;
     if (parser.state() == HttpResponseParser::State::kError) {
       // The request went out: its outcome is unknown.
-      return fail(HttpError::kReset,
-                  parser.too_large() ? TooLarge(options_.max_response_size) : parser.error());
+      return Fail(HttpError::kReset, parser.too_large()
+                                         ? TooLarge(client_.options_.max_response_size)
+                                         : parser.error());
     }
-    if (!parser.keep_alive()) drop();
-    out = std::move(parser.response());
-    if (!IsRedirect(out.status)) return out;
-    std::string next = ResolveLocation(url, out.Header("location"));
-    std::string origin = Origin(url);
-    if ((out.status == 307 || out.status == 308) && hops < kMaxRedirectHops && !origin.empty() &&
-        origin == Origin(next)) {
-      url = std::move(next);  // same scheme, host and port: the credentials stay there
-      continue;
+    if (!parser.keep_alive()) Drop();
+    HttpResponse out = std::move(parser.response());
+    if (!IsRedirect(out.status)) return Answer(std::move(out));
+    std::string next = ResolveLocation(url_, out.Header("location"));
+    std::string origin = Origin(url_);
+    if ((out.status == 307 || out.status == 308) && hops_ < kMaxRedirectHops &&
+        !origin.empty() && origin == Origin(next)) {
+      url_ = std::move(next);  // same scheme, host and port: the credentials stay there
+      ++hops_;
+      return StartHop();
     }
-    out.error_text = RefusedRedirect(out.status, url, next, hops);
-    return out;
+    out.error_text = RefusedRedirect(out.status, url_, next, hops_);
+    Answer(std::move(out));
   }
+
+  const CurlHttpClient& client_;
+  const HttpRequest* request_ = nullptr;
+  std::unique_ptr<DirectConnection> conn_;
+  std::string url_;  // of this hop
+  int hops_ = 0;
+  UrlParts parts_;
+  std::string wire_;  // the request as sent; its capacity is kept between requests
+  std::size_t sent_ = 0;
+  std::optional<HttpResponseParser> parser_;
+  SteadyTime deadline_{};
+  short events_ = 0;
+  HttpResponse response_;
+};
+
+HttpResponse CurlHttpClient::PerformDirect(DirectConnection*& conn, const HttpRequest& request) {
+  DirectExchange x(*this);
+  x.Begin(request, conn);
+  while (x.events() != 0) {
+    if (WaitFor(x.fd(), x.events(), x.deadline())) {
+      x.Step();
+    } else {
+      x.Expire();
+    }
+  }
+  conn = x.TakeConnection();
+  return x.TakeResponse();
 }
 
+// One request slot of SendMany: the exchange and the request it carries, both kept
+// between requests so their buffers are reused.
+struct CurlHttpClient::ManySlot {
+  explicit ManySlot(const CurlHttpClient& client) : exchange(client) {}
+  DirectExchange exchange;
+  HttpRequest request;
+  std::uint64_t tag = 0;
+  bool busy = false;
+};
+
+bool CurlHttpClient::SendMany(HttpBatch& batch) {
+  if (!direct_ || interval_.count() > 0) return false;
+  std::vector<ManySlot> slots;
+  slots.reserve(static_cast<std::size_t>(options_.max_connections));
+  for (int i = 0; i < options_.max_connections; ++i) slots.emplace_back(*this);
+  std::vector<pollfd> fds;
+  std::vector<ManySlot*> polled;
+  fds.reserve(slots.size());
+  polled.reserve(slots.size());
+  int in_flight = 0;
+  bool more = true;  // Next() may still be asked
+
+  // Gives the slot's connection back and the answer to the batch.
+  auto finish = [&](ManySlot& s) {
+    Release(s.exchange.TakeConnection());
+    s.busy = false;
+    --in_flight;
+    batch.Done(s.tag, s.exchange.TakeResponse());
+  };
+
+  for (;;) {
+    while (more && in_flight < std::max(1, batch.Width())) {
+      DirectConnection* conn = nullptr;
+      {
+        std::unique_lock lock(mu_);
+        // Waits for another thread's slot only when none of ours is in flight: an
+        // answer of ours frees one otherwise.
+        while (!cancelled_ && !stopping_ && running_ >= limit_ && in_flight == 0) cv_.wait(lock);
+        if (cancelled_ || stopping_) {
+          more = false;
+          break;
+        }
+        if (running_ >= limit_) break;
+        ++running_;
+        if (!idle_direct_.empty()) {
+          conn = idle_direct_.back();  // the most recent: its connection is warm
+          idle_direct_.pop_back();
+        }
+      }
+      ManySlot& s =
+          *std::find_if(slots.begin(), slots.end(), [](const ManySlot& x) { return !x.busy; });
+      HttpRequest& r = s.request;
+      r.method.clear();
+      r.url.clear();
+      r.headers.clear();
+      r.body.clear();
+      r.form.clear();
+      if (!batch.Next(&r, &s.tag)) {
+        more = false;
+        Release(conn);
+        break;
+      }
+      if (!r.form.empty()) {  // libcurl's transfer, run to its end here
+        HttpResponse answer = PerformCurl(r);
+        Release(conn);
+        batch.Done(s.tag, std::move(answer));
+        continue;
+      }
+      s.busy = true;
+      ++in_flight;
+      s.exchange.Begin(r, conn);
+      if (s.exchange.events() == 0) finish(s);
+    }
+    if (in_flight == 0) break;  // nothing more was started, nor will be
+
+    fds.clear();
+    polled.clear();
+    SteadyTime first = SteadyTime::max();
+    for (ManySlot& s : slots) {
+      if (!s.busy) continue;
+      fds.push_back(pollfd{s.exchange.fd(), s.exchange.events(), 0});
+      polled.push_back(&s);
+      first = std::min(first, s.exchange.deadline());
+    }
+    const auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(first - std::chrono::steady_clock::now());
+    const int ms = static_cast<int>(std::clamp<long long>(left.count(), 0, 60'000));
+    const int r = poll(fds.data(), fds.size(), ms);
+    // A poll error: let send/recv report it, until the deadlines.
+    const bool failed = r < 0 && errno != EINTR;
+    const SteadyTime now = std::chrono::steady_clock::now();
+    for (std::size_t i = 0; i < fds.size(); ++i) {
+      ManySlot& s = *polled[i];
+      if (fds[i].revents != 0 || (failed && now < s.exchange.deadline())) {
+        s.exchange.Step();
+      } else if (now >= s.exchange.deadline()) {
+        s.exchange.Expire();
+      }
+      if (s.exchange.events() == 0) finish(s);
+    }
+  }
+  return true;
+}
 }  // namespace scimsync

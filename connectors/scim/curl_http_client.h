@@ -17,11 +17,23 @@
 // pool of at most `max_connections` handles; each handle keeps one HTTP/1.1
 // keep-alive connection (CURLOPT_MAXCONNECTS 1, no pipelining, no HTTP/2). Several
 // threads may call Send() at once: that is how requests of one phase run
-// concurrently over up to `max_connections` connections. Why not one I/O thread
-// driving a multi handle: every request then crosses threads twice (a wake-up
-// write, a condition variable), which cost more CPU than the request itself
-// against a fast target (issue 13); the calling thread waits for its answer
-// anyway.
+// concurrently over up to `max_connections` connections.
+//
+// SendMany() runs several direct requests from the calling thread alone: up to
+// min(batch.Width(), the concurrency limit) of them in flight, each on its own
+// pooled connection, all waited for with one poll() (as a load generator such as
+// wrk does). Each request is one state machine (DirectExchange in the .cc: reuse
+// check, connect, send, read, redirect), the same one Send() drives with a blocking
+// wait, so both give the same answers. It shares the connection pool and the
+// concurrency limit with Send() on other threads. It declines (returns false) when
+// requests would not travel direct (a proxy applies, direct_transfers is off) and
+// under a rate cap; a request with form parts is run to its end on libcurl's
+// transfer in place. Connecting is blocking (a new connection is rare).
+// Why not one I/O thread serving every caller: every request then crosses threads
+// twice (a wake-up write, a condition variable), which cost more CPU than the
+// request itself against a fast target (issue 13). SendMany has no crossings: the
+// thread that wants the answers drives the connections; and one thread per
+// connection blocking in Send() pays a context switch per request instead.
 //
 // Gates applied before a request starts (the caller waits for them):
 //   * concurrency: at most SetMaxConcurrency(n) transfers in flight (1..max_connections;
@@ -57,8 +69,9 @@
 // makes the executor re-read before writing again: the safe assumption.
 //
 // Cancel(): requests waiting at the gates and later Send() calls return kCancelled at once;
-// requests already on the wire run to completion (bounded by request_timeout),
-// because abandoning them would leave their outcome unknown.
+// SendMany() asks its batch for no more requests. Requests already on the wire run to
+// completion (bounded by request_timeout), because abandoning them would leave their
+// outcome unknown.
 //
 // Response header names are lowercased; for a followed redirect only the final
 // response's headers are kept.
@@ -85,6 +98,7 @@ class CurlHttpClient final : public HttpClient {
   CurlHttpClient& operator=(const CurlHttpClient&) = delete;
 
   HttpResponse Send(const HttpRequest& request) override;
+  bool SendMany(HttpBatch& batch) override;
   void SetMaxConcurrency(int n) override;
   void Cancel() override;
 
@@ -92,8 +106,14 @@ class CurlHttpClient final : public HttpClient {
 
  private:
   struct DirectConnection;  // a CURLOPT_CONNECT_ONLY handle and its origin
+  class DirectExchange;     // one direct request, as a state machine driven by poll()
+  struct ManySlot;          // one request of SendMany in flight
   // Runs `request` on easy handle `easy` (CURL*), following same-origin redirects.
   HttpResponse Perform(void* easy, const HttpRequest& request);
+  // Runs `request` with libcurl's transfer on a pooled easy handle.
+  HttpResponse PerformCurl(const HttpRequest& request);
+  // Ends a request that held a slot: `conn` (may be null) back to the pool, running_ down.
+  void Release(DirectConnection* conn);
   // Runs `request` with our own framing over `conn` (opened, or replaced when dead,
   // of another origin, or not reusable afterwards; null when none is left open).
   HttpResponse PerformDirect(DirectConnection*& conn, const HttpRequest& request);

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <cctype>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -220,13 +221,80 @@ class LoopbackServer {
 
 constexpr char kToken[] = "tok-SECRET-123";
 
-// Every client test runs twice: direct transfers (our HTTP/1.1 framing over a
-// connection libcurl opened) and libcurl's own transfer (used with proxies).
+// A one-request batch: what Send gives, through SendMany.
+class OneRequest final : public HttpBatch {
+ public:
+  explicit OneRequest(const HttpRequest& request) : request_(request) {}
+  int Width() override { return 1; }
+  bool Next(HttpRequest* request, std::uint64_t* tag) override {
+    if (asked_) return false;
+    asked_ = true;
+    *request = request_;
+    *tag = 7;
+    return true;
+  }
+  void Done(std::uint64_t tag, HttpResponse response) override {
+    CHECK(tag == 7);
+    CHECK_FALSE(answered_);
+    answered_ = true;
+    response_ = std::move(response);
+  }
+  bool asked() const { return asked_; }
+  bool answered() const { return answered_; }
+  HttpResponse& response() { return response_; }
+
+ private:
+  const HttpRequest& request_;
+  bool asked_ = false;
+  bool answered_ = false;
+  HttpResponse response_;
+};
+
+// CurlHttpClient whose Send runs each request through SendMany, as the only request
+// of a batch; where SendMany cannot (a rate cap), through Send, as a caller would.
+class ManyClient final : public HttpClient {
+ public:
+  explicit ManyClient(HttpClientOptions options)
+      : may_decline_(options.max_requests_per_second > 0), inner_(std::move(options)) {}
+  HttpResponse Send(const HttpRequest& request) override {
+    OneRequest batch(request);
+    if (!inner_.SendMany(batch)) {
+      CHECK(may_decline_);  // only a rate cap makes it decline here
+      CHECK_FALSE(batch.asked());
+      return inner_.Send(request);
+    }
+    CHECK(batch.answered() == batch.asked());
+    if (!batch.asked()) {  // cancelled: the batch was never asked for its request
+      HttpResponse r;
+      r.error = HttpError::kCancelled;
+      r.error_text = "cancelled before sending";
+      return r;
+    }
+    return std::move(batch.response());
+  }
+  void SetMaxConcurrency(int n) override { inner_.SetMaxConcurrency(n); }
+  void Cancel() override { inner_.Cancel(); }
+  int max_concurrency() const { return inner_.max_concurrency(); }
+
+ private:
+  bool may_decline_;
+  CurlHttpClient inner_;
+};
+
+// Every client test runs three times: direct transfers (our HTTP/1.1 framing over a
+// connection libcurl opened), each request through SendMany (the same framing driven
+// by its event loop), and libcurl's own transfer (used with proxies).
 struct Direct {
   static constexpr bool kDirect = true;
+  using Client = CurlHttpClient;
+};
+struct Many {
+  static constexpr bool kDirect = true;
+  using Client = ManyClient;
 };
 struct ViaCurl {
   static constexpr bool kDirect = false;
+  using Client = CurlHttpClient;
 };
 
 template <typename Mode>
@@ -302,7 +370,7 @@ TEST_CASE("HttpErrorFromCurl: the one translation of curl codes") {
 }
 
 TEST_CASE_TEMPLATE("CurlHttpClient: keep-alive reuse, methods, bodies, headers",
-                   T, Direct, ViaCurl) {
+                   T, Direct, Many, ViaCurl) {
   LoopbackServer server([](const SeenRequest& r) {
     Reply reply;
     reply.status = r.method == "POST" ? 201 : 200;
@@ -310,7 +378,7 @@ TEST_CASE_TEMPLATE("CurlHttpClient: keep-alive reuse, methods, bodies, headers",
     reply.body = r.method + " " + r.path + " " + r.body;
     return reply;
   });
-  CurlHttpClient client(Options<T>());
+  typename T::Client client(Options<T>());
   const char* methods[] = {"GET", "POST", "PATCH", "PUT", "DELETE"};
   for (const char* m : methods) {
     std::string body = std::string(m) == "GET" || std::string(m) == "DELETE" ? "" : R"({"a":1})";
@@ -339,7 +407,7 @@ TEST_CASE_TEMPLATE("CurlHttpClient: keep-alive reuse, methods, bodies, headers",
 }
 
 TEST_CASE_TEMPLATE("CurlHttpClient: timeout -> kTimeout, closed without answer -> kReset, refused -> kConnect",
-                   T, Direct, ViaCurl) {
+                   T, Direct, Many, ViaCurl) {
   LoopbackServer server([](const SeenRequest& r) {
     Reply reply;
     if (r.path == "/slow") {
@@ -352,7 +420,7 @@ TEST_CASE_TEMPLATE("CurlHttpClient: timeout -> kTimeout, closed without answer -
   });
   HttpClientOptions o = Options<T>();
   o.request_timeout = 300ms;
-  CurlHttpClient client(o);
+  typename T::Client client(o);
 
   auto start = std::chrono::steady_clock::now();
   HttpResponse r = client.Send(Req("POST", server.url("/slow"), "{}"));
@@ -377,14 +445,14 @@ TEST_CASE_TEMPLATE("CurlHttpClient: timeout -> kTimeout, closed without answer -
 
 TEST_CASE_TEMPLATE("CurlHttpClient: a connection the server closed while idle is replaced, "
                    "not written to",
-                   T, Direct, ViaCurl) {
+                   T, Direct, Many, ViaCurl) {
   LoopbackServer server([](const SeenRequest& r) {
     Reply reply;
     if (r.path == "/then-close") reply.kind = Reply::kRespondClose;
     reply.body = "ok " + r.method;
     return reply;
   });
-  CurlHttpClient client(Options<T>());
+  typename T::Client client(Options<T>());
   HttpResponse r = client.Send(Req("GET", server.url("/then-close")));
   CHECK(r.status == 200);
   std::this_thread::sleep_for(50ms);  // the close reaches the client's socket
@@ -399,7 +467,7 @@ TEST_CASE_TEMPLATE("CurlHttpClient: a connection the server closed while idle is
 }
 
 TEST_CASE_TEMPLATE("CurlHttpClient: redirects never carry the token to another host",
-                   T, Direct, ViaCurl) {
+                   T, Direct, Many, ViaCurl) {
   LoopbackServer other([](const SeenRequest&) { return Reply{}; });
   std::string elsewhere = "http://localhost:" + std::to_string(other.port()) + "/steal";
   LoopbackServer server([&](const SeenRequest& r) {
@@ -421,7 +489,7 @@ TEST_CASE_TEMPLATE("CurlHttpClient: redirects never carry the token to another h
     }
     return reply;
   });
-  CurlHttpClient client(Options<T>());
+  typename T::Client client(Options<T>());
   const std::string other_port = std::to_string(other.port());
   const std::string own = "127.0.0.1:" + std::to_string(server.port());
 
@@ -461,7 +529,7 @@ TEST_CASE_TEMPLATE("CurlHttpClient: redirects never carry the token to another h
 }
 
 TEST_CASE_TEMPLATE("CurlHttpClient: a refused redirect names the Location's host, and only that",
-                   T, Direct, ViaCurl) {
+                   T, Direct, Many, ViaCurl) {
   std::atomic<int> hops{0};
   LoopbackServer server([&](const SeenRequest& r) {
     Reply reply;
@@ -474,7 +542,7 @@ TEST_CASE_TEMPLATE("CurlHttpClient: a refused redirect names the Location's host
     }  // "/none": a 307 without Location
     return reply;
   });
-  CurlHttpClient client(Options<T>());
+  typename T::Client client(Options<T>());
   HttpResponse r = client.Send(Req("GET", server.url("/creds")));
   CHECK(r.status == 307);
   CHECK(r.error_text ==
@@ -494,7 +562,7 @@ TEST_CASE_TEMPLATE("CurlHttpClient: a refused redirect names the Location's host
 }
 
 TEST_CASE_TEMPLATE("CurlHttpClient: a body larger than max_response_size is cut off, not buffered",
-                   T, Direct, ViaCurl) {
+                   T, Direct, Many, ViaCurl) {
   constexpr std::size_t kCap = 1 << 20;
   constexpr std::size_t kHuge = std::size_t{256} << 20;
   LoopbackServer server([&](const SeenRequest& r) {
@@ -516,7 +584,7 @@ TEST_CASE_TEMPLATE("CurlHttpClient: a body larger than max_response_size is cut 
   });
   HttpClientOptions o = Options<T>();
   o.max_response_size = kCap;
-  CurlHttpClient client(o);
+  typename T::Client client(o);
   const std::string message =
       "response larger than max_response_size (1048576 bytes): transfer aborted";
 
@@ -538,7 +606,7 @@ TEST_CASE_TEMPLATE("CurlHttpClient: a body larger than max_response_size is cut 
 
   HttpClientOptions small = Options<T>();
   small.max_response_size = 16 * 1024;
-  CurlHttpClient tight(small);
+  typename T::Client tight(small);
   r = tight.Send(Req("GET", server.url("/headers")));  // about 21 KB of headers
   CHECK(r.error == HttpError::kReset);
   CHECK(r.error_text == "response larger than max_response_size (16384 bytes): transfer aborted");
@@ -551,7 +619,7 @@ TEST_CASE_TEMPLATE("CurlHttpClient: a body larger than max_response_size is cut 
 }
 
 TEST_CASE_TEMPLATE("CurlHttpClient: concurrency is bounded by max_connections and SetMaxConcurrency",
-                   T, Direct, ViaCurl) {
+                   T, Direct, Many, ViaCurl) {
   LoopbackServer server([](const SeenRequest&) {
     Reply reply;
     reply.delay = 80ms;
@@ -559,7 +627,7 @@ TEST_CASE_TEMPLATE("CurlHttpClient: concurrency is bounded by max_connections an
   });
   HttpClientOptions o = Options<T>();
   o.max_connections = 3;
-  CurlHttpClient client(o);
+  typename T::Client client(o);
   auto burst = [&](int n) {
     std::vector<std::thread> threads;
     std::atomic<int> ok{0};
@@ -597,7 +665,7 @@ TEST_CASE_TEMPLATE("CurlHttpClient: concurrency is bounded by max_connections an
 }
 
 TEST_CASE_TEMPLATE("CurlHttpClient: max_requests_per_second spaces request starts evenly",
-                   T, Direct, ViaCurl) {
+                   T, Direct, Many, ViaCurl) {
   std::mutex mu;
   std::vector<std::chrono::steady_clock::time_point> arrivals;
   LoopbackServer server([&](const SeenRequest&) {
@@ -608,7 +676,7 @@ TEST_CASE_TEMPLATE("CurlHttpClient: max_requests_per_second spaces request start
   HttpClientOptions o = Options<T>();
   o.max_connections = 4;
   o.max_requests_per_second = 20;  // 50 ms apart
-  CurlHttpClient client(o);
+  typename T::Client client(o);
   std::vector<std::thread> threads;
   for (int i = 0; i < 6; ++i) {
     threads.emplace_back([&] { CHECK(client.Send(Req("GET", server.url("/r"))).status == 200); });
@@ -625,14 +693,14 @@ TEST_CASE_TEMPLATE("CurlHttpClient: max_requests_per_second spaces request start
 }
 
 TEST_CASE_TEMPLATE("CurlHttpClient: Cancel fails queued and later requests, in-flight ones finish",
-                   T, Direct, ViaCurl) {
+                   T, Direct, Many, ViaCurl) {
   LoopbackServer server([](const SeenRequest&) {
     Reply reply;
     reply.delay = 200ms;
     reply.body = "done";
     return reply;
   });
-  CurlHttpClient client(Options<T>());  // one connection: the second request queues
+  typename T::Client client(Options<T>());  // one connection: the second request queues
   HttpResponse first, second;
   std::thread a([&] { first = client.Send(Req("POST", server.url("/a"), "{}")); });
   std::this_thread::sleep_for(50ms);
@@ -654,9 +722,9 @@ namespace scimsync {
 namespace {
 
 TEST_CASE_TEMPLATE("CurlHttpClient: a form request is sent as multipart/form-data, parts in order",
-                   T, Direct, ViaCurl) {
+                   T, Direct, Many, ViaCurl) {
   LoopbackServer server([](const SeenRequest&) { return Reply{}; });
-  CurlHttpClient client(Options<T>());
+  typename T::Client client(Options<T>());
   HttpRequest req;
   req.method = "POST";
   req.url = server.url("/api/companies");
@@ -693,6 +761,262 @@ TEST_CASE_TEMPLATE("CurlHttpClient: a form request is sent as multipart/form-dat
     if (found != std::string::npos) at = found + e.size();
   }
   CHECK(at == body.size());
+}
+
+}  // namespace
+}  // namespace scimsync
+
+namespace scimsync {
+namespace {
+
+// A batch over a list of requests, tagged 100, 101, ...: records what SendMany asked
+// and answered, and checks the batch contract as it goes.
+class ListBatch : public HttpBatch {
+ public:
+  ListBatch(std::vector<HttpRequest> requests, int width)
+      : requests_(std::move(requests)), width_(width) {}
+  int Width() override {
+    ++width_calls;
+    return width_;
+  }
+  bool Next(HttpRequest* request, std::uint64_t* tag) override {
+    ++next_calls;
+    CHECK_FALSE(ended_);  // never asked again after saying no
+    CHECK(outstanding_ < std::max(1, width_));
+    if (next_ == requests_.size()) {
+      ended_ = true;
+      return false;
+    }
+    *request = requests_[next_];
+    *tag = 100 + next_++;
+    ++outstanding_;
+    max_outstanding = std::max(max_outstanding, outstanding_);
+    return true;
+  }
+  void Done(std::uint64_t tag, HttpResponse response) override {
+    --outstanding_;
+    CHECK(answers.count(tag) == 0);  // exactly one answer each
+    order.push_back(tag);
+    answers[tag] = std::move(response);
+    if (on_done) on_done(*this);
+  }
+  void set_width(int w) { width_ = w; }
+  int outstanding() const { return outstanding_; }
+
+  int width_calls = 0;
+  int next_calls = 0;
+  int max_outstanding = 0;
+  std::vector<std::uint64_t> order;
+  std::map<std::uint64_t, HttpResponse> answers;
+  std::function<void(ListBatch&)> on_done;
+
+ private:
+  std::vector<HttpRequest> requests_;
+  std::size_t next_ = 0;
+  int width_;
+  int outstanding_ = 0;
+  bool ended_ = false;
+};
+
+std::vector<HttpRequest> Gets(const LoopbackServer& server, const std::vector<std::string>& paths) {
+  std::vector<HttpRequest> out;
+  for (const std::string& p : paths) out.push_back(Req("GET", server.url(p)));
+  return out;
+}
+
+Reply Echo(const SeenRequest& r, std::chrono::milliseconds delay) {
+  Reply reply;
+  reply.delay = delay;
+  reply.body = r.path;
+  return reply;
+}
+
+TEST_CASE("CurlHttpClient::SendMany: one thread keeps Width() requests in flight") {
+  LoopbackServer server([](const SeenRequest& r) { return Echo(r, 200ms); });
+  HttpClientOptions o = Options<Direct>();
+  o.max_connections = 4;
+  CurlHttpClient client(o);
+  ListBatch batch(Gets(server, {"/0", "/1", "/2", "/3", "/4", "/5", "/6", "/7"}), 4);
+  auto start = std::chrono::steady_clock::now();
+  REQUIRE(client.SendMany(batch));
+  auto took = std::chrono::steady_clock::now() - start;
+  CHECK(took >= 390ms);  // two rounds of four
+  CHECK(took < 700ms);   // not eight delays in a row
+  CHECK(server.max_in_flight() == 4);
+  CHECK(server.connections() == 4);  // the second round reuses the first's connections
+  CHECK(batch.max_outstanding == 4);
+  CHECK(batch.next_calls == 9);  // eight requests, then the "no more"
+  REQUIRE(batch.answers.size() == 8);
+  for (auto& [key, r] : batch.answers) {
+    const std::uint64_t tag = key;  // a structured binding cannot be captured
+    CAPTURE(tag);
+    CHECK(r.error == HttpError::kNone);
+    CHECK(r.body == "/" + std::to_string(tag - 100));
+  }
+}
+
+TEST_CASE("CurlHttpClient::SendMany: answers arrive as they complete, each with its tag") {
+  LoopbackServer server([](const SeenRequest& r) {
+    return Echo(r, r.path == "/slow" ? 300ms : r.path == "/mid" ? 150ms : 0ms);
+  });
+  HttpClientOptions o = Options<Direct>();
+  o.max_connections = 3;
+  CurlHttpClient client(o);
+  ListBatch batch(Gets(server, {"/slow", "/mid", "/fast"}), 3);
+  REQUIRE(client.SendMany(batch));
+  CHECK(batch.order == std::vector<std::uint64_t>{102, 101, 100});
+  CHECK(batch.answers[100].body == "/slow");
+  CHECK(batch.answers[101].body == "/mid");
+  CHECK(batch.answers[102].body == "/fast");
+}
+
+TEST_CASE("CurlHttpClient::SendMany: a Width() lowered during the batch is respected") {
+  LoopbackServer server([](const SeenRequest& r) { return Echo(r, 60ms); });
+  HttpClientOptions o = Options<Direct>();
+  o.max_connections = 3;
+  CurlHttpClient client(o);
+  ListBatch batch(Gets(server, {"/a", "/b", "/c", "/d", "/e", "/f"}), 3);
+  int at_lowering = -1;
+  batch.on_done = [&](ListBatch& b) {
+    if (at_lowering < 0) at_lowering = b.next_calls;
+    b.set_width(1);  // ListBatch::Next checks no start ever exceeds the width
+  };
+  REQUIRE(client.SendMany(batch));
+  CHECK(batch.answers.size() == 6);
+  CHECK(at_lowering == 3);
+  // The two still in flight drained before the fourth started: one at a time after.
+  CHECK(server.max_in_flight() == 3);
+  CHECK(server.requests().size() == 6);
+  CHECK(batch.max_outstanding == 3);
+}
+
+TEST_CASE("CurlHttpClient::SendMany: Next() saying no ends the batch once in-flight ones answer") {
+  LoopbackServer server([](const SeenRequest& r) { return Echo(r, 100ms); });
+  HttpClientOptions o = Options<Direct>();
+  o.max_connections = 4;
+  CurlHttpClient client(o);
+  ListBatch batch(Gets(server, {"/a", "/b"}), 4);
+  REQUIRE(client.SendMany(batch));
+  CHECK(batch.next_calls == 3);  // two, then no; never asked again
+  CHECK(batch.answers.size() == 2);
+  CHECK(batch.outstanding() == 0);
+
+  ListBatch empty({}, 4);
+  REQUIRE(client.SendMany(empty));
+  CHECK(empty.next_calls == 1);
+  CHECK(empty.answers.empty());
+}
+
+TEST_CASE("CurlHttpClient::SendMany: one request times out, the others are answered") {
+  LoopbackServer server([](const SeenRequest& r) {
+    Reply reply = Echo(r, 0ms);
+    if (r.path == "/slow") {
+      reply.kind = Reply::kStall;
+      reply.delay = 900ms;
+    }
+    return reply;
+  });
+  HttpClientOptions o = Options<Direct>();
+  o.max_connections = 3;
+  o.request_timeout = 300ms;
+  CurlHttpClient client(o);
+  ListBatch batch(Gets(server, {"/fast1", "/slow", "/fast2", "/fast3"}), 3);
+  auto start = std::chrono::steady_clock::now();
+  REQUIRE(client.SendMany(batch));
+  CHECK(std::chrono::steady_clock::now() - start < 800ms);
+  REQUIRE(batch.answers.size() == 4);
+  CHECK(batch.answers[101].error == HttpError::kTimeout);
+  CHECK(batch.answers[101].error_text == "no complete response within 300 ms");
+  for (std::uint64_t tag : {100, 102, 103}) {
+    CAPTURE(tag);
+    CHECK(batch.answers[tag].error == HttpError::kNone);
+    CHECK(batch.answers[tag].status == 200);
+  }
+  CHECK(batch.order.back() == 101);
+}
+
+TEST_CASE("CurlHttpClient::SendMany: a refused port answers every request with kConnect") {
+  HttpClientOptions o = Options<Direct>();
+  o.max_connections = 2;
+  CurlHttpClient client(o);
+  const std::string url = "http://127.0.0.1:" + std::to_string(ClosedPort()) + "/x";
+  ListBatch batch({Req("GET", url), Req("POST", url, "{}"), Req("PATCH", url, "{}")}, 2);
+  REQUIRE(client.SendMany(batch));
+  REQUIRE(batch.answers.size() == 3);
+  for (auto& [key, r] : batch.answers) {
+    const std::uint64_t tag = key;  // a structured binding cannot be captured
+    CAPTURE(tag);
+    CHECK(r.error == HttpError::kConnect);
+    CHECK_FALSE(r.error_text.empty());
+  }
+}
+
+TEST_CASE("CurlHttpClient::SendMany: cannot with a proxy, a rate cap or direct transfers off") {
+  struct Row {
+    const char* what;
+    std::function<void(HttpClientOptions&)> set;
+  };
+  const Row rows[] = {
+      {"proxy", [](HttpClientOptions& o) { o.proxy = "http://127.0.0.1:1"; }},
+      {"rate cap", [](HttpClientOptions& o) { o.max_requests_per_second = 10; }},
+      {"direct off", [](HttpClientOptions& o) { o.direct_transfers = false; }},
+  };
+  for (const Row& row : rows) {
+    CAPTURE(row.what);
+    HttpClientOptions o = Options<Direct>();
+    row.set(o);
+    CurlHttpClient client(o);
+    ListBatch batch({Req("GET", "http://127.0.0.1:1/x")}, 1);
+    CHECK_FALSE(client.SendMany(batch));
+    CHECK(batch.width_calls == 0);
+    CHECK(batch.next_calls == 0);
+  }
+}
+
+TEST_CASE("CurlHttpClient::SendMany: Cancel stops new starts, in-flight requests finish") {
+  LoopbackServer server([](const SeenRequest& r) { return Echo(r, 200ms); });
+  HttpClientOptions o = Options<Direct>();
+  o.max_connections = 2;
+  CurlHttpClient client(o);
+  ListBatch batch(Gets(server, {"/a", "/b", "/c", "/d", "/e"}), 2);
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(80ms);
+    client.Cancel();
+  });
+  REQUIRE(client.SendMany(batch));
+  canceller.join();
+  CHECK(batch.next_calls == 2);  // no more asked once cancelled
+  REQUIRE(batch.answers.size() == 2);
+  CHECK(batch.answers[100].error == HttpError::kNone);
+  CHECK(batch.answers[101].error == HttpError::kNone);
+  CHECK(server.requests().size() == 2);
+}
+
+TEST_CASE("CurlHttpClient::SendMany: shares max_connections with Send on other threads") {
+  LoopbackServer server([](const SeenRequest& r) { return Echo(r, 150ms); });
+  HttpClientOptions o = Options<Direct>();
+  o.max_connections = 2;
+  CurlHttpClient client(o);
+  std::thread other([&] { CHECK(client.Send(Req("GET", server.url("/t"))).status == 200); });
+  std::this_thread::sleep_for(40ms);  // the other thread holds one of the two slots
+  ListBatch batch(Gets(server, {"/a", "/b", "/c"}), 2);
+  REQUIRE(client.SendMany(batch));
+  other.join();
+  CHECK(batch.answers.size() == 3);
+  CHECK(server.max_in_flight() == 2);
+  CHECK(batch.max_outstanding >= 1);
+
+  // All slots taken elsewhere and none of ours in flight: SendMany waits for one.
+  client.SetMaxConcurrency(1);
+  std::thread holder([&] { CHECK(client.Send(Req("GET", server.url("/h"))).status == 200); });
+  std::this_thread::sleep_for(40ms);
+  ListBatch one(Gets(server, {"/x"}), 2);
+  auto start = std::chrono::steady_clock::now();
+  REQUIRE(client.SendMany(one));
+  holder.join();
+  // The holder's 150 ms (less the 40 already gone), then its own 150.
+  CHECK(std::chrono::steady_clock::now() - start >= 200ms);
+  CHECK(one.answers[100].status == 200);
 }
 
 }  // namespace

@@ -126,9 +126,10 @@ class Executor::MarkWindow {
     marker_.join();
   }
 
-  // From now on the marking ahead is done by a thread of the window's own.
+  // From now on the marking ahead is done by a thread of the window's own (once;
+  // called by the thread that sends).
   void MarkInBackground() {
-    marker_ = std::thread([this] { Marker(); });
+    if (!marker_.joinable()) marker_ = std::thread([this] { Marker(); });
   }
 
   // Ensures ops[i] is marked, and marks ahead when the window runs low.
@@ -211,10 +212,12 @@ void Executor::RunBatch(const std::vector<const Operation*>& ops) {
   // User creates go through the target's CreateUsers when it has one (create_pump.h):
   // a pump sends until an answer is not a plain success, the workers handle the
   // creates it hands back, and a new pump goes on from there.
-  if (all_creates) marks.MarkInBackground();
   while (all_creates && begin < ops.size() && !runner_.Stopping() && !users_.seats_exhausted()) {
     CreatePump pump(ops, begin, runner_, users_,
-                    {[&](std::size_t i) { marks.Through(i); },
+                    {[&](std::size_t i) {
+                       marks.MarkInBackground();  // the pump's one thread sends on
+                       marks.Through(i);
+                     },
                      [&](const Operation& op, TargetResponse* first) { Execute(op, first); }});
     if (!target_.CreateUsers(pump)) break;  // this target cannot: the workers send all
     begin = pump.next();

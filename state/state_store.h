@@ -75,7 +75,7 @@ struct AttentionItem {
 
 class StateStore {
  public:
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
 
   // Opens (creating if needed) the database at `path` (":memory:" for tests),
   // migrates it, and binds it to `target_url` — or fails with kSchema if it is bound

@@ -345,7 +345,7 @@ TEST_CASE("migration: an empty file becomes the current version; a newer one is 
     CHECK(check
               .execAndGet("SELECT count(*) FROM sqlite_master WHERE type='index' AND "
                           "name IN ('users_target_id','groups_target_id','memberships_user_key')")
-              .getInt() == 3);
+              .getInt() == 1);  // the target_id indexes are gone since version 4
   }
   // Reopening runs no step again and keeps the rows.
   auto again = StateStore::Open(empty, "https://a.example");
@@ -358,7 +358,7 @@ TEST_CASE("migration: an empty file becomes the current version; a newer one is 
     db.exec("PRAGMA user_version = 99");
   }
   const std::string want = "state file " + newer +
-                           " has schema version 99, this scimsync knows versions up to 3; use "
+                           " has schema version 99, this scimsync knows versions up to 4; use "
                            "a newer scimsync";
   auto s = StateStore::Open(newer, "https://a.example");
   REQUIRE_FALSE(s.ok());
@@ -461,7 +461,7 @@ TEST_CASE("migrations 1 -> 3: a version-1 file gains the new counters; its rows 
   auto ro = StateStore::OpenReadOnly(path);
   REQUIRE_FALSE(ro.ok());
   CHECK(ro.status().message() == "state file " + path +
-                                     " has schema version 1, this scimsync reads 3; run "
+                                     " has schema version 1, this scimsync reads 4; run "
                                      "`scimsync sync` once to migrate it");
 
   std::vector<std::string> lines;
@@ -471,12 +471,17 @@ TEST_CASE("migrations 1 -> 3: a version-1 file gains the new counters; its rows 
   REQUIRE(opened.ok());
   StateStore& store = **opened;
   // One line per step.
-  REQUIRE(lines.size() == 2);
+  REQUIRE(lines.size() == 3);
   CHECK(lines[0] == "level=info event=state_migrated file=" + path + " schema_version=2");
   CHECK(lines[1] == "level=info event=state_migrated file=" + path + " schema_version=3");
+  CHECK(lines[2] == "level=info event=state_migrated file=" + path + " schema_version=4");
   {
     SQLite::Database check(path, SQLite::OPEN_READONLY);
-    CHECK(check.execAndGet("PRAGMA user_version").getInt() == 3);
+    CHECK(check.execAndGet("PRAGMA user_version").getInt() == 4);
+    // Version 4 has no index on target_id: writes no query needs.
+    CHECK(check.execAndGet("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND "
+                           "name LIKE '%target_id'")
+              .getInt() == 0);
   }
   CheckEveryCounterIsAColumn(path);
 

@@ -14,9 +14,12 @@
 // sent (state_store.h, "Write grouping"; DESIGN §4 holds: a crash costs lookups).
 //
 // Concurrency: the operations of one phase run on up to `max_connections` worker
-// threads (each sends over one of the HTTP client's keep-alive connections). Within
-// phase 3, group creates and renames finish before memberships are added. A 429 or
-// 503 halves the number of workers; quiet periods raise it again (request_runner.h).
+// threads (each sends over one of the HTTP client's keep-alive connections). A batch
+// of user creates goes first through Target::CreateUsers when the target has it: one
+// thread keeps several in flight (create_pump.h) and hands every create whose answer
+// is not a plain success to the workers. Within phase 3, group creates and renames
+// finish before memberships are added. A 429 or 503 halves the number of workers (and
+// the pump's width); quiet periods raise it again (request_runner.h).
 //
 // Stopping: the run stops early — no new requests, in-flight ones finish — for the
 // reasons listed in request_runner.h (stop flag, credentials refused, target

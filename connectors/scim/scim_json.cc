@@ -9,6 +9,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <array>
 #include <cstddef>
 #include <cstdio>
 
@@ -214,32 +215,36 @@ std::string ParseObject(std::string_view body, rapidjson::Document& doc) {
   return "";
 }
 
-void Set(RemoteUser& u, Attr a, std::string_view v) { u.values.Set(static_cast<std::size_t>(a), v); }
-
 RemoteUser UserFrom(const rapidjson::Value& o, std::string* version) {
   RemoteUser u;
   u.id = MemberText(o, "id");
   u.external_id = MemberText(o, "externalId");
+  // The values are packed once, not once per attribute (AttrValues::Set repacks).
+  std::array<std::string, kAttrCount> text;
   for (const AttrInfo& info : kAttrs) {
     const ScimInfo& scim = info.scim;
+    std::string& v = text[static_cast<std::size_t>(info.attr)];
     switch (scim.shape) {
       case ScimShape::kTopLevel:
-        Set(u, info.attr, MemberText(o, scim.leaf));
+        v = MemberText(o, scim.leaf);
         break;
       case ScimShape::kNameSub:
       case ScimShape::kEnterprise:
         if (const rapidjson::Value* c = Member(o, scim.container); c && c->IsObject()) {
-          Set(u, info.attr, MemberText(*c, scim.leaf));
+          v = MemberText(*c, scim.leaf);
         }
         break;
       case ScimShape::kWorkMulti:
-        Set(u, info.attr, PickWorkValue(Member(o, scim.container)));
+        v = PickWorkValue(Member(o, scim.container));
         break;
       case ScimShape::kBoolean:
-        Set(u, info.attr, ActiveText(Member(o, scim.leaf)));
+        v = ActiveText(Member(o, scim.leaf));
         break;
     }
   }
+  std::array<std::string_view, kAttrCount> views;
+  for (std::size_t i = 0; i < kAttrCount; ++i) views[i] = text[i];
+  u.values.Assign(views);
   if (version != nullptr) {
     const rapidjson::Value* meta = Member(o, "meta");
     *version = meta ? MemberText(*meta, "version") : "";

@@ -1342,3 +1342,30 @@ TEST_CASE("create pump: every create's marker is committed before its POST; 600 
   CHECK(rig.target.create_rounds == 150);
   CheckAllSynced(rig, 600);
 }
+
+
+// A create whose answer was lost is found by the retry's lookup (kAdopt); the stop
+// comes before Adopt's own lookup. The user exists on the target, so its row must
+// stay uncertain (DESIGN §4): a certain row without an id is planned as a create
+// again by the next cycle that does not reconcile.
+TEST_CASE("a lost create found by lookup, then a stop: the row stays uncertain, no second POST") {
+  for (bool pump : {true, false}) {
+    CAPTURE(pump);
+    Rig rig;
+    OnlyUsers(rig, 1);
+    rig.target.concurrent_creates = pump;
+    rig.target.Script("CreateUser", FakeTarget::Transport(Transport::kReset), /*apply=*/true);
+    std::atomic<bool> stop{false};
+    rig.target.Always("FindUsers", [&]() -> std::optional<TargetResponse> {
+      stop = true;  // SIGTERM right after the create's lookup went out
+      return std::nullopt;
+    });
+    CycleHooks hooks;
+    hooks.stop = &stop;
+    CycleReport r = RunCycle(rig.config, rig.source, &rig.target, *rig.state, rig.clock, {}, hooks);
+    CHECK(r.result == CycleResult::kStopped);
+    REQUIRE(rig.target.users.size() == 1);
+    KnownUser row = rig.Row("U1000");
+    CHECK((row.uncertain || row.target_id == rig.target.users.begin()->first));
+  }
+}

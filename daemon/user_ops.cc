@@ -229,8 +229,8 @@ void UserOps::Create(const User& desired, bool stale_id, TargetResponse* first) 
       overlay_.PutUser(row);
       return;
     case Action::kAdopt:
-      row.uncertain = false;
-      overlay_.PutUser(row);
+      // The row stays uncertain (as marked) until Adopt confirms which user it is:
+      // a lookup cut short by a stop leaves it to the next cycle's lookup (DESIGN §4).
       Adopt(desired, r.Summary());
       return;
     case Action::kSeatBlock:

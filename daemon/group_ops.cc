@@ -101,7 +101,8 @@ void GroupOps::Create(const Operation& op, bool stale_id) {
       overlay_.PutGroup(row);
       return;
     case Action::kAdopt: {
-      row.uncertain = false;
+      // The row stays uncertain (as marked) until the lookup says which group it is:
+      // one cut short by a stop, or failed, leaves it to the next cycle (DESIGN §4).
       Lookup<RemoteGroup> q = LookUp(op.key, op.group.display_name);
       if (q.answer.action != Action::kDone) {
         if (q.answer.action == Action::kStopAuth || q.answer.action == Action::kCancelled) {
@@ -130,6 +131,7 @@ void GroupOps::Create(const Operation& op, bool stale_id) {
           return;
         }
       }
+      row.uncertain = false;
       row.status = ObjectStatus::kConflict;
       row.last_error = r.Summary() + "; " + why;
       row.next_retry = FailedRetryAt(options_, clock_.Now(), ++row.attempts);

@@ -734,22 +734,17 @@ bool CurlHttpClient::SendMany(HttpBatch& batch) {
   polled.reserve(slots.size());
   int in_flight = 0;
   bool more = true;  // Next() may still be asked
-  // Answers not yet handed to the batch. The requests that replace them are started
-  // first, so the server works on those while the batch handles these.
-  std::vector<std::pair<std::uint64_t, HttpResponse>> answered;
-  answered.reserve(slots.size());
 
-  // Gives the slot's connection back and keeps its answer for the batch.
+  // Gives the slot's connection back and the answer to the batch.
   auto finish = [&](ManySlot& s) {
     Release(s.exchange.TakeConnection());
     s.busy = false;
     --in_flight;
-    answered.emplace_back(s.tag, s.exchange.TakeResponse());
+    batch.Done(s.tag, s.exchange.TakeResponse());
   };
 
   for (;;) {
-    bool failed_at_once = false;
-    while (more && !failed_at_once && in_flight < std::max(1, batch.Width())) {
+    while (more && in_flight < std::max(1, batch.Width())) {
       DirectConnection* conn = nullptr;
       {
         std::unique_lock lock(mu_);
@@ -789,16 +784,8 @@ bool CurlHttpClient::SendMany(HttpBatch& batch) {
       s.busy = true;
       ++in_flight;
       s.exchange.Begin(r, conn);
-      if (s.exchange.events() == 0) {
-        // Done before anything more is started: the batch may want to stop (a
-        // refused connection would refuse the next request too).
-        finish(s);
-        failed_at_once = true;
-      }
+      if (s.exchange.events() == 0) finish(s);
     }
-    for (auto& [tag, answer] : answered) batch.Done(tag, std::move(answer));
-    answered.clear();
-    if (failed_at_once) continue;
     if (in_flight == 0) break;  // nothing more was started, nor will be
 
     fds.clear();

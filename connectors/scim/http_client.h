@@ -99,9 +99,7 @@ class HttpBatch {
   // answered.
   virtual bool Next(HttpRequest* request, std::uint64_t* tag) = 0;
   // The answer to the request started with `tag`, in the order answers complete.
-  // Every started request gets exactly one. The requests that take the place of
-  // answered ones may be started (Next) before those answers are handed over, so
-  // the server works while the batch handles them.
+  // Every started request gets exactly one.
   virtual void Done(std::uint64_t tag, HttpResponse response) = 0;
 };
 

@@ -1369,3 +1369,23 @@ TEST_CASE("a lost create found by lookup, then a stop: the row stays uncertain, 
     CHECK((row.uncertain || row.target_id == rig.target.users.begin()->first));
   }
 }
+
+// The same for a group: a lost group create found by the retry's lookup, then a stop
+// before the kAdopt lookup; the group exists, so its row must stay uncertain.
+TEST_CASE("a lost group create found by lookup, then a stop: the group row stays uncertain") {
+  Rig rig;
+  rig.target.Script("CreateGroup", FakeTarget::Transport(Transport::kReset), /*apply=*/true);
+  std::atomic<bool> stop{false};
+  rig.target.Always("FindGroups", [&]() -> std::optional<TargetResponse> {
+    stop = true;  // SIGTERM right after the create's lookup went out
+    return std::nullopt;
+  });
+  CycleHooks hooks;
+  hooks.stop = &stop;
+  CycleReport r = RunCycle(rig.config, rig.source, &rig.target, *rig.state, rig.clock, {}, hooks);
+  CHECK(r.result == CycleResult::kStopped);
+  REQUIRE(rig.target.groups.size() == 1);
+  KnownGroup row = rig.GroupRow("Staff");
+  CHECK((row.uncertain || row.target_id == rig.target.groups.begin()->first));
+  CHECK(rig.target.Count("POST group Staff") == 1);
+}

@@ -78,6 +78,9 @@ struct SnapshotOptions {
   // false: no group is read (push_groups = false: groups are left to the target);
   // the snapshot's groups are empty.
   bool read_groups = true;
+  // With members_per_group: how many of the per-group GETs run at once (the cycle
+  // passes max_connections). Each group is still read whole or the read fails.
+  int concurrency = 1;
 };
 
 // The caller's side of Target::CreateUsers: which users to create, and where the

@@ -49,6 +49,7 @@ SnapshotOptions SnapshotOptionsOf(const TargetConfig& target) {
   o.members_per_group = b.exclude_members;
   o.page_size = b.page_size;
   o.read_groups = b.push_groups;  // groups left to the target are not read either
+  o.concurrency = std::max(1, target.max_connections);
   return o;
 }
 

@@ -1,6 +1,8 @@
 #include "connectors/scim/target_reader.h"
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <type_traits>
 #include <unordered_map>
 #include <utility>
@@ -208,12 +210,40 @@ Result<TargetSnapshot> TargetReader::ReadSnapshot(const SnapshotOptions& options
   snap.groups = std::move(groups.items);
 
   if (options.members_per_group) {
+    // One GET per group, up to options.concurrency at once. Groups are handed out in
+    // list order and every one handed out is read to its end, so the ones read are a
+    // prefix of the list; once a GET failed no more are handed out, and the first
+    // failure in list order is the one reported, as when they ran one by one.
+    const std::size_t n = snap.groups.size();
+    std::vector<Fetched> fetched(n);
+    std::vector<int> tries(n, 0);
+    std::atomic<std::size_t> next{0};
+    std::atomic<bool> failed{false};
+    auto fetch = [&] {
+      while (!failed.load()) {
+        const std::size_t i = next.fetch_add(1);
+        if (i >= n) return;
+        fetched[i] = Get("Groups/" + PercentEncode(snap.groups[i].id), kSnapshotTries, &tries[i]);
+        const TargetResponse& r = fetched[i].response;
+        if (!r.Ok() && !(r.transport == Transport::kOk && r.status == 404)) failed = true;
+      }
+    };
+    const std::size_t helpers =
+        std::min<std::size_t>(n, static_cast<std::size_t>(std::clamp(options.concurrency, 1, 64))) -
+        (n > 0 ? 1 : 0);
+    std::vector<std::thread> threads;
+    for (std::size_t t = 0; t < helpers; ++t) threads.emplace_back(fetch);
+    fetch();
+    for (auto& t : threads) t.join();
+    const std::size_t read = std::min(n, next.load());
+
     std::vector<RemoteGroup> kept;
-    kept.reserve(snap.groups.size());
-    for (RemoteGroup& g : snap.groups) {
+    kept.reserve(read);
+    for (std::size_t i = 0; i < read; ++i) {
+      RemoteGroup& g = snap.groups[i];
       const std::string path = "Groups/" + PercentEncode(g.id);
-      int sent = 0;
-      Fetched f = Get(path, kSnapshotTries, &sent);
+      const int sent = tries[i];
+      Fetched& f = fetched[i];
       requests += sent;
       if (f.response.transport == Transport::kOk && f.response.status == 404) continue;  // deleted
       if (!f.response.Ok()) {

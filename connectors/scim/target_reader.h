@@ -44,7 +44,9 @@
 // Members come inline with the group list by default; with
 // SnapshotOptions::members_per_group the list asks for excludedAttributes=members
 // and each group is then read with GET Groups/{id} (members from that answer; a 404
-// there means the group was deleted during the read: it is left out). Users and
+// there means the group was deleted during the read: it is left out), up to
+// SnapshotOptions::concurrency of them at once; the first failure in list order
+// fails the read, and once one failed no more are started. Users and
 // groups come back sorted by id, member ids sorted and unique. The snapshot's hard
 // cap is kSnapshotMaxPages pages per list. Any failure: an error Status naming the
 // request, page and startIndex, and the HTTP summary (codes: 401/403 kAuth,

@@ -4,7 +4,10 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstring>
+#include <thread>
 #include <functional>
 #include <map>
 
@@ -368,6 +371,43 @@ TEST_CASE("ReadSnapshot: members_per_group lists without members, then GETs each
     s = f.target.ReadSnapshot({.members_per_group = true});
     REQUIRE_FALSE(s.ok());
     CHECK(s.status().message() == "target read failed: GET Groups/g2: answered group \"g9\"");
+  }
+}
+
+TEST_CASE("ReadSnapshot: members_per_group GETs up to `concurrency` groups at once, same result") {
+  Fixture f;
+  f.server.users = UsersJson(0, 1);
+  for (int i = 0; i < 8; ++i) {
+    const std::string id = "g" + std::to_string(i);
+    f.server.groups.push_back(GroupJson(id, {}));
+    f.server.by_path["Groups/" + id] = FakeHttpClient::Response(200, GroupJson(id, {"u100000"}));
+  }
+  std::atomic<int> in_flight{0}, most{0};
+  f.server.before = [&](const HttpRequest& r) {
+    if (PathOf(r.url).rfind("Groups/", 0) != 0) return;
+    int now = ++in_flight;
+    for (int seen = most.load(); now > seen && !most.compare_exchange_weak(seen, now);) {
+    }
+    std::this_thread::sleep_for(30ms);  // a target 30 ms away
+    --in_flight;
+  };
+  auto start = std::chrono::steady_clock::now();
+  Result<TargetSnapshot> s = f.target.ReadSnapshot({.members_per_group = true, .concurrency = 4});
+  auto took = std::chrono::steady_clock::now() - start;
+  REQUIRE(s.ok());
+  CHECK(most.load() == 4);
+  CHECK(took < 8 * 30ms);  // not one after the other
+  REQUIRE(s->groups.size() == 8);
+  for (const RemoteGroup& g : s->groups) CHECK(g.member_ids == std::vector<std::string>{"u100000"});
+
+  SUBCASE("the first failure in list order is the one reported, whichever failed first") {
+    f.server.before = nullptr;
+    f.server.by_path["Groups/g2"] = FakeHttpClient::Response(503, "busy");
+    f.server.by_path["Groups/g5"] = FakeHttpClient::Response(500, "broken");
+    s = f.target.ReadSnapshot({.members_per_group = true, .concurrency = 2});
+    REQUIRE_FALSE(s.ok());
+    CHECK(s.status().message() ==
+          "target read failed: GET Groups/g2: HTTP 503: busy (after 3 tries)");
   }
 }
 

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <optional>
 
 #include "core/log.h"
@@ -71,6 +72,20 @@ struct Rig {
     g.display_name = "Staff";
     g.members = {"E1", "E2", "E3"};
     source.dir.groups = {g};
+  }
+  // A SIGTERM during a cycle: the stop flag of SyncUntilStopped().
+  std::atomic<bool> stop{false};
+  // Raises `stop` when `call` ("FindUsers", ...) is made; the call is answered as usual.
+  void StopAt(const std::string& call) {
+    target.Always(call, [this]() -> std::optional<TargetResponse> {
+      stop = true;
+      return std::nullopt;
+    });
+  }
+  CycleReport SyncUntilStopped() {
+    CycleHooks hooks;
+    hooks.stop = &stop;
+    return RunCycle(config, source, &target, *state, clock, {}, hooks);
   }
   CycleReport Sync(bool allow_deletions = false) {
     CycleRequest req;
@@ -1218,6 +1233,14 @@ void OnlyUsers(Rig& rig, int n) {
   }
 }
 
+// `n` users into a target that takes creates through CreateUsers (whatever the
+// environment says), 4 at a time.
+void PumpRig(Rig& rig, int n) {
+  OnlyUsers(rig, n);
+  rig.config.target.max_connections = 4;
+  rig.target.concurrent_creates = true;
+}
+
 // Every row synced, certain, with the target's id of that externalId.
 void CheckAllSynced(Rig& rig, std::size_t n) {
   KnownState known = rig.state->Load().value();
@@ -1252,9 +1275,7 @@ TEST_CASE("user creates go out several at a time from one thread; rows as the wo
 
 TEST_CASE("create pump: a throttled answer stops new starts; the workers retry it; the pump goes on") {
   Rig rig;
-  OnlyUsers(rig, 12);
-  rig.config.target.max_connections = 4;
-  rig.target.concurrent_creates = true;  // whatever the environment says
+  PumpRig(rig, 12);
   int calls = 0;
   rig.target.Always("CreateUser", [&]() -> std::optional<TargetResponse> {
     if (++calls != 2) return std::nullopt;  // created as usual
@@ -1277,9 +1298,7 @@ TEST_CASE("create pump: a throttled answer stops new starts; the workers retry i
 
 TEST_CASE("create pump: a 409 is adopted by the workers; a 400 fails only its user") {
   Rig rig;
-  OnlyUsers(rig, 8);
-  rig.config.target.max_connections = 4;
-  rig.target.concurrent_creates = true;  // whatever the environment says
+  PumpRig(rig, 8);
   // U1002's userName is taken on the target, after the first cycle's read, by an
   // account without externalId: its POST gets the fake's 409.
   std::string existing;
@@ -1304,18 +1323,13 @@ TEST_CASE("create pump: a 409 is adopted by the workers; a 400 fails only its us
 
 TEST_CASE("create pump: a stop keeps the answers of creates in flight; unsent marks are put back") {
   Rig rig;
-  OnlyUsers(rig, 10);
-  rig.config.target.max_connections = 4;
-  rig.target.concurrent_creates = true;  // whatever the environment says
-  std::atomic<bool> stop{false};
+  PumpRig(rig, 10);
   int calls = 0;
   rig.target.Always("CreateUser", [&]() -> std::optional<TargetResponse> {
-    if (++calls == 2) stop = true;  // SIGTERM while four creates are in flight
+    if (++calls == 2) rig.stop = true;  // SIGTERM while four creates are in flight
     return std::nullopt;
   });
-  CycleHooks hooks;
-  hooks.stop = &stop;
-  CycleReport r = RunCycle(rig.config, rig.source, &rig.target, *rig.state, rig.clock, {}, hooks);
+  CycleReport r = rig.SyncUntilStopped();
   CHECK(r.result == CycleResult::kStopped);
   CHECK(rig.target.users.size() == 4);
   CheckAllSynced(rig, 4);  // the four answered creates are recorded, and nothing else
@@ -1323,9 +1337,7 @@ TEST_CASE("create pump: a stop keeps the answers of creates in flight; unsent ma
 
 TEST_CASE("create pump: every create's marker is committed before its POST; 600 users, 4 at once") {
   Rig rig;
-  OnlyUsers(rig, 600);
-  rig.config.target.max_connections = 4;
-  rig.target.concurrent_creates = true;
+  PumpRig(rig, 600);
   int unmarked = 0;
   rig.target.Always("CreateUser", [&]() -> std::optional<TargetResponse> {
     std::string key = rig.target.calls.back().substr(5);  // "POST <key>"
@@ -1355,14 +1367,8 @@ TEST_CASE("a lost create found by lookup, then a stop: the row stays uncertain, 
     OnlyUsers(rig, 1);
     rig.target.concurrent_creates = pump;
     rig.target.Script("CreateUser", FakeTarget::Transport(Transport::kReset), /*apply=*/true);
-    std::atomic<bool> stop{false};
-    rig.target.Always("FindUsers", [&]() -> std::optional<TargetResponse> {
-      stop = true;  // SIGTERM right after the create's lookup went out
-      return std::nullopt;
-    });
-    CycleHooks hooks;
-    hooks.stop = &stop;
-    CycleReport r = RunCycle(rig.config, rig.source, &rig.target, *rig.state, rig.clock, {}, hooks);
+    rig.StopAt("FindUsers");  // SIGTERM right after the create's lookup went out
+    CycleReport r = rig.SyncUntilStopped();
     CHECK(r.result == CycleResult::kStopped);
     REQUIRE(rig.target.users.size() == 1);
     KnownUser row = rig.Row("U1000");
@@ -1375,14 +1381,8 @@ TEST_CASE("a lost create found by lookup, then a stop: the row stays uncertain, 
 TEST_CASE("a lost group create found by lookup, then a stop: the group row stays uncertain") {
   Rig rig;
   rig.target.Script("CreateGroup", FakeTarget::Transport(Transport::kReset), /*apply=*/true);
-  std::atomic<bool> stop{false};
-  rig.target.Always("FindGroups", [&]() -> std::optional<TargetResponse> {
-    stop = true;  // SIGTERM right after the create's lookup went out
-    return std::nullopt;
-  });
-  CycleHooks hooks;
-  hooks.stop = &stop;
-  CycleReport r = RunCycle(rig.config, rig.source, &rig.target, *rig.state, rig.clock, {}, hooks);
+  rig.StopAt("FindGroups");  // SIGTERM right after the create's lookup went out
+  CycleReport r = rig.SyncUntilStopped();
   CHECK(r.result == CycleResult::kStopped);
   REQUIRE(rig.target.groups.size() == 1);
   KnownGroup row = rig.GroupRow("Staff");

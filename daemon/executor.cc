@@ -204,15 +204,24 @@ class Executor::MarkWindow {
 };
 
 void Executor::RunBatch(const std::vector<const Operation*>& ops) {
+  // The user creates first, then the phase's other operations (updates, adoptions,
+  // ...) on the workers: the operations of one phase do not depend on each other.
+  std::vector<const Operation*> creates, others;
+  for (const Operation* op : ops) {
+    (op->kind == OpKind::kCreateUser ? creates : others).push_back(op);
+  }
+  RunCreates(creates);
+  RunOnWorkers(others, 0, nullptr, nullptr);
+}
+
+void Executor::RunCreates(const std::vector<const Operation*>& ops) {
   if (ops.empty()) return;
   MarkWindow marks(users_, ops);
   std::size_t begin = 0;
-  const bool all_creates = std::all_of(
-      ops.begin(), ops.end(), [](const Operation* op) { return op->kind == OpKind::kCreateUser; });
   // User creates go through the target's CreateUsers when it has one (create_pump.h):
   // a pump sends until an answer is not a plain success, the workers handle the
   // creates it hands back, and a new pump goes on from there.
-  while (all_creates && begin < ops.size() && !runner_.Stopping() && !users_.seats_exhausted()) {
+  while (begin < ops.size() && !runner_.Stopping() && !users_.seats_exhausted()) {
     CreatePump pump(ops, begin, runner_, users_,
                     {[&](std::size_t i) {
                        marks.MarkInBackground();  // the pump's one thread sends on

@@ -68,6 +68,9 @@ class Executor {
   void RunPhases(const Plan& plan, Phase first, Phase last);
   class MarkWindow;  // creates marked uncertain ahead of where they are sent
   void RunBatch(const std::vector<const Operation*>& ops);
+  // User creates: through Target::CreateUsers when it can (create_pump.h), else, and
+  // for what the pump hands back, on the workers.
+  void RunCreates(const std::vector<const Operation*>& ops);
   // Runs ops[begin, end) on up to max_connections worker threads; `marks` marks
   // creates ahead; `firsts` (parallel to ops) holds answers to creates already sent.
   void RunOnWorkers(const std::vector<const Operation*>& ops, std::size_t begin, MarkWindow* marks,

@@ -1389,3 +1389,21 @@ TEST_CASE("a lost group create found by lookup, then a stop: the group row stays
   CHECK((row.uncertain || row.target_id == rig.target.groups.begin()->first));
   CHECK(rig.target.Count("POST group Staff") == 1);
 }
+
+TEST_CASE("create pump: the creates of a phase that also updates go through the pump") {
+  Rig rig;
+  PumpRig(rig, 6);
+  REQUIRE(rig.Sync().result == CycleResult::kOk);
+  rig.target.create_rounds = 0;
+  rig.source.dir.users[0].Set(Attr::kTitle, "Director");  // an update...
+  for (int i = 0; i < 5; ++i) {                            // ...beside five creates
+    std::string k = std::to_string(2000 + i);
+    rig.source.dir.users.push_back(Person("U" + k, "u" + k + "@x.com"));
+  }
+  CycleReport r = rig.Sync();
+  CHECK(r.result == CycleResult::kOk);
+  CHECK(r.record.counts[Counter::kUsersCreated] == 5);
+  CHECK(r.record.counts[Counter::kUsersUpdated] == 1);
+  CHECK(rig.target.create_rounds == 2);  // 4 + 1 at a time
+  CheckAllSynced(rig, 11);
+}

@@ -20,9 +20,12 @@ namespace {
 // kMarkAhead users uncertain that were never sent (each costs a lookup).
 constexpr int kGroupWrites = 500;
 constexpr std::chrono::milliseconds kGroupAge{20};
-// How often the timer thread writes the queued confirmed rows (state_store.h): a few
-// dozen rows at a time, beside the requests.
-constexpr std::chrono::milliseconds kFlushTick{2};
+// How often the timer thread writes the queued confirmed rows (state_store.h) and
+// commits a group older than kGroupAge. Rarely needed while creates are sent: each
+// mark commit writes the queue first, and a full queue is written by the PutUser that
+// fills it. A 2 ms tick (a few dozen rows a time) cost a first sync into a fast
+// responder about a tenth of its rate on two cores, in wake-ups (issue 13).
+constexpr std::chrono::milliseconds kFlushTick{20};
 constexpr std::size_t kMarkAhead = 256;
 
 ExecutorOptions Normalized(ExecutorOptions o) {
@@ -106,53 +109,23 @@ void Executor::RunPhases(const Plan& plan, Phase first, Phase last) {
 // User creates are marked uncertain in one commit, kMarkAhead ahead of where they
 // are sent, before any of them is sent: ops [0, marked) are. Once half of the
 // marked window is used, the next ops are marked while the sending goes on: by
-// the worker that takes the lock (the others go on sending marked ones), or, for
-// the create pump, whose one thread should never stop sending for a commit, by a
-// marker thread of the window's own. A sender waits only when it reaches an op
-// that is not marked yet (DESIGN §4: a create's marker is committed before its POST).
+// the worker that takes the lock (the others go on sending marked ones), or by the
+// create pump's one thread, between two answers (its requests in flight go on). A
+// sender waits only when it reaches an op that is not marked yet (DESIGN §4: a
+// create's marker is committed before its POST).
+//
+// The pump marks on its own thread: a marker thread beside it (tried in issue 13)
+// made a first sync slower on two cores, where the responder, the pump and every
+// other thread of ours share the CPUs; a create's mark costs a few hundred bytes
+// in one commit per window (StateStore::MarkCreates).
 class Executor::MarkWindow {
  public:
   MarkWindow(UserOps& users, const std::vector<const Operation*>& ops) : users_(users), ops_(ops) {}
-  ~MarkWindow() { StopMarker(); }
-
-  // Ends the marker thread, if any (before marks that were never sent are released).
-  void StopMarker() {
-    if (!marker_.joinable()) return;
-    {
-      std::lock_guard lock(mu_);
-      quit_ = true;
-    }
-    wake_.notify_one();
-    marker_.join();
-  }
-
-  // From now on the marking ahead is done by a thread of the window's own (once;
-  // called by the thread that sends).
-  void MarkInBackground() {
-    if (!marker_.joinable()) marker_ = std::thread([this] { Marker(); });
-  }
 
   // Ensures ops[i] is marked, and marks ahead when the window runs low.
   void Through(std::size_t i) {
     std::size_t m = marked_.load();
     if (i + kMarkAhead / 2 < m || m == ops_.size()) return;
-    if (marker_.joinable()) {
-      if (i < m) {
-        // Past the window's half: wake the marker, once per window.
-        if (asked_.exchange(m) == m) return;
-        {
-          std::lock_guard lock(mu_);
-          want_ = std::max(want_, i);
-        }
-        wake_.notify_one();
-        return;
-      }
-      std::unique_lock lock(mu_);
-      want_ = std::max(want_, i);
-      wake_.notify_one();
-      marked_cv_.wait(lock, [&] { return marked_.load() > i || idle_; });
-      return;
-    }
     if (i < m) {
       std::unique_lock lock(mu_, std::try_to_lock);
       if (lock.owns_lock()) Extend(i);  // else another worker is marking ahead
@@ -171,36 +144,10 @@ class Executor::MarkWindow {
     marked_.store(to);
   }
 
-  void Marker() {
-    std::unique_lock lock(mu_);
-    for (;;) {
-      wake_.wait(lock, [&] { return quit_ || want_ + kMarkAhead / 2 >= marked_.load(); });
-      if (quit_) break;
-      std::size_t from = marked_.load();
-      std::size_t to = std::min(ops_.size(), want_ + kMarkAhead);
-      if (to > from) {
-        lock.unlock();  // the commit takes a while: senders must not wait for mu_
-        users_.MarkCreates(ops_, from, to);
-        lock.lock();
-      }
-      marked_.store(std::max(to, from));
-      marked_cv_.notify_all();
-      if (marked_.load() == ops_.size()) break;
-    }
-    idle_ = true;  // nothing more will be marked: a waiting sender goes on (and sees why)
-    marked_cv_.notify_all();
-  }
-
   UserOps& users_;
   const std::vector<const Operation*>& ops_;
   std::mutex mu_;
   std::atomic<std::size_t> marked_{0};
-  // The marker thread's side, under mu_: the highest op a sender reached, and stop.
-  std::thread marker_;
-  std::condition_variable wake_, marked_cv_;
-  std::size_t want_ = 0;
-  std::atomic<std::size_t> asked_{0};
-  bool quit_ = false, idle_ = false;
 };
 
 void Executor::RunBatch(const std::vector<const Operation*>& ops) {
@@ -223,10 +170,7 @@ void Executor::RunCreates(const std::vector<const Operation*>& ops) {
   // creates it hands back, and a new pump goes on from there.
   while (begin < ops.size() && !runner_.Stopping() && !users_.seats_exhausted()) {
     CreatePump pump(ops, begin, runner_, users_,
-                    {[&](std::size_t i) {
-                       marks.MarkInBackground();  // the pump's one thread sends on
-                       marks.Through(i);
-                     },
+                    {[&](std::size_t i) { marks.Through(i); },
                      [&](const Operation& op, TargetResponse* first) { Execute(op, first); }});
     if (!target_.CreateUsers(pump)) break;  // this target cannot: the workers send all
     begin = pump.next();
@@ -240,7 +184,6 @@ void Executor::RunCreates(const std::vector<const Operation*>& ops) {
     RunOnWorkers(again, 0, nullptr, &firsts);
   }
   RunOnWorkers(ops, begin, &marks, nullptr);
-  marks.StopMarker();
   users_.ReleaseMarks();  // marked, but the run stopped before they were sent
 }
 

@@ -91,11 +91,16 @@ void StateOverlay::PutUser(const KnownUser& row) {
   KeepUserLocked(row);
 }
 
-void StateOverlay::PutUsers(const std::vector<KnownUser>& rows) {
-  if (rows.empty()) return;
-  Check(store_.PutUsers(rows));
+void StateOverlay::MarkCreates(const std::vector<KnownUser>& known,
+                               const std::vector<KnownUser>& fresh) {
+  if (known.empty() && fresh.empty()) return;
+  std::vector<std::string> keys;
+  keys.reserve(fresh.size());
+  for (const auto& row : fresh) keys.push_back(row.key);
+  Check(store_.MarkCreates(known, keys));
   std::lock_guard lock(mu_);
-  for (const auto& row : rows) KeepUserLocked(row);
+  for (const auto& row : known) KeepUserLocked(row);
+  for (const auto& row : fresh) KeepUserLocked(row);
 }
 
 void StateOverlay::KeepUserLocked(const KnownUser& row) {

@@ -45,9 +45,10 @@ class StateOverlay {
   std::vector<std::string> UserKeys(const std::vector<std::string>& ids);
 
   void PutUser(const KnownUser& row);
-  // Many rows, committed together before it returns (the executor's uncertain
-  // markers for the next creates).
-  void PutUsers(const std::vector<KnownUser>& rows);
+  // The uncertain markers of the next creates, committed together before it returns
+  // (the executor's mark window): `known` are rows the state had, `fresh` rows of
+  // users it did not know (only their keys reach the file: StateStore::MarkCreates).
+  void MarkCreates(const std::vector<KnownUser>& known, const std::vector<KnownUser>& fresh);
   // Removes a row that did not exist before this run (a create that sent nothing).
   void DropUser(const std::string& key);
   void PutGroup(const KnownGroup& row);

@@ -130,20 +130,20 @@ void UserOps::Conflict(KnownUser row, const User& desired, const std::string& me
 void UserOps::MarkCreates(const std::vector<const Operation*>& ops, std::size_t begin,
                           std::size_t end) {
   if (seats_exhausted_ || runner_.Stopping()) return;  // Create sends nothing then
-  std::vector<KnownUser> rows;
+  std::vector<KnownUser> known, fresh;
   {
     std::lock_guard lock(mu_);
     for (std::size_t i = begin; i < end && i < ops.size(); ++i) {
       const Operation& op = *ops[i];
       if (op.kind != OpKind::kCreateUser || marked_.count(op.key)) continue;
       Marked m = Unmarked(op.key);
-      rows.push_back(MarkedForCreate(m.before, StaleTargetId(op)));
+      (m.existed ? known : fresh).push_back(MarkedForCreate(m.before, StaleTargetId(op)));
       marked_.emplace(op.key, std::move(m));
     }
   }
   // Written before the POSTs, in one commit: if we crash or lose a response, the
   // next cycle looks the user up instead of creating a duplicate.
-  overlay_.PutUsers(rows);
+  overlay_.MarkCreates(known, fresh);
 }
 
 UserOps::Marked UserOps::Unmarked(const std::string& key) const {

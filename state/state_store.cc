@@ -3,6 +3,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <array>
 #include <filesystem>
 #include <optional>
@@ -101,6 +102,12 @@ ALTER TABLE cycles ADD COLUMN groups_out_of_scope INTEGER NOT NULL DEFAULT 0;
 DROP INDEX IF EXISTS users_target_id;
 DROP INDEX IF EXISTS groups_target_id;
 )sql",
+    // 4 -> 5: create intents, the markers of users the state did not know, one row
+    // per window of creates instead of one users row per create (issue 13; see
+    // MarkCreates in state_store.h).
+    R"sql(
+CREATE TABLE create_intents (id INTEGER PRIMARY KEY, keys BLOB NOT NULL);
+)sql",
 };
 
 // Cycle rows kept for `status`; older ones are pruned when a cycle begins.
@@ -124,6 +131,36 @@ std::string PutUserSql() {
   std::string sql = "INSERT OR REPLACE INTO users (" + UserColumnList() + ") VALUES (?";
   for (std::size_t i = 1; i < 2 + kAttrCount + 6; ++i) sql += ",?";
   return sql + ")";
+}
+
+// A create intent's keys: each as its length in decimal, ':', then its bytes (a
+// key may hold any byte). Decode fails on anything else: a damaged row must be
+// reported, never read as fewer keys.
+std::string EncodeKeys(const std::vector<std::string>& keys) {
+  std::string out;
+  for (const std::string& k : keys) {
+    out += std::to_string(k.size());
+    out += ':';
+    out += k;
+  }
+  return out;
+}
+
+bool DecodeKeys(std::string_view blob, std::vector<std::string>* keys) {
+  while (!blob.empty()) {
+    std::size_t colon = blob.find(':');
+    if (colon == 0 || colon == std::string_view::npos || colon > 9) return false;
+    std::size_t n = 0;
+    for (char c : blob.substr(0, colon)) {
+      if (c < '0' || c > '9') return false;
+      n = n * 10 + static_cast<std::size_t>(c - '0');
+    }
+    blob.remove_prefix(colon + 1);
+    if (n > blob.size()) return false;
+    keys->emplace_back(blob.substr(0, n));
+    blob.remove_prefix(n);
+  }
+  return true;
 }
 
 // Cycle rows: the fixed columns, then one column per counter, named as in kCounters
@@ -226,6 +263,20 @@ class RawQuery {
   sqlite3* db_;
   sqlite3_stmt* st_ = nullptr;
 };
+
+// Every key of every create intent, in row order; throws like SQLiteCpp (a damaged
+// row as SQLITE_CORRUPT: the file is not what this binary wrote).
+std::vector<std::string> ReadIntents(SQLite::Database& db) {
+  std::vector<std::string> keys;
+  RawQuery q(db, "SELECT id, keys FROM create_intents ORDER BY id");
+  while (q.Step()) {
+    if (!DecodeKeys(q.View(1), &keys)) {
+      throw SQLite::Exception("create intent row " + std::to_string(q.Int64(0)) + " is damaged",
+                              SQLITE_CORRUPT);
+    }
+  }
+  return keys;
+}
 
 // True if `have` holds exactly `values` (byte for byte: sharing a block must not
 // change what the row says).
@@ -358,12 +409,15 @@ struct StateStore::Statements {
         mark_user(db, "UPDATE users SET uncertain = ? WHERE key = ?"),
         mark_group(db, "UPDATE groups SET uncertain = ? WHERE key = ?"),
         set_meta(db, "INSERT OR REPLACE INTO meta (name, value) VALUES (?,?)"),
-        get_meta(db, "SELECT value FROM meta WHERE name = ?") {}
+        get_meta(db, "SELECT value FROM meta WHERE name = ?"),
+        insert_intent(db, "INSERT INTO create_intents (keys) VALUES (?)"),
+        clear_intents(db, "DELETE FROM create_intents") {}
   SQLite::Statement put_user, delete_user, delete_user_members;
   SQLite::Statement put_group, delete_group, delete_group_members;
   SQLite::Statement insert_member, delete_member;
   SQLite::Statement mark_user, mark_group;
   SQLite::Statement set_meta, get_meta;
+  SQLite::Statement insert_intent, clear_intents;
 };
 
 StateStore::StateStore(std::unique_ptr<SQLite::Database> db, std::string path)
@@ -411,6 +465,7 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& path,
   } catch (const std::exception& e) {
     return SqliteFailure(path, "cannot open", e);
   }
+  if (Status s = store->SettleStoredIntents(); !s.ok()) return s;
   Result<std::string> bound = store->GetMeta("target_url");
   if (!bound.ok()) return bound.status();
   const std::string want = NormalizeUrl(target_url);
@@ -520,6 +575,29 @@ Result<KnownState> StateStore::Load(const std::vector<User>* desired) {
       u.attempts = static_cast<int>(rows.Int64(i++));
       u.next_retry = FromMs(rows.Int64(i++));
       u.failed_hash = static_cast<std::uint64_t>(rows.Int64(i++));
+    }
+    // Create intents still in the file (a read-only reader beside a running sync or
+    // after a crash; a writer settled its own in FlushLocked, and Open those of a
+    // process that died): their users are uncertain, as if their marker rows were
+    // written.
+    if (std::vector<std::string> keys = ReadIntents(*db_); !keys.empty()) {
+      const std::size_t known = state.users.size();
+      auto by_key = [](const KnownUser& a, const KnownUser& b) { return a.key < b.key; };
+      for (std::string& key : keys) {
+        KnownUser probe;
+        probe.key = key;
+        auto end = state.users.begin() + static_cast<std::ptrdiff_t>(known);
+        if (std::binary_search(state.users.begin(), end, probe, by_key)) continue;
+        KnownUser& u = state.users.emplace_back();
+        u.key = std::move(key);
+        u.uncertain = true;
+      }
+      std::sort(state.users.begin(), state.users.end(), by_key);
+      state.users.erase(std::unique(state.users.begin(), state.users.end(),
+                                    [](const KnownUser& a, const KnownUser& b) {
+                                      return a.key == b.key;
+                                    }),
+                        state.users.end());
     }
     RawQuery g(*db_,
                "SELECT key, target_id, display_name, status, uncertain, last_error, attempts, "
@@ -635,10 +713,30 @@ Status StateStore::Write(bool barrier, bool durable, What&& what, Fn&& fn) {
   }
 }
 
+void StateStore::DropSettledIntentsLocked() {
+  if (!intents_ || !pending_.empty()) return;
+  Use c(stmts_->clear_intents);
+  c->exec();
+  intents_ = false;
+}
+
+void StateStore::SettleIntentsLocked() {
+  if (!intents_) return;
+  std::vector<std::string> keys(pending_.begin(), pending_.end());
+  for (std::string& key : keys) {
+    KnownUser marker;  // the row MarkedForCreate gives a user the state did not know
+    marker.key = std::move(key);
+    marker.uncertain = true;
+    PutUserLocked(marker);
+  }
+  DropSettledIntentsLocked();
+}
+
 void StateStore::CommitGroupLocked() {
   if (!group_open_) return;
   group_open_ = false;
   try {
+    DropSettledIntentsLocked();
     db_->exec("COMMIT");
   } catch (...) {
     if (sqlite3_get_autocommit(db_->getHandle()) == 0) {
@@ -648,13 +746,56 @@ void StateStore::CommitGroupLocked() {
   }
 }
 
-Status StateStore::FlushLocked() {
+Status StateStore::FlushLocked(bool settle) {
   if (Status q = ApplyQueuedLocked(); !q.ok()) return q;
   try {
+    if (settle && intents_) {
+      if (!group_open_) {
+        db_->exec("BEGIN IMMEDIATE");
+        group_open_ = true;
+        group_writes_ = 0;
+        group_started_ = std::chrono::steady_clock::now();
+      }
+      try {
+        SettleIntentsLocked();
+      } catch (...) {
+        group_open_ = false;  // lost with the failed write, as in Write()
+        if (sqlite3_get_autocommit(db_->getHandle()) == 0) {
+          sqlite3_exec(db_->getHandle(), "ROLLBACK", nullptr, nullptr, nullptr);
+        }
+        throw;
+      }
+    }
     CommitGroupLocked();
     return Status::Ok();
   } catch (const std::exception& e) {
     return Fail(e, "commit");
+  }
+}
+
+Status StateStore::SettleStoredIntents() {
+  std::lock_guard lock(mu_);
+  try {
+    SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+    std::vector<std::string> keys = ReadIntents(*db_);
+    if (keys.empty()) return Status::Ok();
+    SQLite::Statement ins(*db_, "INSERT OR IGNORE INTO users (key, status, uncertain) VALUES (?, ?, 1)");
+    const std::string pending(ObjectStatusName(ObjectStatus::kPending));
+    std::size_t written = 0;
+    for (const std::string& key : keys) {
+      ins.reset();
+      ins.bindNoCopy(1, key);
+      ins.bindNoCopy(2, pending);
+      written += static_cast<std::size_t>(ins.exec());
+    }
+    db_->exec("DELETE FROM create_intents");
+    tx.commit();
+    LogInfo("state_intents_settled", {{"file", path_},
+                                      {"users", std::to_string(keys.size())},
+                                      {"uncertain", std::to_string(written)}});
+    return Status::Ok();
+  } catch (const std::exception& e) {
+    return Fail(e, "settle create intents");
   }
 }
 
@@ -669,7 +810,7 @@ Status StateStore::FlushIfDue() {
   if (!group_open_ || std::chrono::steady_clock::now() - group_started_ < grouping_.max_age) {
     return Status::Ok();
   }
-  return FlushLocked();
+  return FlushLocked(false);  // creates are in flight: their intents stay
 }
 
 Status StateStore::SetWriteGrouping(WriteGrouping grouping) {
@@ -684,6 +825,7 @@ Status StateStore::SetWriteGrouping(WriteGrouping grouping) {
 }
 
 void StateStore::PutUserLocked(const KnownUser& u) {
+  if (!pending_.empty()) pending_.erase(u.key);  // its intent is settled by this row
   // The hot path of a first sync: the strings outlive exec(), so SQLite need not
   // copy them (bindNoCopy).
   const std::string status(ObjectStatusName(u.status));
@@ -729,8 +871,23 @@ Status StateStore::PutUsers(const std::vector<KnownUser>& users) {
   });
 }
 
+Status StateStore::MarkCreates(const std::vector<KnownUser>& rows,
+                               const std::vector<std::string>& new_keys) {
+  return Write(true, false, [] { return std::string("mark creates"); }, [&] {
+    for (const auto& u : rows) PutUserLocked(u);
+    if (new_keys.empty()) return;
+    const std::string blob = EncodeKeys(new_keys);
+    Use st(stmts_->insert_intent);
+    st->bind(1, blob.data(), static_cast<int>(blob.size()));
+    st->exec();
+    pending_.insert(new_keys.begin(), new_keys.end());
+    intents_ = true;
+  });
+}
+
 Status StateStore::DeleteUser(const std::string& key) {
   return Write(false, false, [&] { return "delete user " + key; }, [&] {
+    if (!pending_.empty()) pending_.erase(key);  // nothing was sent: no marker is needed
     {
       Use d(stmts_->delete_user);
       d->bind(1, key);
@@ -947,6 +1104,25 @@ Result<std::vector<AttentionItem>> StateStore::NeedsAttention() {
                                           "attempts, next_retry FROM users") +
                                   kWhere);
     fill(u, "user");
+    // Users of create intents without a row (a sync is sending them now, or one died
+    // while it did): uncertain, as their marker rows would say.
+    if (std::vector<std::string> keys = ReadIntents(*db_); !keys.empty()) {
+      const std::size_t listed = out.size();
+      SQLite::Statement has(*db_, "SELECT 1 FROM users WHERE key = ?");
+      std::sort(keys.begin(), keys.end());
+      keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+      for (const std::string& key : keys) {
+        has.reset();
+        has.bind(1, key);
+        if (has.executeStep()) continue;
+        AttentionItem& a = out.emplace_back();
+        a.kind = "user";
+        a.key = key;
+        a.status = "uncertain";
+      }
+      std::inplace_merge(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(listed), out.end(),
+                         [](const AttentionItem& a, const AttentionItem& b) { return a.key < b.key; });
+    }
     SQLite::Statement g(*db_, std::string("SELECT key, display_name, status, uncertain, "
                                           "last_error, attempts, next_retry FROM groups") +
                                   kWhere);

@@ -11,19 +11,24 @@
 //   transaction, committed every `max_writes` writes or once `max_age` old, so a
 //   first sync pays one commit per few hundred objects instead of two per object.
 //   A write that stores an uncertain marker (MarkUncertain(.., true), a Put of a
-//   row with uncertain = true, PutUsers of such rows) commits the open group with
-//   it before returning: the marker is durable before the request it guards is
-//   sent. While grouping is on, PutUser of a confirmed row (uncertain = false)
-//   only queues the row and returns: the queue is written into the group, in order,
-//   before any other write, Load or commit, by FlushIfDue (the executor's timer
-//   thread, so the INSERTs run beside the requests rather than between them), or by
-//   the PutUser that fills it to max_writes. A failed queued write, or any failed
+//   row with uncertain = true, PutUsers of such rows, MarkCreates) commits the open
+//   group with it before returning: the marker is durable before the request it
+//   guards is sent. While grouping is on, PutUser of a confirmed row (uncertain =
+//   false) only queues the row and returns: the queue is written into the group, in
+//   order, before any other write, Load or commit, by FlushIfDue (the executor's
+//   timer thread), or by the PutUser that fills it to max_writes. A failed queued write, or any failed
 //   write that takes the open group with it, is returned by every call that follows
 //   until the grouping ends: nothing commits past the hole. Commits happen in write
 //   order, so a crash leaves a prefix of the writes: confirmed rows after the last
 //   commit are lost, which costs the next cycle a lookup (their markers are
 //   committed) or a repeated, idempotent write — never a duplicate. Every other
 //   write, Load and EndCycle commit the open group first.
+// - Create intents (MarkCreates): the marker of a user the file has no row for is a
+//   key in one create_intents row per window, not a row; it reads as an uncertain
+//   row until the key's own row is written, and every settle (Flush, Load, the cycle
+//   writes, the destructor; Open for a process that died) turns the keys still
+//   without a row into marker rows. A file after a settle is what one marker row per
+//   create would have made it.
 // - The database is bound to one target URL (meta table) and refuses another.
 // - PRAGMA user_version is the schema version; migrations are chained steps, each
 //   in one transaction; a newer schema than this binary knows is refused.
@@ -41,6 +46,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "core/clock.h"
@@ -75,7 +81,7 @@ struct AttentionItem {
 
 class StateStore {
  public:
-  static constexpr int kSchemaVersion = 4;
+  static constexpr int kSchemaVersion = 5;
 
   // Opens (creating if needed) the database at `path` (":memory:" for tests),
   // migrates it, and binds it to `target_url` — or fails with kSchema if it is bound
@@ -111,6 +117,18 @@ class StateStore {
   // group, if any): seeding (benchmarks, imports), and the executor's uncertain
   // markers for the next few hundred creates.
   Status PutUsers(const std::vector<KnownUser>& users);
+  // The uncertain markers of the next creates, committed together before it returns
+  // (the executor's mark window): `rows`, the marked rows of users the state knows,
+  // are written as they are; `new_keys`, users it does not know, go into one
+  // create-intent row instead of a row each. A key of an intent reads as an
+  // uncertain row with only its key (Load, NeedsAttention) until a row of its own is
+  // written (PutUser, the queued confirmed row) or it is deleted (DeleteUser:
+  // nothing was sent). Flush, Load, the cycle writes and the destructor settle what
+  // is left: a key still without a row gets its marker row, and the intents go;
+  // Open settles the intents of a process that died the same way. So after a
+  // settle the file is what one marker row per create would have made it, at one
+  // row write per window instead of one per create.
+  Status MarkCreates(const std::vector<KnownUser>& rows, const std::vector<std::string>& new_keys);
 
   // Write grouping (see the rules above). max_writes <= 1 turns it off (the default:
   // every write its own transaction); turning it off commits the open group.
@@ -157,7 +175,16 @@ class StateStore {
   void InGroupLocked(bool barrier, Fn&& fn);
   // Writes the queued confirmed user rows into the group (see the rules above).
   Status ApplyQueuedLocked();
-  Status FlushLocked();
+  // Commits the open group; `settle` (every caller but the timer's FlushIfDue, which
+  // runs while creates are in flight) first settles the create intents.
+  Status FlushLocked(bool settle = true);
+  // The intents' keys still without a row get their marker rows; the intents go.
+  // In the open transaction; throws like SQLiteCpp.
+  void SettleIntentsLocked();
+  // Deletes the intents once every key of them has a row (or was deleted).
+  void DropSettledIntentsLocked();
+  // Open: the intents a process left when it died become marker rows.
+  Status SettleStoredIntents();
   void PutUserLocked(const KnownUser& user);
   void WriteGroupLocked(const KnownGroup& group);
   void DeleteGroupMembersLocked(const std::string& key);
@@ -178,6 +205,10 @@ class StateStore {
   bool queueing_ = false;  // grouping is on: confirmed user rows are queued
   std::size_t queue_limit_ = 0;  // max_writes: a queue this long is written at once
   Status queue_error_;     // a failed queued write, returned until the grouping ends
+  // Keys of this connection's create intents that have no row written since (under
+  // mu_), and whether intent rows of ours are in the file.
+  std::unordered_set<std::string> pending_;
+  bool intents_ = false;
   // PutUserLocked's bound copies of a row's values (under mu_).
   std::array<std::string, kAttrCount> put_values_;
 };

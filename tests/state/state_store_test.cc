@@ -335,7 +335,7 @@ TEST_CASE("migration: an empty file becomes the current version; a newer one is 
     SQLite::Database check(empty, SQLite::OPEN_READONLY);
     CHECK(check.execAndGet("PRAGMA user_version").getInt() == StateStore::kSchemaVersion);
     CHECK(check.execAndGet("PRAGMA journal_mode").getString() == "wal");
-    for (const char* table : {"meta", "users", "groups", "memberships", "cycles"}) {
+    for (const char* table : {"meta", "users", "groups", "memberships", "cycles", "create_intents"}) {
       SQLite::Statement q(check,
                           "SELECT count(*) FROM sqlite_master WHERE type='table' AND name=?");
       q.bind(1, table);
@@ -358,7 +358,7 @@ TEST_CASE("migration: an empty file becomes the current version; a newer one is 
     db.exec("PRAGMA user_version = 99");
   }
   const std::string want = "state file " + newer +
-                           " has schema version 99, this scimsync knows versions up to 4; use "
+                           " has schema version 99, this scimsync knows versions up to 5; use "
                            "a newer scimsync";
   auto s = StateStore::Open(newer, "https://a.example");
   REQUIRE_FALSE(s.ok());
@@ -446,7 +446,7 @@ TEST_CASE("every counter of the table is a column of a new state file") {
   CheckEveryCounterIsAColumn(path);
 }
 
-TEST_CASE("migrations 1 -> 3: a version-1 file gains the new counters; its rows keep theirs") {
+TEST_CASE("migrations 1 -> 5: a version-1 file gains the new counters; its rows keep theirs") {
   std::string path = TempPath("v1.db");
   {
     SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
@@ -461,7 +461,7 @@ TEST_CASE("migrations 1 -> 3: a version-1 file gains the new counters; its rows 
   auto ro = StateStore::OpenReadOnly(path);
   REQUIRE_FALSE(ro.ok());
   CHECK(ro.status().message() == "state file " + path +
-                                     " has schema version 1, this scimsync reads 4; run "
+                                     " has schema version 1, this scimsync reads 5; run "
                                      "`scimsync sync` once to migrate it");
 
   std::vector<std::string> lines;
@@ -471,13 +471,15 @@ TEST_CASE("migrations 1 -> 3: a version-1 file gains the new counters; its rows 
   REQUIRE(opened.ok());
   StateStore& store = **opened;
   // One line per step.
-  REQUIRE(lines.size() == 3);
+  REQUIRE(lines.size() == 4);
   CHECK(lines[0] == "level=info event=state_migrated file=" + path + " schema_version=2");
   CHECK(lines[1] == "level=info event=state_migrated file=" + path + " schema_version=3");
   CHECK(lines[2] == "level=info event=state_migrated file=" + path + " schema_version=4");
+  CHECK(lines[3] == "level=info event=state_migrated file=" + path + " schema_version=5");
   {
     SQLite::Database check(path, SQLite::OPEN_READONLY);
-    CHECK(check.execAndGet("PRAGMA user_version").getInt() == 4);
+    CHECK(check.execAndGet("PRAGMA user_version").getInt() == 5);
+    CHECK(check.execAndGet("SELECT count(*) FROM create_intents").getInt() == 0);
     // Version 4 has no index on target_id: writes no query needs.
     CHECK(check.execAndGet("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND "
                            "name LIKE '%target_id'")
@@ -721,6 +723,153 @@ TEST_CASE("write grouping: queued confirmed rows are written in order before any
   known = store.Load().value();
   CHECK(std::none_of(known.users.begin(), known.users.end(),
                      [](const KnownUser& u) { return u.key == "Q5" || u.key == "Q6"; }));
+}
+
+namespace {
+
+// What another process (`plan`, `status`, a crash survivor) reads of `path`: each
+// user key, "?" when uncertain.
+std::vector<std::string> CommittedKeys(const std::string& path) {
+  auto ro = StateStore::OpenReadOnly(path);
+  REQUIRE(ro.ok());
+  std::vector<std::string> keys;
+  KnownState known = (*ro)->Load().value();
+  for (const auto& u : known.users) keys.push_back(u.key + (u.uncertain ? "?" : ""));
+  return keys;
+}
+
+int Count(const std::string& path, const std::string& sql) {
+  SQLite::Database db(path, SQLite::OPEN_READONLY);
+  return db.execAndGet(sql).getInt();
+}
+
+}  // namespace
+
+TEST_CASE("create intents: one row a window; a key reads uncertain until its own row is "
+          "written; Flush writes marker rows for the rest") {
+  std::string path = TempPath("intents.db");
+  auto rw = StateStore::Open(path, "https://a.example");
+  REQUIRE(rw.ok());
+  StateStore& store = **rw;
+  REQUIRE(store.SetWriteGrouping({500, std::chrono::hours(1)}).ok());
+  REQUIRE(store.PutUser(ConfirmedUser("E9")).ok());  // queued: written before the intent
+  // Keys may hold any byte: the encoding must not split them.
+  const std::string odd = std::string("N:3\n12:x\0y", 10);
+  REQUIRE(store.MarkCreates({}, {"N1", "N2", odd, "N4"}).ok());
+  CHECK(Count(path, "SELECT count(*) FROM create_intents") == 1);
+  CHECK(Count(path, "SELECT count(*) FROM users") == 1);  // E9 only: no row per create
+  CHECK(CommittedKeys(path) == std::vector<std::string>{"E9", "N1?", "N2?", "N4?", odd + "?"});
+  {
+    auto ro = StateStore::OpenReadOnly(path);  // `status` while the sync runs
+    REQUIRE(ro.ok());
+    std::vector<std::string> attention;
+    for (const auto& a : (*ro)->NeedsAttention().value()) attention.push_back(a.key + " " + a.status);
+    // E9's sample row is a failed one; the keys of the intent are merged in key order.
+    CHECK(attention == std::vector<std::string>{"E9 failed", "N1 uncertain", "N2 uncertain",
+                                                "N4 uncertain", odd + " uncertain"});
+  }
+
+  REQUIRE(store.PutUser(ConfirmedUser("N1")).ok());  // a 2xx: queued
+  REQUIRE(store.DeleteUser("N2").ok());              // sent nothing: the row goes
+  KnownUser again = ConfirmedUser("E9");             // a user the state knows: a marker row
+  again.uncertain = true;
+  again.target_id.clear();
+  REQUIRE(store.MarkCreates({again}, {"N5"}).ok());
+  CHECK(Count(path, "SELECT count(*) FROM create_intents") == 2);
+  // N2 is still a key of the first intent: until the intents go, a crash costs it a
+  // lookup (nothing more).
+  CHECK(CommittedKeys(path) ==
+        std::vector<std::string>{"E9?", "N1", "N2?", "N4?", "N5?", odd + "?"});
+  // The timer's commit leaves the intents of creates in flight alone.
+  REQUIRE(store.SetWriteGrouping({500, std::chrono::milliseconds(1)}).ok());  // settles: below
+  CHECK(Count(path, "SELECT count(*) FROM create_intents") == 0);
+  CHECK(Count(path, "SELECT count(*) FROM users WHERE uncertain = 1 AND status = 'pending' AND "
+                    "target_id = '' AND user_name = ''") == 3);  // odd, N4, N5: marker rows
+  CHECK(CommittedKeys(path) == std::vector<std::string>{"E9?", "N1", "N4?", "N5?", odd + "?"});
+
+  // Every key with a row of its own: the intent goes with the next commit, timer's
+  // included, and writes no marker row.
+  REQUIRE(store.MarkCreates({}, {"A1", "A2"}).ok());
+  REQUIRE(store.PutUser(ConfirmedUser("A1")).ok());
+  REQUIRE(store.FlushIfDue().ok());  // A2 is in flight
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  REQUIRE(store.FlushIfDue().ok());
+  CHECK(Count(path, "SELECT count(*) FROM create_intents") == 1);
+  KnownUser failed = ConfirmedUser("A2");
+  failed.status = ObjectStatus::kFailed;  // a 400: recorded, not uncertain
+  REQUIRE(store.PutUser(failed).ok());
+  REQUIRE(store.FlushIfDue().ok());  // written into a new group
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  REQUIRE(store.FlushIfDue().ok());  // which is due now
+  CHECK(Count(path, "SELECT count(*) FROM create_intents") == 0);
+  CHECK(CommittedKeys(path) ==
+        std::vector<std::string>{"A1", "A2", "E9?", "N1", "N4?", "N5?", odd + "?"});
+}
+
+TEST_CASE("kill -9 while creates are in flight: the next open turns their intents into "
+          "uncertain rows") {
+  std::string path = TempPath("intents-killed.db");
+  int ready[2];
+  REQUIRE(::pipe(ready) == 0);
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    ::close(ready[0]);
+    auto store = StateStore::Open(path, "https://a.example");
+    if (!store.ok()) ::_exit(11);
+    if (!(*store)->MarkCreates({}, {"K1", "K2", "K3"}).ok()) ::_exit(12);
+    if (!(*store)->PutUser(ConfirmedUser("K1")).ok()) ::_exit(13);  // K1's 2xx came back
+    char c = 'r';
+    if (::write(ready[1], &c, 1) != 1) ::_exit(15);
+    for (;;) ::pause();
+  }
+  ::close(ready[1]);
+  char c = 0;
+  REQUIRE(::read(ready[0], &c, 1) == 1);
+  ::close(ready[0]);
+  REQUIRE(::kill(child, SIGKILL) == 0);
+  int wstatus = 0;
+  REQUIRE(::waitpid(child, &wstatus, 0) == child);
+  REQUIRE(WIFSIGNALED(wstatus));
+
+  CHECK(CommittedKeys(path) == std::vector<std::string>{"K1", "K2?", "K3?"});  // `plan`
+  std::vector<std::string> lines;
+  Log().CaptureForTest(&lines);
+  auto store = StateStore::Open(path, "https://a.example");
+  Log().CaptureForTest(nullptr);
+  REQUIRE(store.ok());
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0] == "level=info event=state_intents_settled file=" + path +
+                        " users=3 uncertain=2");
+  CHECK(Count(path, "SELECT count(*) FROM create_intents") == 0);
+  KnownState known = (*store)->Load().value();
+  REQUIRE(known.users.size() == 3);
+  CHECK_FALSE(known.users[0].uncertain);
+  CHECK(known.users[0].target_id == SampleUser().target_id);
+  CHECK(known.users[1].uncertain);  // the next cycle looks K2 and K3 up before a POST
+  CHECK(known.users[1].target_id.empty());
+  CHECK(known.users[1].status == ObjectStatus::kPending);
+  CHECK(known.users[2].uncertain);
+}
+
+TEST_CASE("a damaged create intent is refused with the file and the row") {
+  std::string path = TempPath("intents-damaged.db");
+  { REQUIRE(StateStore::Open(path, "https://a.example").ok()); }
+  {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    db.exec("INSERT INTO create_intents (id, keys) VALUES (7, '5:ab')");
+  }
+  auto ro = StateStore::OpenReadOnly(path);
+  REQUIRE(ro.ok());
+  auto loaded = (*ro)->Load();
+  REQUIRE_FALSE(loaded.ok());
+  CHECK(loaded.status().code() == ErrorCode::kSchema);
+  CHECK(loaded.status().message() ==
+        "state file " + path + ": load: create intent row 7 is damaged");
+  auto rw = StateStore::Open(path, "https://a.example");
+  REQUIRE_FALSE(rw.ok());
+  CHECK(rw.status().message() ==
+        "state file " + path + ": settle create intents: create intent row 7 is damaged");
 }
 
 TEST_CASE("read-only open works in a directory the reader cannot write to") {

@@ -763,7 +763,8 @@ TEST_CASE("create intents: one row a window; a key reads uncertain until its own
     auto ro = StateStore::OpenReadOnly(path);  // `status` while the sync runs
     REQUIRE(ro.ok());
     std::vector<std::string> attention;
-    for (const auto& a : (*ro)->NeedsAttention().value()) attention.push_back(a.key + " " + a.status);
+    std::vector<AttentionItem> items = (*ro)->NeedsAttention().value();
+    for (const auto& a : items) attention.push_back(a.key + " " + a.status);
     // E9's sample row is a failed one; the keys of the intent are merged in key order.
     CHECK(attention == std::vector<std::string>{"E9 failed", "N1 uncertain", "N2 uncertain",
                                                 "N4 uncertain", odd + " uncertain"});

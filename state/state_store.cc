@@ -426,7 +426,10 @@ StateStore::StateStore(std::unique_ptr<SQLite::Database> db, std::string path)
 StateStore::~StateStore() {
   {
     std::lock_guard lock(mu_);
-    (void)FlushLocked();  // confirmed rows of an open group are kept on a clean exit
+    // Confirmed rows of an open group are kept on a clean exit, create intents settled.
+    // Nobody is left to return a failure to: it is logged (the rows it lost cost the
+    // next cycle lookups or repeated, idempotent writes, as after a crash).
+    if (Status s = FlushLocked(); !s.ok()) LogError("state_error", {{"error", s.message()}});
   }
   stmts_.reset();  // statements before the connection they belong to
 }

@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <thread>
 
@@ -611,6 +612,56 @@ TEST_CASE("read-only open: missing file fails clearly; reads work, writes fail")
   CHECK(w.message().rfind("state file " + path + ": write user E2: ", 0) == 0);
 }
 
+namespace {
+
+// What another process (`plan`, `status`, a crash survivor) reads of `path`: each
+// user key, "?" when uncertain.
+std::vector<std::string> CommittedKeys(const std::string& path) {
+  auto ro = StateStore::OpenReadOnly(path);
+  REQUIRE(ro.ok());
+  std::vector<std::string> keys;
+  KnownState known = (*ro)->Load().value();
+  for (const auto& u : known.users) keys.push_back(u.key + (u.uncertain ? "?" : ""));
+  return keys;
+}
+
+// A child process that runs `writes` (a sync run's state writes; non-zero: it failed,
+// that exit code), then waits to be killed; returns once the writes are done.
+pid_t ForkWriter(const std::function<int()>& writes) {
+  int ready[2];
+  REQUIRE(::pipe(ready) == 0);
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    ::close(ready[0]);
+    if (int rc = writes(); rc != 0) ::_exit(rc);
+    char c = 'r';
+    if (::write(ready[1], &c, 1) != 1) ::_exit(15);
+    for (;;) ::pause();
+  }
+  ::close(ready[1]);
+  char c = 0;
+  REQUIRE(::read(ready[0], &c, 1) == 1);
+  ::close(ready[0]);
+  return child;
+}
+
+// kill -9, and the child is reaped.
+void KillNine(pid_t child) {
+  REQUIRE(::kill(child, SIGKILL) == 0);
+  int wstatus = 0;
+  REQUIRE(::waitpid(child, &wstatus, 0) == child);
+  REQUIRE(WIFSIGNALED(wstatus));
+  CHECK(WTERMSIG(wstatus) == SIGKILL);
+}
+
+int Count(const std::string& path, const std::string& sql) {
+  SQLite::Database db(path, SQLite::OPEN_READONLY);
+  return db.execAndGet(sql).getInt();
+}
+
+}  // namespace
+
 TEST_CASE("write grouping: confirmed rows wait for max_writes, max_age or Flush; a marker "
           "commits at once, with the rows before it") {
   std::string path = TempPath("grouped.db");
@@ -618,16 +669,7 @@ TEST_CASE("write grouping: confirmed rows wait for max_writes, max_age or Flush;
   REQUIRE(rw.ok());
   StateStore& store = **rw;
   // What another process (`status`, a crash survivor) sees: committed rows only.
-  auto committed = [&] {
-    auto ro = StateStore::OpenReadOnly(path);
-    REQUIRE(ro.ok());
-    std::vector<std::string> keys;
-    KnownState known = (*ro)->Load().value();
-    for (const auto& u : known.users) {
-      keys.push_back(u.key + (u.uncertain ? "?" : ""));
-    }
-    return keys;
-  };
+  auto committed = [&] { return CommittedKeys(path); };
   auto confirmed = [](const std::string& key) { return ConfirmedUser(key); };
   REQUIRE(store.SetWriteGrouping({3, std::chrono::hours(1)}).ok());
   REQUIRE(store.PutUser(confirmed("E1")).ok());
@@ -725,26 +767,6 @@ TEST_CASE("write grouping: queued confirmed rows are written in order before any
                      [](const KnownUser& u) { return u.key == "Q5" || u.key == "Q6"; }));
 }
 
-namespace {
-
-// What another process (`plan`, `status`, a crash survivor) reads of `path`: each
-// user key, "?" when uncertain.
-std::vector<std::string> CommittedKeys(const std::string& path) {
-  auto ro = StateStore::OpenReadOnly(path);
-  REQUIRE(ro.ok());
-  std::vector<std::string> keys;
-  KnownState known = (*ro)->Load().value();
-  for (const auto& u : known.users) keys.push_back(u.key + (u.uncertain ? "?" : ""));
-  return keys;
-}
-
-int Count(const std::string& path, const std::string& sql) {
-  SQLite::Database db(path, SQLite::OPEN_READONLY);
-  return db.execAndGet(sql).getInt();
-}
-
-}  // namespace
-
 TEST_CASE("create intents: one row a window; a key reads uncertain until its own row is "
           "written; Flush writes marker rows for the rest") {
   std::string path = TempPath("intents.db");
@@ -810,28 +832,15 @@ TEST_CASE("create intents: one row a window; a key reads uncertain until its own
 TEST_CASE("kill -9 while creates are in flight: the next open turns their intents into "
           "uncertain rows") {
   std::string path = TempPath("intents-killed.db");
-  int ready[2];
-  REQUIRE(::pipe(ready) == 0);
-  pid_t child = ::fork();
-  REQUIRE(child >= 0);
-  if (child == 0) {
-    ::close(ready[0]);
+  std::unique_ptr<StateStore> child_store;  // open in the child until it is killed
+  KillNine(ForkWriter([&] {
     auto store = StateStore::Open(path, "https://a.example");
-    if (!store.ok()) ::_exit(11);
-    if (!(*store)->MarkCreates({}, {"K1", "K2", "K3"}).ok()) ::_exit(12);
-    if (!(*store)->PutUser(ConfirmedUser("K1")).ok()) ::_exit(13);  // K1's 2xx came back
-    char c = 'r';
-    if (::write(ready[1], &c, 1) != 1) ::_exit(15);
-    for (;;) ::pause();
-  }
-  ::close(ready[1]);
-  char c = 0;
-  REQUIRE(::read(ready[0], &c, 1) == 1);
-  ::close(ready[0]);
-  REQUIRE(::kill(child, SIGKILL) == 0);
-  int wstatus = 0;
-  REQUIRE(::waitpid(child, &wstatus, 0) == child);
-  REQUIRE(WIFSIGNALED(wstatus));
+    if (!store.ok()) return 11;
+    child_store = std::move(*store);
+    if (!child_store->MarkCreates({}, {"K1", "K2", "K3"}).ok()) return 12;
+    if (!child_store->PutUser(ConfirmedUser("K1")).ok()) return 13;  // K1's 2xx came back
+    return 0;
+  }));
 
   CHECK(CommittedKeys(path) == std::vector<std::string>{"K1", "K2?", "K3?"});  // `plan`
   std::vector<std::string> lines;
@@ -1122,19 +1131,18 @@ TEST_CASE("a waiting Acquire gets the lock when the holder lets go") {
 
 TEST_CASE("kill -9 after PutUser returns: the row, the marker and the lock are as left") {
   std::string path = TempPath("killed.db");
-  int ready[2];
-  REQUIRE(::pipe(ready) == 0);
-  pid_t child = ::fork();
-  REQUIRE(child >= 0);
-  if (child == 0) {
-    // The child is a sync run: lock, open, begin a cycle, confirm one create and
-    // mark a second object uncertain before "its request", then wait to be killed.
-    ::close(ready[0]);
+  // The child is a sync run: lock, open, begin a cycle, confirm one create and mark a
+  // second object uncertain before "its request", then wait to be killed.
+  std::unique_ptr<LockFile> held;  // the child's, kept alive until it is killed
+  std::unique_ptr<StateStore> child_store;
+  pid_t child = ForkWriter([&] {
     auto lock = LockFile::Acquire(path, "scimsync sync", false);
-    if (!lock.ok()) ::_exit(10);
+    if (!lock.ok()) return 10;
+    held = std::move(*lock);
     auto store = StateStore::Open(path, "https://a.example");
-    if (!store.ok()) ::_exit(11);
-    if (!(*store)->BeginCycle(SysTime(std::chrono::seconds(100))).ok()) ::_exit(12);
+    if (!store.ok()) return 11;
+    child_store = std::move(*store);
+    if (!child_store->BeginCycle(SysTime(std::chrono::seconds(100))).ok()) return 12;
     KnownUser done = SampleUser("created");
     done.status = ObjectStatus::kSynced;
     done.uncertain = false;
@@ -1142,19 +1150,13 @@ TEST_CASE("kill -9 after PutUser returns: the row, the marker and the lock are a
     pending.target_id.clear();
     pending.status = ObjectStatus::kPending;
     pending.uncertain = true;
-    if (!(*store)->PutUser(done).ok() || !(*store)->PutUser(pending).ok()) ::_exit(13);
+    if (!child_store->PutUser(done).ok() || !child_store->PutUser(pending).ok()) return 13;
     KnownGroup g = SampleGroup("G-in-flight");
     g.target_id.clear();
     g.uncertain = true;
-    if (!(*store)->PutGroup(g).ok()) ::_exit(14);
-    char c = 'r';
-    if (::write(ready[1], &c, 1) != 1) ::_exit(15);
-    for (;;) ::pause();
-  }
-  ::close(ready[1]);
-  char c = 0;
-  REQUIRE(::read(ready[0], &c, 1) == 1);
-  ::close(ready[0]);
+    if (!child_store->PutGroup(g).ok()) return 14;
+    return 0;
+  });
 
   auto busy = LockFile::Acquire(path, "scimsync daemon", false);
   REQUIRE_FALSE(busy.ok());
@@ -1167,11 +1169,7 @@ TEST_CASE("kill -9 after PutUser returns: the row, the marker and the lock are a
     CHECK((*reader)->RecentCycles(1)->at(0).result == "running");
   }
 
-  REQUIRE(::kill(child, SIGKILL) == 0);
-  int wstatus = 0;
-  REQUIRE(::waitpid(child, &wstatus, 0) == child);
-  REQUIRE(WIFSIGNALED(wstatus));
-  CHECK(WTERMSIG(wstatus) == SIGKILL);
+  KillNine(child);
 
   CHECK_FALSE(LockFile::IsHeld(path));
   {

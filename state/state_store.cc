@@ -411,13 +411,14 @@ struct StateStore::Statements {
         set_meta(db, "INSERT OR REPLACE INTO meta (name, value) VALUES (?,?)"),
         get_meta(db, "SELECT value FROM meta WHERE name = ?"),
         insert_intent(db, "INSERT INTO create_intents (keys) VALUES (?)"),
-        clear_intents(db, "DELETE FROM create_intents") {}
+        clear_intents(db, "DELETE FROM create_intents"),
+        insert_marker(db, "INSERT OR IGNORE INTO users (key, status, uncertain) VALUES (?, ?, 1)") {}
   SQLite::Statement put_user, delete_user, delete_user_members;
   SQLite::Statement put_group, delete_group, delete_group_members;
   SQLite::Statement insert_member, delete_member;
   SQLite::Statement mark_user, mark_group;
   SQLite::Statement set_meta, get_meta;
-  SQLite::Statement insert_intent, clear_intents;
+  SQLite::Statement insert_intent, clear_intents, insert_marker;
 };
 
 StateStore::StateStore(std::unique_ptr<SQLite::Database> db, std::string path)
@@ -672,6 +673,7 @@ Status StateStore::ApplyQueuedLocked() {
         sqlite3_exec(db_->getHandle(), "ROLLBACK", nullptr, nullptr, nullptr);
       }
     }
+    WritesLostLocked();
     Status s = Fail(e, ("write user " + rows[i].key).c_str());
     std::lock_guard q(queue_mu_);
     queue_error_ = s;
@@ -701,6 +703,7 @@ Status StateStore::Write(bool barrier, bool durable, What&& what, Fn&& fn) {
     return Status::Ok();
   } catch (const std::exception& e) {
     Status failed = Fail(e, what().c_str());
+    WritesLostLocked();  // this write's transaction, or the open group, rolled back
     if (group_open_) {
       // The group is lost with the failed write, rows of calls that returned Ok among
       // them; the caller stops the run. Later writes must not commit past the hole:
@@ -716,8 +719,13 @@ Status StateStore::Write(bool barrier, bool durable, What&& what, Fn&& fn) {
   }
 }
 
+void StateStore::WritesLostLocked() {
+  intents_unsure_ = true;
+  intents_ = true;
+}
+
 void StateStore::DropSettledIntentsLocked() {
-  if (!intents_ || !pending_.empty()) return;
+  if (!intents_ || intents_unsure_ || !pending_.empty()) return;
   Use c(stmts_->clear_intents);
   c->exec();
   intents_ = false;
@@ -725,6 +733,24 @@ void StateStore::DropSettledIntentsLocked() {
 
 void StateStore::SettleIntentsLocked() {
   if (!intents_) return;
+  if (intents_unsure_) {
+    // A rollback may have taken rows whose keys pending_ no longer holds: every key
+    // of the intents in the file without a row gets its marker, as Open does for a
+    // process that died (a key that was never sent costs one lookup).
+    const std::string status(ObjectStatusName(ObjectStatus::kPending));
+    for (const std::string& key : ReadIntents(*db_)) {
+      Use ins(stmts_->insert_marker);
+      ins->bindNoCopy(1, key);
+      ins->bindNoCopy(2, status);
+      ins->exec();
+    }
+    Use c(stmts_->clear_intents);
+    c->exec();
+    pending_.clear();
+    intents_ = false;
+    intents_unsure_ = false;  // set again if this transaction does not commit
+    return;
+  }
   std::vector<std::string> keys(pending_.begin(), pending_.end());
   for (std::string& key : keys) {
     KnownUser marker;  // the row MarkedForCreate gives a user the state did not know
@@ -741,10 +767,15 @@ void StateStore::CommitGroupLocked() {
   try {
     DropSettledIntentsLocked();
     db_->exec("COMMIT");
-  } catch (...) {
+  } catch (const std::exception& e) {
     if (sqlite3_get_autocommit(db_->getHandle()) == 0) {
       sqlite3_exec(db_->getHandle(), "ROLLBACK", nullptr, nullptr, nullptr);
     }
+    // The group's writes are lost, rows of calls that returned Ok among them: as for
+    // a failed write (Write), nothing may commit past the hole until the grouping ends.
+    WritesLostLocked();
+    std::lock_guard q(queue_mu_);
+    if (queue_error_.ok()) queue_error_ = Fail(e, "commit");
     throw;
   }
 }
@@ -766,6 +797,7 @@ Status StateStore::FlushLocked(bool settle) {
         if (sqlite3_get_autocommit(db_->getHandle()) == 0) {
           sqlite3_exec(db_->getHandle(), "ROLLBACK", nullptr, nullptr, nullptr);
         }
+        WritesLostLocked();
         throw;
       }
     }
@@ -782,14 +814,13 @@ Status StateStore::SettleStoredIntents() {
     SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
     std::vector<std::string> keys = ReadIntents(*db_);
     if (keys.empty()) return Status::Ok();
-    SQLite::Statement ins(*db_, "INSERT OR IGNORE INTO users (key, status, uncertain) VALUES (?, ?, 1)");
     const std::string pending(ObjectStatusName(ObjectStatus::kPending));
     std::size_t written = 0;
     for (const std::string& key : keys) {
-      ins.reset();
-      ins.bindNoCopy(1, key);
-      ins.bindNoCopy(2, pending);
-      written += static_cast<std::size_t>(ins.exec());
+      Use ins(stmts_->insert_marker);
+      ins->bindNoCopy(1, key);
+      ins->bindNoCopy(2, pending);
+      written += static_cast<std::size_t>(ins->exec());
     }
     db_->exec("DELETE FROM create_intents");
     tx.commit();
@@ -1084,7 +1115,11 @@ Result<std::optional<CycleRecord>> StateStore::LastMeasuredCycle() {
 
 Result<std::vector<AttentionItem>> StateStore::NeedsAttention() {
   std::lock_guard lock(mu_);
+  if (Status f = FlushLocked(false); !f.ok()) return f;  // its read transaction needs none open
   try {
+    // One read transaction: the rows and the intents from the same snapshot (a settle
+    // between the two reads would hide its users from both).
+    SQLite::Transaction tx(*db_);
     std::vector<AttentionItem> out;
     // The problem status wins over "uncertain": it says why the object is stuck.
     auto fill = [&](SQLite::Statement& q, const char* kind) {

@@ -183,6 +183,8 @@ class StateStore {
   void SettleIntentsLocked();
   // Deletes the intents once every key of them has a row (or was deleted).
   void DropSettledIntentsLocked();
+  // A transaction of ours rolled back (see intents_unsure_).
+  void WritesLostLocked();
   // Open: the intents a process left when it died become marker rows.
   Status SettleStoredIntents();
   void PutUserLocked(const KnownUser& user);
@@ -206,9 +208,13 @@ class StateStore {
   std::size_t queue_limit_ = 0;  // max_writes: a queue this long is written at once
   Status queue_error_;     // a failed queued write, returned until the grouping ends
   // Keys of this connection's create intents that have no row written since (under
-  // mu_), and whether intent rows of ours are in the file.
+  // mu_), and whether intent rows of ours may be in the file. intents_unsure_: a
+  // transaction rolled back since, so rows pending_ counts as written may be lost; the
+  // intents then go only with a settle from the file (every key without a row gets
+  // its marker), never by pending_ running empty.
   std::unordered_set<std::string> pending_;
   bool intents_ = false;
+  bool intents_unsure_ = false;
   // PutUserLocked's bound copies of a row's values (under mu_).
   std::array<std::string, kAttrCount> put_values_;
 };

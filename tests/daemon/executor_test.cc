@@ -1,9 +1,11 @@
 // The response policies of DESIGN §6, run through the real cycle, executor and
 // state store against FakeTarget (our Target interface, scripted) and a fake clock.
 #include <doctest/doctest.h>
+#include <stdlib.h>
 
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
 #include <optional>
 
 #include "core/log.h"
@@ -73,6 +75,35 @@ struct Rig {
     g.members = {"E1", "E2", "E3"};
     source.dir.groups = {g};
   }
+  ~Rig() {
+    state.reset();
+    if (!dir.empty()) std::filesystem::remove_all(dir);
+  }
+  // The state in a file instead of in memory, so that Committed() can read it as
+  // another process does.
+  void UseFile() {
+    char tmpl[] = "/tmp/scimsync-executor-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    dir = tmpl;
+    state = std::move(StateStore::Open(dir + "/state.db", config.target.url).value());
+  }
+  // What a process that reads the state file now sees (a sync killed at this instant
+  // leaves that): committed rows and create intents only. Load() of the rig's own
+  // store would first commit and settle what is open.
+  KnownState Committed() {
+    auto ro = StateStore::OpenReadOnly(dir + "/state.db");
+    REQUIRE(ro.ok());
+    return (*ro)->Load().value();
+  }
+  std::optional<KnownUser> CommittedRow(const std::string& key) {
+    KnownState known = Committed();
+    for (auto& u : known.users) {
+      if (u.key == key) return u;
+    }
+    return std::nullopt;
+  }
+  std::string dir;
+
   // A SIGTERM during a cycle: the stop flag of SyncUntilStopped().
   std::atomic<bool> stop{false};
   // Raises `stop` when `call` ("FindUsers", ...) is made; the call is answered as usual.
@@ -304,10 +335,14 @@ TEST_CASE("401 stops the cycle at once with exit 3") {
 TEST_CASE("creates are marked uncertain in one group before the first POST; marks of creates "
           "never sent are put back when the run stops") {
   Rig rig;
+  rig.UseFile();
   std::vector<bool> uncertain_at_first_post;
   rig.target.Always("CreateUser", [&]() -> std::optional<TargetResponse> {
     if (uncertain_at_first_post.empty()) {
-      for (const char* key : {"E1", "E2", "E3"}) uncertain_at_first_post.push_back(rig.Row(key).uncertain);
+      for (const char* key : {"E1", "E2", "E3"}) {
+        std::optional<KnownUser> row = rig.CommittedRow(key);
+        uncertain_at_first_post.push_back(row && row->uncertain);
+      }
     }
     return FakeTarget::Http(401, "bad token");
   });
@@ -325,6 +360,7 @@ TEST_CASE("creates are marked uncertain in one group before the first POST; mark
 TEST_CASE("creates are marked ahead of the workers: no worker waits for the next markers at a "
           "window's edge") {
   Rig rig;
+  rig.UseFile();
   rig.source.dir.users.clear();
   rig.source.dir.groups.clear();
   constexpr int kUsers = 600;
@@ -338,7 +374,7 @@ TEST_CASE("creates are marked ahead of the workers: no worker waits for the next
   int posts = 0;
   std::size_t fewest_ahead = kUsers;
   rig.target.Always("CreateUser", [&]() -> std::optional<TargetResponse> {
-    std::size_t rows = rig.state->Load().value().users.size();
+    std::size_t rows = rig.Committed().users.size();
     std::size_t want = std::min<std::size_t>(kUsers, static_cast<std::size_t>(posts) + 1 + 100);
     if (rows < want) fewest_ahead = std::min(fewest_ahead, rows - static_cast<std::size_t>(posts));
     ++posts;
@@ -1337,14 +1373,13 @@ TEST_CASE("create pump: a stop keeps the answers of creates in flight; unsent ma
 
 TEST_CASE("create pump: every create's marker is committed before its POST; 600 users, 4 at once") {
   Rig rig;
+  rig.UseFile();
   PumpRig(rig, 600);
   int unmarked = 0;
   rig.target.Always("CreateUser", [&]() -> std::optional<TargetResponse> {
     std::string key = rig.target.calls.back().substr(5);  // "POST <key>"
-    KnownState known = rig.state->Load().value();
-    auto row = std::find_if(known.users.begin(), known.users.end(),
-                            [&](const KnownUser& u) { return u.key == key; });
-    if (row == known.users.end() || !row->uncertain) ++unmarked;
+    std::optional<KnownUser> row = rig.CommittedRow(key);
+    if (!row || !row->uncertain) ++unmarked;
     return std::nullopt;  // created as usual
   });
   CycleReport r = rig.Sync();
@@ -1364,6 +1399,7 @@ TEST_CASE("a lost create found by lookup, then a stop: the row stays uncertain, 
   for (bool pump : {true, false}) {
     CAPTURE(pump);
     Rig rig;
+    rig.UseFile();
     OnlyUsers(rig, 1);
     rig.target.concurrent_creates = pump;
     rig.target.Script("CreateUser", FakeTarget::Transport(Transport::kReset), /*apply=*/true);
@@ -1371,8 +1407,10 @@ TEST_CASE("a lost create found by lookup, then a stop: the row stays uncertain, 
     CycleReport r = rig.SyncUntilStopped();
     CHECK(r.result == CycleResult::kStopped);
     REQUIRE(rig.target.users.size() == 1);
-    KnownUser row = rig.Row("U1000");
-    CHECK((row.uncertain || row.target_id == rig.target.users.begin()->first));
+    // In the file, as the run left it (its intents settled into rows at its end).
+    std::optional<KnownUser> row = rig.CommittedRow("U1000");
+    REQUIRE(row.has_value());
+    CHECK((row->uncertain || row->target_id == rig.target.users.begin()->first));
   }
 }
 

@@ -560,14 +560,15 @@ class CurlHttpClient::DirectExchange {
     hops_ = 0;
     StartHop();
   }
-  // What the exchange waits for on fd(): POLLOUT, POLLIN, or 0 once it has its answer.
+  // What the exchange waits for on fd(): POLLOUT (with POLLIN: an early answer) while
+  // the request goes out, POLLIN for the answer, or 0 once it has its answer.
   short events() const { return events_; }
   curl_socket_t fd() const { return conn_->fd; }
   SteadyTime deadline() const { return deadline_; }
   // fd() is ready for events() (or poll failed: send and recv then say why).
   void Step() {
-    if (events_ == POLLOUT) {
-      Send();
+    if ((events_ & POLLOUT) != 0) {
+      if (!EarlyAnswer()) Send();
     } else if (events_ == POLLIN) {
       Read();
     }
@@ -624,10 +625,13 @@ class CurlHttpClient::DirectExchange {
       std::size_t n = 0;
       CURLcode rc = curl_easy_send(conn_->easy, wire_.data() + sent_, wire_.size() - sent_, &n);
       if (rc == CURLE_AGAIN) {
-        events_ = POLLOUT;
+        events_ = POLLOUT | POLLIN;
         return;
       }
       if (rc != CURLE_OK) {
+        // A server that refuses a body (413) may answer and close before reading it:
+        // its answer, if it got here, is the outcome, not "unknown".
+        if (sent_ > 0 && EarlyAnswer()) return;
         return Fail(sent_ == 0 ? HttpError::kConnect : HttpError::kReset,
                     std::string("sending the request failed: ") + curl_easy_strerror(rc));
       }
@@ -638,6 +642,31 @@ class CurlHttpClient::DirectExchange {
     // in libcurl's TLS buffers: a connection that held bytes past its response was
     // not kept.
     events_ = POLLIN;
+  }
+
+  // While the request is still going out (a body larger than the socket buffers): a
+  // complete answer the server sent already ends the exchange with that answer, and
+  // the rest of the body is not sent (RFC 9112 §9.5: a client sending a body should
+  // watch for a response that says the server does not want it, and stop). The
+  // connection is not reused: the server read only part of the request. true: the
+  // exchange has its answer (or failed reading it).
+  bool EarlyAnswer() {
+    HttpResponseParser& parser = *parser_;
+    char buf[16 * 1024];
+    for (;;) {
+      std::size_t n = 0;
+      CURLcode rc = curl_easy_recv(conn_->easy, buf, sizeof buf, &n);
+      if (rc != CURLE_OK) return false;  // nothing yet (or a failure send will report)
+      if (n == 0) {
+        parser.Eof();
+      } else {
+        parser.Feed(std::string_view(buf, n));
+      }
+      if (parser.state() != HttpResponseParser::State::kMore) break;
+    }
+    Drop();
+    Finish();
+    return true;
   }
 
   // Reads until the response is complete or nothing more is there yet.

@@ -63,8 +63,14 @@ bool SendAll(int fd, std::string_view data) {
 class LoopbackServer {
  public:
   using Handler = std::function<Reply(const SeenRequest&)>;
+  // `early`: requests it says yes to (asked with the head read, no body) are answered
+  // before their body is read, then the connection is closed as Go's net/http closes
+  // one whose body it did not read: its side shut, a pause, then the close (which
+  // sends a reset, the body being unread).
+  using Early = std::function<bool(const SeenRequest&)>;
 
-  explicit LoopbackServer(Handler handler) : handler_(std::move(handler)) {
+  explicit LoopbackServer(Handler handler, Early early = nullptr)
+      : handler_(std::move(handler)), early_(std::move(early)) {
     listen_fd_ = socket(AF_INET, SOCK_STREAM, 0);
     int one = 1;
     setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -163,6 +169,19 @@ class LoopbackServer {
                                ? std::stoul(req.headers["content-length"])
                                : 0;
       buf.erase(0, head_end + 4);
+      if (early_ && early_(req)) {
+        {
+          std::lock_guard lock(mu_);
+          requests_.push_back(req);
+        }
+        Reply reply = handler_(req);
+        std::string out = "HTTP/1.1 " + std::to_string(reply.status) + " X\r\nConnection: close\r\n";
+        out += "Content-Length: " + std::to_string(reply.body.size()) + "\r\n\r\n" + reply.body;
+        SendAll(fd, out);
+        shutdown(fd, SHUT_WR);
+        std::this_thread::sleep_for(reply.delay);
+        return close(fd), void();
+      }
       while (buf.size() < length) {
         if (!WaitReadable(fd, stop_)) return close(fd), void();
         ssize_t n = read(fd, chunk, sizeof chunk);
@@ -206,6 +225,7 @@ class LoopbackServer {
   }
 
   Handler handler_;
+  Early early_;
   int listen_fd_ = -1;
   int port_ = 0;
   std::atomic<bool> stop_{false};
@@ -441,6 +461,35 @@ TEST_CASE_TEMPLATE("CurlHttpClient: timeout -> kTimeout, closed without answer -
   r = client.Send(Req("GET", server.url("/fine")));
   CHECK(r.error == HttpError::kNone);
   CHECK(r.status == 200);
+}
+
+TEST_CASE_TEMPLATE("CurlHttpClient: an answer that comes before the body is sent (413) is the "
+                   "answer, not a lost request", T, Direct, Many, ViaCurl) {
+  LoopbackServer server(
+      [](const SeenRequest& r) {
+        Reply reply;
+        if (r.path == "/too-large") {
+          reply.status = 413;
+          reply.body = R"({"detail":"request too large"})";
+          reply.delay = 200ms;  // shut, then closed 200 ms later
+        }
+        return reply;
+      },
+      [](const SeenRequest& r) { return r.path == "/too-large"; });
+  typename T::Client client(Options<T>());
+  // Far more than the socket buffers hold: the client is still sending when the
+  // answer comes, and the server never reads the rest.
+  const std::string body(32u << 20, 'm');
+  HttpResponse r = client.Send(Req("PATCH", server.url("/too-large"), body));
+  CHECK(r.error == HttpError::kNone);
+  CHECK(r.status == 413);
+  CHECK(r.body == R"({"detail":"request too large"})");
+  // The connection is not reused (the server read part of the request): the next
+  // request goes over a new one, and works.
+  r = client.Send(Req("GET", server.url("/fine")));
+  CHECK(r.error == HttpError::kNone);
+  CHECK(r.status == 200);
+  CHECK(server.connections() == 2);
 }
 
 TEST_CASE_TEMPLATE("CurlHttpClient: a connection the server closed while idle is replaced, "

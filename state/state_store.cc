@@ -775,7 +775,9 @@ void StateStore::CommitGroupLocked() {
     // a failed write (Write), nothing may commit past the hole until the grouping ends.
     WritesLostLocked();
     std::lock_guard q(queue_mu_);
-    if (queue_error_.ok()) queue_error_ = Fail(e, "commit");
+    // While grouping is on (a run): with it off there is no group for later writes to
+    // commit past, and nothing would clear the error.
+    if (queueing_ && queue_error_.ok()) queue_error_ = Fail(e, "commit");
     throw;
   }
 }

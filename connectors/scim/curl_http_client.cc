@@ -18,6 +18,8 @@ namespace scimsync {
 namespace {
 
 constexpr int kMaxRedirectHops = 5;
+// Largest piece of a request handed to curl_easy_send at once (DirectExchange::Send).
+constexpr std::size_t kSendSlice = 16 * 1024;
 
 void GlobalInit() {
   static std::once_flag once;
@@ -623,9 +625,15 @@ class CurlHttpClient::DirectExchange {
   void Send() {
     while (sent_ < wire_.size()) {
       std::size_t n = 0;
-      CURLcode rc = curl_easy_send(conn_->easy, wire_.data() + sent_, wire_.size() - sent_, &n);
+      // In slices: over TLS, libcurl reports nothing sent until the whole buffer it
+      // was given is, so a body sent in one call would count as unsent (kConnect, no
+      // early answer) up to its last byte. A slice is one TLS record at most.
+      CURLcode rc = curl_easy_send(conn_->easy, wire_.data() + sent_,
+                                   std::min(wire_.size() - sent_, kSendSlice), &n);
       if (rc == CURLE_AGAIN) {
-        events_ = POLLOUT | POLLIN;
+        // An early answer is watched for until one has come (a 2xx: see EarlyAnswer).
+        const bool answered = parser_->state() != HttpResponseParser::State::kMore;
+        events_ = answered ? POLLOUT : POLLOUT | POLLIN;
         return;
       }
       if (rc != CURLE_OK) {
@@ -637,6 +645,7 @@ class CurlHttpClient::DirectExchange {
       }
       sent_ += n;
     }
+    if (parser_->state() != HttpResponseParser::State::kMore) return Finish();  // early 2xx
     // The answer cannot be there yet: wait before the first read (one system call
     // fewer than a read that finds nothing). Nothing of an earlier response is left
     // in libcurl's TLS buffers: a connection that held bytes past its response was
@@ -645,13 +654,16 @@ class CurlHttpClient::DirectExchange {
   }
 
   // While the request is still going out (a body larger than the socket buffers): a
-  // complete answer the server sent already ends the exchange with that answer, and
-  // the rest of the body is not sent (RFC 9112 §9.5: a client sending a body should
-  // watch for a response that says the server does not want it, and stop). The
-  // connection is not reused: the server read only part of the request. true: the
-  // exchange has its answer (or failed reading it).
+  // complete error answer (>= 300) the server sent already ends the exchange with that
+  // answer, and the rest of the body is not sent (RFC 9112 §9.5: a client sending a
+  // body should watch for a response that says the server does not want it, and
+  // stop). The connection is not reused: the server read only part of the request.
+  // An early 2xx is kept and the body still sent (as libcurl does): the server may
+  // want it; the exchange ends with it once the body is out. true: the exchange has
+  // its answer (or failed reading it).
   bool EarlyAnswer() {
     HttpResponseParser& parser = *parser_;
+    if (parser.state() != HttpResponseParser::State::kMore) return false;  // an early 2xx
     char buf[16 * 1024];
     for (;;) {
       std::size_t n = 0;
@@ -663,6 +675,9 @@ class CurlHttpClient::DirectExchange {
         parser.Feed(std::string_view(buf, n));
       }
       if (parser.state() != HttpResponseParser::State::kMore) break;
+    }
+    if (parser.state() == HttpResponseParser::State::kDone && parser.response().status < 300) {
+      return false;  // sent on; Send() ends with it
     }
     Drop();
     Finish();

@@ -885,9 +885,10 @@ void AcceptRows(const std::string& path) {
   db.exec("DROP TRIGGER refuse");
 }
 
-// Runs `fn` in a child process whose files may not grow while `fn` runs with
-// `limited` set (RLIMIT_FSIZE: SQLite's writes past the end of the WAL fail, a full
-// disk at COMMIT); the child's exit code (0: every step went as `fn` expected).
+// Runs `fn` in a child process whose files may not be written while `fn` runs with
+// `limited` set (RLIMIT_FSIZE 0: every write() to a file fails, as on a full disk:
+// SQLite's COMMIT cannot write the WAL); the child's exit code (0: every step went as
+// `fn` expected).
 int InChildWithFileLimit(const std::function<int(const std::function<void(bool)>& limited)>& fn) {
   pid_t child = ::fork();
   REQUIRE(child >= 0);
@@ -899,7 +900,11 @@ int InChildWithFileLimit(const std::function<int(const std::function<void(bool)>
       r.rlim_cur = on ? 0 : r.rlim_max;
       ::setrlimit(RLIMIT_FSIZE, &r);
     };
-    ::_exit(fn(limited));
+    try {
+      ::_exit(fn(limited));
+    } catch (...) {
+      ::_exit(99);  // never back into the parent's test run
+    }
   }
   int wstatus = 0;
   REQUIRE(::waitpid(child, &wstatus, 0) == child);
@@ -954,16 +959,18 @@ TEST_CASE("a COMMIT that fails (full disk): nothing commits past it, and its use
     auto rw = StateStore::Open(path, "https://a.example");
     if (!rw.ok()) return 10;
     StateStore& store = **rw;
-    if (!store.SetWriteGrouping({500, std::chrono::milliseconds(1)}).ok()) return 11;
+    // A group is due after 100 ms: long enough that A's write does not commit its
+    // group at once on a loaded machine.
+    if (!store.SetWriteGrouping({500, std::chrono::milliseconds(100)}).ok()) return 11;
     if (!store.MarkCreates({}, {"A", "B"}).ok()) return 12;
     if (!store.PutUser(Created("A")).ok()) return 13;
     if (!store.FlushIfDue().ok()) return 14;  // A into a new group
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
     limited(true);
     if (store.FlushIfDue().ok()) return 15;  // its COMMIT cannot write the WAL
     limited(false);
     if (store.PutUser(Created("B")).ok() && store.FlushIfDue().ok()) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      std::this_thread::sleep_for(std::chrono::milliseconds(150));
       if (store.FlushIfDue().ok()) return 16;  // B committed past the lost group
     }
     (void)store.SetWriteGrouping({});  // the end of the run: the error, then cleared
@@ -996,6 +1003,26 @@ TEST_CASE("a settle whose COMMIT fails keeps its intents for the next settle (da
   CHECK(rc == 0);
   CHECK(CommittedKeys(path) == std::vector<std::string>{"A?", "C"});
   CHECK(Count(path, "SELECT count(*) FROM create_intents") == 0);
+}
+
+TEST_CASE("grouping off, a COMMIT that fails is reported once: the store works again after "
+          "it") {
+  std::string path = TempPath("intents-commit-recovers.db");
+  int rc = InChildWithFileLimit([&](const auto& limited) {
+    auto rw = StateStore::Open(path, "https://a.example");
+    if (!rw.ok()) return 10;
+    StateStore& store = **rw;
+    if (!store.MarkCreates({}, {"A"}).ok()) return 11;  // A sent, outcome unknown: no row
+    limited(true);
+    if (store.Flush().ok()) return 12;  // EndCycle's settle: the disk is full
+    limited(false);
+    if (!store.Flush().ok()) return 13;  // the disk has room again
+    if (!store.PutUser(Created("B")).ok()) return 14;
+    if (!store.NeedsAttention().ok()) return 15;
+    return 0;
+  });
+  CHECK(rc == 0);
+  CHECK(CommittedKeys(path) == std::vector<std::string>{"A?", "B"});
 }
 
 TEST_CASE("a damaged create intent is refused with the file and the row") {

@@ -64,9 +64,10 @@ class LoopbackServer {
  public:
   using Handler = std::function<Reply(const SeenRequest&)>;
   // `early`: requests it says yes to (asked with the head read, no body) are answered
-  // before their body is read, then the connection is closed as Go's net/http closes
-  // one whose body it did not read: its side shut, a pause, then the close (which
-  // sends a reset, the body being unread).
+  // before their body is read. After an error answer (>= 300) the connection is closed
+  // as Go's net/http closes one whose body it did not read: its side shut, a pause
+  // (the reply's delay), then the close (a reset: the body is unread). After a 2xx the
+  // body is read all the same, then the connection closed.
   using Early = std::function<bool(const SeenRequest&)>;
 
   explicit LoopbackServer(Handler handler, Early early = nullptr)
@@ -170,16 +171,25 @@ class LoopbackServer {
                                : 0;
       buf.erase(0, head_end + 4);
       if (early_ && early_(req)) {
-        {
-          std::lock_guard lock(mu_);
-          requests_.push_back(req);
-        }
         Reply reply = handler_(req);
         std::string out = "HTTP/1.1 " + std::to_string(reply.status) + " X\r\nConnection: close\r\n";
         out += "Content-Length: " + std::to_string(reply.body.size()) + "\r\n\r\n" + reply.body;
         SendAll(fd, out);
-        shutdown(fd, SHUT_WR);
-        std::this_thread::sleep_for(reply.delay);
+        if (reply.status < 300) {  // answers first, then reads the body all the same
+          while (buf.size() < length && WaitReadable(fd, stop_)) {
+            ssize_t n = read(fd, chunk, sizeof chunk);
+            if (n <= 0) break;
+            buf.append(chunk, static_cast<std::size_t>(n));
+          }
+          req.body = buf.substr(0, std::min(length, buf.size()));
+        } else {
+          shutdown(fd, SHUT_WR);
+          std::this_thread::sleep_for(reply.delay);
+        }
+        {
+          std::lock_guard lock(mu_);
+          requests_.push_back(req);
+        }
         return close(fd), void();
       }
       while (buf.size() < length) {
@@ -490,6 +500,33 @@ TEST_CASE_TEMPLATE("CurlHttpClient: an answer that comes before the body is sent
   CHECK(r.error == HttpError::kNone);
   CHECK(r.status == 200);
   CHECK(server.connections() == 2);
+}
+
+// The direct transfers only: libcurl (proxies, forms) stops the upload at any early
+// final answer of a server that says it will close.
+TEST_CASE_TEMPLATE("CurlHttpClient: an early 2xx does not cut the body: it is sent in full, then "
+                   "the 2xx is the answer", T, Direct, Many) {
+  LoopbackServer server(
+      [](const SeenRequest&) {
+        Reply reply;
+        reply.status = 200;
+        reply.body = "{}";
+        return reply;
+      },
+      [](const SeenRequest& r) { return r.path == "/accepted-early"; });
+  typename T::Client client(Options<T>());
+  const std::string body(32u << 20, 'm');
+  HttpResponse r = client.Send(Req("PATCH", server.url("/accepted-early"), body));
+  CHECK(r.error == HttpError::kNone);
+  CHECK(r.status == 200);
+  // The server records the request once it has read the body to its end.
+  std::vector<SeenRequest> seen;
+  for (int i = 0; i < 200 && seen.empty(); ++i) {
+    std::this_thread::sleep_for(10ms);
+    seen = server.requests();
+  }
+  REQUIRE(seen.size() == 1);
+  CHECK(seen[0].body.size() == body.size());
 }
 
 TEST_CASE_TEMPLATE("CurlHttpClient: a connection the server closed while idle is replaced, "

@@ -9,7 +9,7 @@
 # Usage: bench/client_bound.sh [USERS]   (default 20000)
 # Environment: BUILD (build dir, default build), CONNECTIONS (4), WRK_SECONDS (5),
 # WARM_SECONDS (2: wrk traffic that, with a first sync, warms each responder first;
-# not counted), SYNC_RUNS (3: measured syncs, the median is the figure).
+# not counted), SYNC_RUNS (5: measured syncs, the median is the figure).
 # Needs: node, wrk (`apt-get install wrk`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +18,7 @@ USERS=${1:-20000}
 CONNECTIONS=${CONNECTIONS:-4}
 WRK_SECONDS=${WRK_SECONDS:-5}
 WARM_SECONDS=${WARM_SECONDS:-2}
-SYNC_RUNS=${SYNC_RUNS:-3}
+SYNC_RUNS=${SYNC_RUNS:-5}
 BIN="$BUILD/scimsync"
 command -v wrk >/dev/null || { echo "client_bound.sh needs wrk (apt-get install wrk)" >&2; exit 2; }
 WORK=$(mktemp -d)
@@ -91,7 +91,7 @@ read -r WRK1_RPS WRK1_CPU < <(run_wrk)
 
 # SYNC_RUNS first syncs (each into a state file of its own) into one warmed responder;
 # the median run is the figure. A sync lasts about a second, so a burst of other work
-# on a shared machine can halve one run: the median of three is not moved by one.
+# on a shared machine can halve one run: the median of five is not moved by two.
 start_warm_responder
 : > "$WORK/syncs"
 for run in $(seq 1 "$SYNC_RUNS"); do

@@ -12,6 +12,7 @@
 
 #include "core/log.h"
 #include "core/redact.h"
+#include "state/intent_keys.h"
 #include "state/sqlite_error.h"
 
 namespace scimsync {
@@ -133,36 +134,6 @@ std::string PutUserSql() {
   return sql + ")";
 }
 
-// A create intent's keys: each as its length in decimal, ':', then its bytes (a
-// key may hold any byte). Decode fails on anything else: a damaged row must be
-// reported, never read as fewer keys.
-std::string EncodeKeys(const std::vector<std::string>& keys) {
-  std::string out;
-  for (const std::string& k : keys) {
-    out += std::to_string(k.size());
-    out += ':';
-    out += k;
-  }
-  return out;
-}
-
-bool DecodeKeys(std::string_view blob, std::vector<std::string>* keys) {
-  while (!blob.empty()) {
-    std::size_t colon = blob.find(':');
-    if (colon == 0 || colon == std::string_view::npos || colon > 9) return false;
-    std::size_t n = 0;
-    for (char c : blob.substr(0, colon)) {
-      if (c < '0' || c > '9') return false;
-      n = n * 10 + static_cast<std::size_t>(c - '0');
-    }
-    blob.remove_prefix(colon + 1);
-    if (n > blob.size()) return false;
-    keys->emplace_back(blob.substr(0, n));
-    blob.remove_prefix(n);
-  }
-  return true;
-}
-
 // Cycle rows: the fixed columns, then one column per counter, named as in kCounters
 // (core/cycle_counters.h); the migrations add a column for every new counter.
 constexpr const char* kCycleFixedColumns = "id, started, ended, result, reason";
@@ -270,7 +241,7 @@ std::vector<std::string> ReadIntents(SQLite::Database& db) {
   std::vector<std::string> keys;
   RawQuery q(db, "SELECT id, keys FROM create_intents ORDER BY id");
   while (q.Step()) {
-    if (!DecodeKeys(q.View(1), &keys)) {
+    if (!DecodeIntentKeys(q.View(1), &keys)) {
       throw SQLite::Exception("create intent row " + std::to_string(q.Int64(0)) + " is damaged",
                               SQLITE_CORRUPT);
     }
@@ -731,34 +702,32 @@ void StateStore::DropSettledIntentsLocked() {
   intents_ = false;
 }
 
+std::size_t StateStore::SettleLocked(const std::vector<std::string>& keys) {
+  // The row MarkedForCreate gives a user the state did not know: its key, pending,
+  // uncertain. A key with a row keeps it (written after the intent: the truth).
+  const std::string status(ObjectStatusName(ObjectStatus::kPending));
+  std::size_t written = 0;
+  for (const std::string& key : keys) {
+    Use ins(stmts_->insert_marker);
+    ins->bindNoCopy(1, key);
+    ins->bindNoCopy(2, status);
+    written += static_cast<std::size_t>(ins->exec());
+  }
+  Use c(stmts_->clear_intents);
+  c->exec();
+  pending_.clear();
+  intents_ = false;
+  intents_unsure_ = false;  // set again if the transaction does not commit
+  return written;
+}
+
 void StateStore::SettleIntentsLocked() {
   if (!intents_) return;
-  if (intents_unsure_) {
-    // A rollback may have taken rows whose keys pending_ no longer holds: every key
-    // of the intents in the file without a row gets its marker, as Open does for a
-    // process that died (a key that was never sent costs one lookup).
-    const std::string status(ObjectStatusName(ObjectStatus::kPending));
-    for (const std::string& key : ReadIntents(*db_)) {
-      Use ins(stmts_->insert_marker);
-      ins->bindNoCopy(1, key);
-      ins->bindNoCopy(2, status);
-      ins->exec();
-    }
-    Use c(stmts_->clear_intents);
-    c->exec();
-    pending_.clear();
-    intents_ = false;
-    intents_unsure_ = false;  // set again if this transaction does not commit
-    return;
-  }
-  std::vector<std::string> keys(pending_.begin(), pending_.end());
-  for (std::string& key : keys) {
-    KnownUser marker;  // the row MarkedForCreate gives a user the state did not know
-    marker.key = std::move(key);
-    marker.uncertain = true;
-    PutUserLocked(marker);
-  }
-  DropSettledIntentsLocked();
+  // After a rollback pending_ may miss keys whose rows were lost: the file's intents
+  // are settled instead, as Open does for a process that died (a key never sent then
+  // costs one lookup).
+  SettleLocked(intents_unsure_ ? ReadIntents(*db_)
+                               : std::vector<std::string>(pending_.begin(), pending_.end()));
 }
 
 void StateStore::CommitGroupLocked() {
@@ -816,15 +785,7 @@ Status StateStore::SettleStoredIntents() {
     SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
     std::vector<std::string> keys = ReadIntents(*db_);
     if (keys.empty()) return Status::Ok();
-    const std::string pending(ObjectStatusName(ObjectStatus::kPending));
-    std::size_t written = 0;
-    for (const std::string& key : keys) {
-      Use ins(stmts_->insert_marker);
-      ins->bindNoCopy(1, key);
-      ins->bindNoCopy(2, pending);
-      written += static_cast<std::size_t>(ins->exec());
-    }
-    db_->exec("DELETE FROM create_intents");
+    const std::size_t written = SettleLocked(keys);
     tx.commit();
     LogInfo("state_intents_settled", {{"file", path_},
                                       {"users", std::to_string(keys.size())},
@@ -912,7 +873,7 @@ Status StateStore::MarkCreates(const std::vector<KnownUser>& rows,
   return Write(true, false, [] { return std::string("mark creates"); }, [&] {
     for (const auto& u : rows) PutUserLocked(u);
     if (new_keys.empty()) return;
-    const std::string blob = EncodeKeys(new_keys);
+    const std::string blob = EncodeIntentKeys(new_keys);
     Use st(stmts_->insert_intent);
     st->bind(1, blob.data(), static_cast<int>(blob.size()));
     st->exec();

@@ -16,9 +16,10 @@
 //   guards is sent. While grouping is on, PutUser of a confirmed row (uncertain =
 //   false) only queues the row and returns: the queue is written into the group, in
 //   order, before any other write, Load or commit, by FlushIfDue (the executor's
-//   timer thread), or by the PutUser that fills it to max_writes. A failed queued write, or any failed
-//   write that takes the open group with it, is returned by every call that follows
-//   until the grouping ends: nothing commits past the hole. Commits happen in write
+//   timer thread), or by the PutUser that fills it to max_writes. A failed queued
+//   write, a failed COMMIT of the group, or any failed write that takes the open
+//   group with it, is returned by every call that follows until the grouping ends:
+//   nothing commits past the hole. Commits happen in write
 //   order, so a crash leaves a prefix of the writes: confirmed rows after the last
 //   commit are lost, which costs the next cycle a lookup (their markers are
 //   committed) or a repeated, idempotent write — never a duplicate. Every other
@@ -28,7 +29,9 @@
 //   row until the key's own row is written, and every settle (Flush, Load, the cycle
 //   writes, the destructor; Open for a process that died) turns the keys still
 //   without a row into marker rows. A file after a settle is what one marker row per
-//   create would have made it.
+//   create would have made it. After any rollback the store no longer trusts its
+//   memory of which keys have rows: the intents then go only with a settle that
+//   reads them from the file.
 // - The database is bound to one target URL (meta table) and refuses another.
 // - PRAGMA user_version is the schema version; migrations are chained steps, each
 //   in one transaction; a newer schema than this binary knows is refused.
@@ -181,6 +184,9 @@ class StateStore {
   // The intents' keys still without a row get their marker rows; the intents go.
   // In the open transaction; throws like SQLiteCpp.
   void SettleIntentsLocked();
+  // Marker rows for `keys` that have none, and every intent deleted; how many rows
+  // were written. In the open transaction; throws like SQLiteCpp.
+  std::size_t SettleLocked(const std::vector<std::string>& keys);
   // Deletes the intents once every key of them has a row (or was deleted).
   void DropSettledIntentsLocked();
   // A transaction of ours rolled back (see intents_unsure_).

@@ -664,18 +664,8 @@ class CurlHttpClient::DirectExchange {
   bool EarlyAnswer() {
     HttpResponseParser& parser = *parser_;
     if (parser.state() != HttpResponseParser::State::kMore) return false;  // an early 2xx
-    char buf[16 * 1024];
-    for (;;) {
-      std::size_t n = 0;
-      CURLcode rc = curl_easy_recv(conn_->easy, buf, sizeof buf, &n);
-      if (rc != CURLE_OK) return false;  // nothing yet (or a failure send will report)
-      if (n == 0) {
-        parser.Eof();
-      } else {
-        parser.Feed(std::string_view(buf, n));
-      }
-      if (parser.state() != HttpResponseParser::State::kMore) break;
-    }
+    // Nothing yet (CURLE_AGAIN), or a failure the send will report.
+    if (Receive() != CURLE_OK) return false;
     if (parser.state() == HttpResponseParser::State::kDone && parser.response().status < 300) {
       return false;  // sent on; Send() ends with it
     }
@@ -686,23 +676,32 @@ class CurlHttpClient::DirectExchange {
 
   // Reads until the response is complete or nothing more is there yet.
   void Read() {
+    CURLcode rc = Receive();
+    if (rc == CURLE_AGAIN) return;  // still POLLIN
+    if (rc != CURLE_OK) {
+      return Fail(HttpError::kReset,
+                  std::string("reading the response failed: ") + curl_easy_strerror(rc));
+    }
+    Finish();
+  }
+
+  // Feeds the parser what the connection holds until it is no longer kMore
+  // (CURLE_OK: complete or failed), nothing more is there (CURLE_AGAIN), or recv
+  // fails (its code).
+  CURLcode Receive() {
     HttpResponseParser& parser = *parser_;
     char buf[16 * 1024];
     while (parser.state() == HttpResponseParser::State::kMore) {
       std::size_t n = 0;
       CURLcode rc = curl_easy_recv(conn_->easy, buf, sizeof buf, &n);
-      if (rc == CURLE_AGAIN) return;  // still POLLIN
-      if (rc != CURLE_OK) {
-        return Fail(HttpError::kReset,
-                    std::string("reading the response failed: ") + curl_easy_strerror(rc));
-      }
+      if (rc != CURLE_OK) return rc;
       if (n == 0) {
         parser.Eof();
       } else {
         parser.Feed(std::string_view(buf, n));
       }
     }
-    Finish();
+    return CURLE_OK;
   }
 
   // The parser is done: the answer, a followed redirect, or an error.
